@@ -1,0 +1,359 @@
+"""Editor writes: create, update, translate, publish, delete. Services flush, never commit."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.articles import repository as repo
+from app.articles.schemas import (
+    ArticleCreate,
+    ArticleEditorRead,
+    ArticleUpdate,
+    CitationEditorRead,
+    CitationIn,
+    TranslationCreate,
+    TranslationEditorRead,
+    TranslationIn,
+)
+from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, ValidationFailed
+from app.core.html import sanitize_html, to_plain_text
+from app.core.slugs import slugify_title, with_suffix
+from app.models import (
+    Article,
+    ArticleStatus,
+    ArticleTag,
+    ArticleTombstone,
+    ArticleTranslation,
+    Citation,
+    utcnow,
+)
+
+EXCERPT_CHARS = 300
+
+
+def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorRead:
+    position_of = {c.id: c.position for c in article.citations}
+    return ArticleEditorRead(
+        id=article.id,
+        external_id=article.external_id,
+        original_lang=article.original_lang,
+        status=article.status,
+        state=state_of(article, now or utcnow()),
+        published_at=article.published_at,
+        created_at=article.created_at,
+        updated_at=article.updated_at,
+        version=article.version,
+        cover_image_url=article.cover_image_url,
+        tags=[link.tag.slug for link in article.tag_links],
+        citations=[
+            CitationEditorRead(
+                position=c.position,
+                source=c.source.slug,
+                url=c.url,
+                via=position_of.get(c.via_id) if c.via_id is not None else None,
+            )
+            for c in article.citations
+        ],
+        translations=[
+            TranslationEditorRead(
+                lang=t.lang,
+                title=t.title,
+                slug=t.slug,
+                excerpt=t.excerpt,
+                body=t.body,
+                updated_at=t.updated_at,
+            )
+            for t in article.translations
+        ],
+    )
+
+
+def state_of(article: Article, now: datetime) -> str:
+    if (
+        article.status == ArticleStatus.PUBLISHED
+        and article.published_at
+        and article.published_at > now
+    ):
+        return "scheduled"
+    return str(article.status)
+
+
+def get_article(session: Session, article_id: uuid.UUID, *, for_update: bool = False) -> Article:
+    article = repo.load_article(session, article_id, for_update=for_update)
+    if article is None:
+        raise NotFound(f"No article with id {article_id}.")
+    return article
+
+
+def check_version(article: Article, if_match: int | None) -> None:
+    """Optimistic concurrency: refuse the write if the client read an older version."""
+    if if_match is not None and if_match != article.version:
+        raise PreconditionFailed(
+            f"The article changed since you read it (now version {article.version}); "
+            "fetch it again and reapply your change."
+        )
+
+
+def create_article(session: Session, data: ArticleCreate) -> Article:
+    _check_unique_langs(data.translations)
+    if data.original_lang not in {t.lang for t in data.translations}:
+        raise _invalid("original_lang", "There must be a translation in the original language.")
+    if data.external_id is not None and repo.external_id_owner(session, data.external_id):
+        raise Conflict(f"An article with external_id '{data.external_id}' already exists.")
+    now = utcnow()
+    article = Article(
+        id=uuid.uuid4(),
+        external_id=data.external_id,
+        original_lang=data.original_lang,
+        status=data.status,
+        published_at=_published_at(data.status, data.published_at, now),
+        cover_image_url=data.cover_image_url,
+        created_at=now,
+        updated_at=now,
+        version=1,
+        translations=[],
+        tag_links=[],
+        citations=[],
+    )
+    session.add(article)
+    for translation in data.translations:
+        article.translations.append(
+            _new_translation(session, article.id, translation.lang, translation, now)
+        )
+    _set_tags(session, article, data.tags)
+    _set_citations(session, article, data.citations)
+    _touch(session, article, now, bump_version=False)
+    _flush(session)
+    return article
+
+
+def update_article(session: Session, article: Article, data: ArticleUpdate) -> Article:
+    changes = data.model_dump(exclude_unset=True)
+    now = utcnow()
+    for field in ("original_lang", "status", "external_id"):
+        if field in changes and changes[field] is None:
+            raise _invalid(field, "May not be null.")
+    if "external_id" in changes and changes["external_id"] != article.external_id:
+        owner = repo.external_id_owner(session, changes["external_id"])
+        if owner is not None and owner != article.id:
+            raise Conflict(
+                f"An article with external_id '{changes['external_id']}' already exists."
+            )
+        article.external_id = changes["external_id"]
+    if "original_lang" in changes:
+        if changes["original_lang"] not in {t.lang for t in article.translations}:
+            raise _invalid("original_lang", "The article has no translation in that language.")
+        article.original_lang = changes["original_lang"]
+    if "cover_image_url" in changes:
+        article.cover_image_url = changes["cover_image_url"]
+    if "status" in changes or "published_at" in changes:
+        status = changes.get("status", article.status)
+        published_at = changes.get("published_at", article.published_at)
+        article.status = status
+        article.published_at = _published_at(status, published_at, now)
+    if data.tags is not None:
+        _set_tags(session, article, data.tags)
+    if data.citations is not None:
+        _set_citations(session, article, data.citations)
+    _touch(session, article, now)
+    _flush(session)
+    return article
+
+
+def put_translation(session: Session, article: Article, lang: str, data: TranslationIn) -> bool:
+    """Create or replace the translation in `lang`. True when it was created."""
+    now = utcnow()
+    existing = next((t for t in article.translations if t.lang == lang), None)
+    if existing is None:
+        article.translations.append(_new_translation(session, article.id, lang, data, now))
+    else:
+        slug = data.slug or (existing.slug if data.title == existing.title else None)
+        existing.slug = _claim_slug(session, lang, slug, data.title, article.id)
+        existing.title = data.title
+        existing.body = sanitize_html(data.body)
+        existing.excerpt = data.excerpt or _excerpt_from(existing.body)
+        existing.updated_at = now
+    _touch(session, article, now)
+    _flush(session)
+    return existing is None
+
+
+def delete_translation(session: Session, article: Article, lang: str) -> None:
+    existing = next((t for t in article.translations if t.lang == lang), None)
+    if existing is None:
+        raise NotFound(f"The article has no '{lang}' translation.")
+    if lang == article.original_lang:
+        raise Conflict(
+            "This is the original-language version; set another original_lang before deleting it."
+        )
+    article.translations.remove(existing)
+    _touch(session, article, utcnow())
+    _flush(session)
+
+
+def publish(session: Session, article: Article, published_at: datetime | None) -> Article:
+    now = utcnow()
+    article.status = ArticleStatus.PUBLISHED
+    article.published_at = published_at or now
+    _touch(session, article, now)
+    return article
+
+
+def schedule(session: Session, article: Article, published_at: datetime) -> Article:
+    if published_at <= utcnow():
+        raise _invalid("published_at", "A schedule must be in the future; publish instead.")
+    return publish(session, article, published_at)
+
+
+def unpublish(session: Session, article: Article) -> Article:
+    article.status = ArticleStatus.DRAFT
+    _touch(session, article, utcnow())
+    return article
+
+
+def delete_article(session: Session, article: Article) -> None:
+    seq = repo.next_change_seq(session)
+    session.merge(ArticleTombstone(article_id=article.id, change_seq=seq, deleted_at=utcnow()))
+    session.delete(article)
+    session.flush()
+
+
+# ---- rules shared by the writes above -------------------------------------------------
+
+
+def _published_at(
+    status: ArticleStatus, published_at: datetime | None, now: datetime
+) -> datetime | None:
+    if status == ArticleStatus.PUBLISHED and published_at is None:
+        return now
+    return published_at
+
+
+def _touch(session: Session, article: Article, now: datetime, *, bump_version: bool = True) -> None:
+    """Every change: new updated_at, new version (the ETag), next place in the change log."""
+    article.updated_at = now
+    if bump_version:
+        article.version += 1
+    article.change_seq = repo.next_change_seq(session)
+
+
+def _new_translation(
+    session: Session, article_id: uuid.UUID, lang: str, data: TranslationIn, now: datetime
+) -> ArticleTranslation:
+    body = sanitize_html(data.body)
+    return ArticleTranslation(
+        article_id=article_id,
+        lang=lang,
+        title=data.title,
+        slug=_claim_slug(session, lang, data.slug, data.title, article_id),
+        excerpt=data.excerpt or _excerpt_from(body),
+        body=body,
+        updated_at=now,
+    )
+
+
+def _claim_slug(
+    session: Session, lang: str, wanted: str | None, title: str, article_id: uuid.UUID
+) -> str:
+    """A slug given by the editor must be free (409 otherwise); a generated one is made free."""
+    if wanted is not None:
+        owner = repo.slug_owner(session, lang, wanted)
+        if owner is not None and owner != article_id:
+            raise Conflict(f"The slug '{wanted}' is already used by another '{lang}' article.")
+        return wanted
+    stem = slugify_title(title)
+    taken = repo.taken_slugs(session, lang, stem, exclude=article_id)
+    if stem not in taken:
+        return stem
+    n = 2
+    while with_suffix(stem, n) in taken:
+        n += 1
+    return with_suffix(stem, n)
+
+
+def _excerpt_from(body_html: str) -> str:
+    text = to_plain_text(body_html)
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _set_tags(session: Session, article: Article, slugs: Sequence[str]) -> None:
+    if len(set(slugs)) != len(slugs):
+        raise _invalid("tags", "A tag is listed twice.")
+    known = repo.tags_by_slug(session, slugs)
+    missing = [
+        FieldError(field=f"tags[{i}]", message=f"Unknown tag '{slug}'; create it first.")
+        for i, slug in enumerate(slugs)
+        if slug not in known
+    ]
+    if missing:
+        raise ValidationFailed("Unknown tags.", errors=missing)
+    article.tag_links.clear()
+    session.flush()
+    for position, slug in enumerate(slugs):
+        article.tag_links.append(
+            ArticleTag(tag_id=known[slug].id, tag=known[slug], position=position)
+        )
+
+
+def _set_citations(session: Session, article: Article, citations: Sequence[CitationIn]) -> None:
+    known = repo.sources_by_slug(session, [c.source for c in citations])
+    errors = []
+    for i, citation in enumerate(citations):
+        if citation.source not in known:
+            errors.append(
+                FieldError(
+                    field=f"citations[{i}].source", message=f"Unknown source '{citation.source}'."
+                )
+            )
+        if citation.via is not None and citation.via >= i:
+            errors.append(
+                FieldError(
+                    field=f"citations[{i}].via", message="Must point at an earlier citation."
+                )
+            )
+    if errors:
+        raise ValidationFailed("Invalid citations.", errors=errors)
+    article.citations.clear()
+    session.flush()
+    created: list[Citation] = []
+    for position, citation in enumerate(citations):
+        row = Citation(
+            article_id=article.id,
+            source_id=known[citation.source].id,
+            source=known[citation.source],
+            position=position,
+            url=citation.url,
+        )
+        article.citations.append(row)
+        created.append(row)
+    session.flush()
+    for row, citation in zip(created, citations, strict=True):
+        if citation.via is not None:
+            row.via_id = created[citation.via].id
+
+
+def _check_unique_langs(translations: Sequence[TranslationCreate]) -> None:
+    seen: set[str] = set()
+    for i, translation in enumerate(translations):
+        if translation.lang in seen:
+            raise _invalid(f"translations[{i}].lang", f"A second '{translation.lang}' translation.")
+        seen.add(translation.lang)
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"Invalid value for: {field}", errors=[FieldError(field=field, message=message)]
+    )
+
+
+def _flush(session: Session) -> None:
+    """Flush, turning a lost race on a unique slug or external_id into a 409."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("A slug or external_id is already taken; retry with another.") from exc

@@ -1,0 +1,202 @@
+"""Public reads: the fresh-posts feed and article pages, in the reader's language."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.articles import repository as repo
+from app.articles.schemas import (
+    ArticleRead,
+    ArticleSummary,
+    CitationRead,
+    CitedSource,
+    TranslationRef,
+)
+from app.core.errors import NotFound
+from app.core.i18n import localized
+from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
+from app.core.schemas import SourceRef, TagRef
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Everything that shapes a public response besides the data."""
+
+    lang: str
+    default_lang: str
+    url_template: str
+    now: datetime
+
+    def url(self, lang: str, slug: str) -> str:
+        return self.url_template.replace("{lang}", lang).replace("{slug}", slug)
+
+    def name(self, names: dict[str, str], fallback: str) -> str:
+        return localized(names, self.lang, self.default_lang, fallback)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[ArticleSummary]
+    next_cursor: str | None
+
+
+def feed(
+    session: Session,
+    locale: Locale,
+    where: repo.FeedFilter,
+    *,
+    cursor: str | None,
+    limit: int,
+    scope: dict[str, Any],
+) -> FeedPage:
+    cursor_scope = scope_of(kind="feed", **scope)
+    after = _position(decode_cursor(cursor, cursor_scope, 2)) if cursor else None
+    rows = repo.feed_page(session, now=locale.now, where=where, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = summaries(session, [row.id for row in rows], locale)
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = encode_cursor(cursor_scope, [last.published_at.isoformat(), str(last.id)])
+    return FeedPage(items=items, next_cursor=next_cursor)
+
+
+def _position(raw: list[Any]) -> repo.FeedPosition:
+    try:
+        published_at = datetime.fromisoformat(str(raw[0]))
+        article_id = uuid.UUID(str(raw[1]))
+    except ValueError as exc:
+        raise invalid_cursor() from exc
+    if published_at.tzinfo is None:
+        raise invalid_cursor()
+    return published_at, article_id
+
+
+def summaries(session: Session, ids: Sequence[uuid.UUID], locale: Locale) -> list[ArticleSummary]:
+    """Feed items for `ids`, in that order: four queries however long the page."""
+    if not ids:
+        return []
+    bundle = _Bundle.load(session, ids, with_body=False)
+    return [bundle.summary(article_id, locale) for article_id in ids]
+
+
+def article_by_slug(session: Session, slug: str, locale: Locale) -> ArticleRead:
+    found = repo.public_article_id_by_slug(session, slug, now=locale.now, prefer_lang=locale.lang)
+    if found is None:
+        raise NotFound(f"No published article has the slug '{slug}'.")
+    article_id, slug_lang = found
+    bundle = _Bundle.load(session, [article_id], with_body=True)
+    return bundle.full(article_id, locale, slug_lang)
+
+
+def _by_article(rows: Sequence[Any]) -> dict[uuid.UUID, list[Any]]:
+    grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.article_id].append(row)
+    return grouped
+
+
+@dataclass
+class _Bundle:
+    """The rows behind a set of articles, grouped by article."""
+
+    articles: dict[uuid.UUID, Any]
+    translations: dict[uuid.UUID, list[Any]]
+    tags: dict[uuid.UUID, list[Any]]
+    citations: dict[uuid.UUID, list[Any]]
+    tag_names: dict[int, dict[str, str]]
+    source_names: dict[int, dict[str, str]]
+
+    @classmethod
+    def load(cls, session: Session, ids: Sequence[uuid.UUID], *, with_body: bool) -> "_Bundle":
+        translations = _by_article(repo.translations_of(session, ids, with_body=with_body))
+        tags = _by_article(repo.tags_of(session, ids))
+        citations = _by_article(repo.citations_of(session, ids))
+        tag_ids = sorted({row.id for rows in tags.values() for row in rows})
+        source_ids = sorted({row.source_id for rows in citations.values() for row in rows})
+        return cls(
+            articles=repo.articles_by_id(session, ids),
+            translations=translations,
+            tags=tags,
+            citations=citations,
+            tag_names=repo.tag_names(session, tag_ids) if tag_ids else {},
+            source_names=repo.source_names(session, source_ids) if source_ids else {},
+        )
+
+    def _version(self, article_id: uuid.UUID, lang: str) -> Any:
+        """The translation in `lang`, else the original, else any."""
+        versions = self.translations[article_id]
+        by_lang = {v.lang: v for v in versions}
+        original = self.articles[article_id].original_lang
+        return by_lang.get(lang) or by_lang.get(original) or versions[0]
+
+    def summary(
+        self, article_id: uuid.UUID, locale: Locale, lang: str | None = None
+    ) -> ArticleSummary:
+        return ArticleSummary(**self._summary_fields(article_id, locale, lang or locale.lang))
+
+    def full(self, article_id: uuid.UUID, locale: Locale, lang: str) -> ArticleRead:
+        fields = self._summary_fields(article_id, locale, lang)
+        version = self._version(article_id, lang)
+        return ArticleRead(
+            **fields, body=version.body, citations=self._citations(article_id, locale)
+        )
+
+    def _summary_fields(self, article_id: uuid.UUID, locale: Locale, lang: str) -> dict[str, Any]:
+        article = self.articles[article_id]
+        version = self._version(article_id, lang)
+        tags = [
+            TagRef(slug=row.slug, name=locale.name(self.tag_names.get(row.id, {}), row.slug))
+            for row in self.tags[article_id]
+        ]
+        return {
+            "id": article_id,
+            "lang": version.lang,
+            "slug": version.slug,
+            "title": version.title,
+            "excerpt": version.excerpt,
+            "published_at": article.published_at,
+            "updated_at": max(article.updated_at, version.updated_at),
+            "primary_tag": tags[0] if tags else None,
+            "tags": tags,
+            "sources": self._sources(article_id, locale),
+            "translations": [
+                TranslationRef(lang=v.lang, slug=v.slug, url=locale.url(v.lang, v.slug))
+                for v in self.translations[article_id]
+            ],
+            "cover_image_url": article.cover_image_url,
+        }
+
+    def _sources(self, article_id: uuid.UUID, locale: Locale) -> list[SourceRef]:
+        seen: dict[str, SourceRef] = {}
+        for row in self.citations[article_id]:
+            if row.slug not in seen:
+                seen[row.slug] = SourceRef(
+                    slug=row.slug,
+                    name=locale.name(self.source_names.get(row.source_id, {}), row.slug),
+                )
+        return list(seen.values())
+
+    def _citations(self, article_id: uuid.UUID, locale: Locale) -> list[CitationRead]:
+        rows = self.citations[article_id]
+        position_of = {row.id: row.position for row in rows}
+        return [
+            CitationRead(
+                position=row.position,
+                source=CitedSource(
+                    slug=row.slug,
+                    name=locale.name(self.source_names.get(row.source_id, {}), row.slug),
+                    kind=row.kind,
+                    homepage_url=row.homepage_url,
+                ),
+                url=row.url,
+                via=position_of.get(row.via_id) if row.via_id is not None else None,
+            )
+            for row in rows
+        ]

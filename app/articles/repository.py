@@ -1,0 +1,255 @@
+"""All SQL for articles. Reads select exactly the columns a response needs, one query per
+kind of row per page (never one per article)."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Row, Select, and_, delete, exists, or_, select, tuple_, update
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import (
+    Article,
+    ArticleStatus,
+    ArticleTag,
+    ArticleTranslation,
+    Citation,
+    Source,
+    SourceName,
+    SyncState,
+    Tag,
+    TagName,
+)
+
+
+def is_public(now: datetime) -> ColumnElement[bool]:
+    """The one definition of "public": published, and its time has come."""
+    return and_(
+        Article.status == ArticleStatus.PUBLISHED,
+        Article.published_at.is_not(None),
+        Article.published_at <= now,
+    )
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    tag_id: int | None = None
+    source_id: int | None = None
+    only_lang: str | None = None  # keep only articles translated into this language
+
+
+FeedPosition = tuple[datetime, uuid.UUID]
+
+
+def _feed_query(now: datetime, where: FeedFilter) -> Select[uuid.UUID, datetime | None]:
+    query = select(Article.id, Article.published_at).where(is_public(now))
+    if where.tag_id is not None:
+        query = query.where(
+            exists().where(ArticleTag.article_id == Article.id, ArticleTag.tag_id == where.tag_id)
+        )
+    if where.source_id is not None:
+        query = query.where(
+            exists().where(Citation.article_id == Article.id, Citation.source_id == where.source_id)
+        )
+    if where.only_lang is not None:
+        query = query.where(
+            exists().where(
+                ArticleTranslation.article_id == Article.id,
+                ArticleTranslation.lang == where.only_lang,
+            )
+        )
+    return query
+
+
+def feed_page(
+    session: Session,
+    *,
+    now: datetime,
+    where: FeedFilter,
+    after: FeedPosition | None,
+    limit: int,
+) -> list[Row[uuid.UUID, datetime | None]]:
+    """Newest first by (published_at, id); `after` is the last row of the previous page.
+    The row comparison lets the index seek straight to the page: no OFFSET."""
+    query = _feed_query(now, where)
+    if after is not None:
+        query = query.where(tuple_(Article.published_at, Article.id) < tuple_(*after))
+    query = query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
+    return list(session.execute(query).all())
+
+
+def articles_by_id(
+    session: Session, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Row[uuid.UUID, str, datetime | None, datetime, str | None]]:
+    rows = session.execute(
+        select(
+            Article.id,
+            Article.original_lang,
+            Article.published_at,
+            Article.updated_at,
+            Article.cover_image_url,
+        ).where(Article.id.in_(ids))
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def translations_of(
+    session: Session, ids: Sequence[uuid.UUID], *, with_body: bool = False
+) -> list[Row[uuid.UUID, str, str, str, str, datetime, str]]:
+    body = ArticleTranslation.body if with_body else ArticleTranslation.excerpt.label("body")
+    return list(
+        session.execute(
+            select(
+                ArticleTranslation.article_id,
+                ArticleTranslation.lang,
+                ArticleTranslation.slug,
+                ArticleTranslation.title,
+                ArticleTranslation.excerpt,
+                ArticleTranslation.updated_at,
+                body,
+            )
+            .where(ArticleTranslation.article_id.in_(ids))
+            .order_by(ArticleTranslation.article_id, ArticleTranslation.lang)
+        ).all()
+    )
+
+
+def tags_of(session: Session, ids: Sequence[uuid.UUID]) -> list[Row[uuid.UUID, int, str]]:
+    return list(
+        session.execute(
+            select(ArticleTag.article_id, Tag.id, Tag.slug)
+            .join(Tag, Tag.id == ArticleTag.tag_id)
+            .where(ArticleTag.article_id.in_(ids))
+            .order_by(ArticleTag.article_id, ArticleTag.position)
+        ).all()
+    )
+
+
+def citations_of(
+    session: Session, ids: Sequence[uuid.UUID]
+) -> list[Row[uuid.UUID, int, int, str | None, int | None, int, str, str | None, str | None]]:
+    return list(
+        session.execute(
+            select(
+                Citation.article_id,
+                Citation.id,
+                Citation.position,
+                Citation.url,
+                Citation.via_id,
+                Source.id.label("source_id"),
+                Source.slug,
+                Source.kind,
+                Source.homepage_url,
+            )
+            .join(Source, Source.id == Citation.source_id)
+            .where(Citation.article_id.in_(ids))
+            .order_by(Citation.article_id, Citation.position)
+        ).all()
+    )
+
+
+def tag_names(session: Session, tag_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    names: dict[int, dict[str, str]] = {}
+    for tag_id, lang, name in session.execute(
+        select(TagName.tag_id, TagName.lang, TagName.name).where(TagName.tag_id.in_(tag_ids))
+    ):
+        names.setdefault(tag_id, {})[lang] = name
+    return names
+
+
+def source_names(session: Session, source_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    names: dict[int, dict[str, str]] = {}
+    for source_id, lang, name in session.execute(
+        select(SourceName.source_id, SourceName.lang, SourceName.name).where(
+            SourceName.source_id.in_(source_ids)
+        )
+    ):
+        names.setdefault(source_id, {})[lang] = name
+    return names
+
+
+def public_article_id_by_slug(
+    session: Session, slug: str, *, now: datetime, prefer_lang: str
+) -> tuple[uuid.UUID, str] | None:
+    """(article id, language of that slug) for a public article; the preferred language wins
+    when two articles share a slug in different languages."""
+    row = session.execute(
+        select(ArticleTranslation.article_id, ArticleTranslation.lang)
+        .join(Article, Article.id == ArticleTranslation.article_id)
+        .where(ArticleTranslation.slug == slug, is_public(now))
+        .order_by((ArticleTranslation.lang == prefer_lang).desc(), ArticleTranslation.lang)
+        .limit(1)
+    ).first()
+    return (row.article_id, row.lang) if row else None
+
+
+# ---- editor side -------------------------------------------------------------------
+
+
+def load_article(
+    session: Session, article_id: uuid.UUID, *, for_update: bool = False
+) -> Article | None:
+    query = (
+        select(Article)
+        .where(Article.id == article_id)
+        .options(
+            selectinload(Article.translations),
+            selectinload(Article.tag_links).selectinload(ArticleTag.tag),
+            selectinload(Article.citations).selectinload(Citation.source),
+        )
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def tags_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Tag]:
+    return {t.slug: t for t in session.scalars(select(Tag).where(Tag.slug.in_(slugs)))}
+
+
+def sources_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Source]:
+    return {s.slug: s for s in session.scalars(select(Source).where(Source.slug.in_(slugs)))}
+
+
+def taken_slugs(session: Session, lang: str, stem: str, *, exclude: uuid.UUID | None) -> set[str]:
+    """Slugs in `lang` equal to `stem` or `stem-N`, other than those of article `exclude`."""
+    query = select(ArticleTranslation.slug).where(
+        ArticleTranslation.lang == lang,
+        or_(ArticleTranslation.slug == stem, ArticleTranslation.slug.like(f"{stem}-%")),
+    )
+    if exclude is not None:
+        query = query.where(ArticleTranslation.article_id != exclude)
+    return set(session.scalars(query))
+
+
+def slug_owner(session: Session, lang: str, slug: str) -> uuid.UUID | None:
+    return session.scalar(
+        select(ArticleTranslation.article_id).where(
+            ArticleTranslation.lang == lang, ArticleTranslation.slug == slug
+        )
+    )
+
+
+def external_id_owner(session: Session, external_id: str) -> uuid.UUID | None:
+    return session.scalar(select(Article.id).where(Article.external_id == external_id))
+
+
+def next_change_seq(session: Session) -> int:
+    """The next number in the change log. The row lock taken here is held until commit, so
+    numbers are handed out in commit order (see app.models.sync)."""
+    seq = session.execute(
+        update(SyncState)
+        .where(SyncState.id == 1)
+        .values(seq=SyncState.seq + 1)
+        .returning(SyncState.seq)
+    ).scalar_one()
+    return int(seq)
+
+
+def current_change_seq(session: Session) -> int:
+    return int(session.execute(select(SyncState.seq).where(SyncState.id == 1)).scalar_one())
+
+
+def delete_article_row(session: Session, article_id: uuid.UUID) -> None:
+    session.execute(delete(Article).where(Article.id == article_id))

@@ -1,0 +1,40 @@
+"""One place for every setting; read from the environment (prefix-free, 12-factor)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("dopys.sqlite3")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        description="SQLAlchemy URL: a SQLite file by default, postgresql+psycopg://... in prod",
+    )
+    database_read_url: str | None = Field(
+        default=None, description="Optional read replica used for public reads."
+    )
+    default_lang: str = Field(default="uk", description="Site language when a client names none.")
+    supported_langs: list[str] = Field(default=["uk", "en"])
+    frontend_url_template: str = Field(
+        default="https://example.com/{lang}/{slug}",
+        description="Where a front end renders an article; used in feeds and alternates.",
+    )
+    site_title: str = Field(default="Dopys")
+    public_base_url: str = Field(default="http://localhost:8000")
+    max_body_bytes: int = Field(default=2_000_000, description="Largest JSON request body.")
+    max_import_bytes: int = Field(default=2_000_000_000, description="Largest import body.")
+    cache_control_public: str = Field(default="public, max-age=30, stale-while-revalidate=300")
+    cors_origins: list[str] = Field(default=[])
+    redis_url: str | None = Field(default=None)
+    write_rate_limit_per_minute: int = Field(default=600)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

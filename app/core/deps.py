@@ -1,0 +1,95 @@
+"""Dependency aliases shared by the routers (`Annotated`, so signatures stay short)."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.config import Settings
+from app.core.errors import Forbidden, Unauthorized
+from app.core.i18n import LANG_PATTERN, negotiate_lang
+from app.keys.service import find_active_key, grants
+from app.models import ApiKey, KeyScope
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def _session_from(factory: sessionmaker[Session]) -> Iterator[Session]:
+    # Commit before the response goes out (scope="function"), roll back on any error.
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    yield from _session_from(request.app.state.read_sessions)
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    yield from _session_from(request.app.state.write_sessions)
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key made with `dopys keys create`.")
+
+
+def _authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, needed: KeyScope
+) -> ApiKey:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized(
+            "Send an API key as `Authorization: Bearer <key>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with request.app.state.read_sessions() as session:
+        key = find_active_key(session, credentials.credentials)
+    if key is None:
+        raise Unauthorized(
+            "The API key is unknown or revoked.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    if not grants(key, needed):
+        raise Forbidden(f"This API key has scope '{key.scope}'; '{needed}' is needed.")
+    return key
+
+
+def require_write_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    return _authenticate(request, credentials, KeyScope.WRITE)
+
+
+EditorKeyDep = Annotated[ApiKey, Depends(require_write_key)]
+
+
+def get_lang(
+    settings: SettingsDep,
+    lang: Annotated[
+        str | None,
+        Query(
+            pattern=LANG_PATTERN,
+            max_length=35,
+            description="Response language (BCP 47). Defaults to Accept-Language, then the site's.",
+        ),
+    ] = None,
+    accept_language: Annotated[str | None, Header(max_length=1000)] = None,
+) -> str:
+    return negotiate_lang(lang, accept_language, settings.supported_langs, settings.default_lang)
+
+
+LangDep = Annotated[str, Depends(get_lang)]

@@ -1,0 +1,34 @@
+"""URL slugs from titles. Cyrillic follows Ukraine's national romanization (KMU 2010)."""
+
+import re
+
+from slugify import slugify
+
+MAX_SLUG_LENGTH = 120
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+# Unidecode's Cyrillic table is Russian-flavoured; these are where Ukrainian differs.
+_UK_REPLACEMENTS = [["Г", "H"], ["г", "h"], ["Ґ", "G"], ["ґ", "g"], ["И", "Y"], ["и", "y"]]
+# At the start of a word Є, Ї, Й, Ю, Я romanize as Ye, Yi, Y, Yu, Ya (elsewhere ie, i, i, iu, ia).
+_WORD_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+_WORD_INITIAL_RE = re.compile(r"\b([єїйюяЄЇЙЮЯ])")
+# The apostrophe inside a word (в'їзд) is dropped and does not start a new word.
+_APOSTROPHES_RE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
+
+
+def slugify_title(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
+    text = _APOSTROPHES_RE.sub("", title)
+    text = _WORD_INITIAL_RE.sub(lambda m: _WORD_INITIAL[m.group(1).lower()], text)
+    slug = slugify(
+        text,
+        max_length=max_length,
+        word_boundary=True,
+        replacements=_UK_REPLACEMENTS,
+    )
+    return slug or "article"
+
+
+def with_suffix(slug: str, n: int) -> str:
+    """`slug-2`, `slug-3`, ... trimmed so the result still fits."""
+    suffix = f"-{n}"
+    return slug[: MAX_SLUG_LENGTH - len(suffix)].rstrip("-") + suffix

@@ -1,0 +1,62 @@
+"""API keys: generated once, shown once, stored only as a SHA-256 hash.
+
+Keys carry 256 bits of randomness, so a fast hash is enough (no password stretching needed);
+lookup is by hash through a unique index, then compared in constant time.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.errors import NotFound
+from app.models import ApiKey, KeyScope, utcnow
+
+KEY_PREFIX = "dps_"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    secret: str
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(session: Session, *, name: str, scope: KeyScope) -> NewKey:
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, scope=scope, prefix=secret[:10], key_hash=hash_secret(secret))
+    session.add(key)
+    session.flush()
+    return NewKey(key=key, secret=secret)
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No API key with id {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
+
+
+def find_active_key(session: Session, secret: str) -> ApiKey | None:
+    """The live key for `secret`, or None. Revocation takes effect on the next request."""
+    digest = hash_secret(secret)
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    if key is None or key.revoked_at is not None:
+        return None
+    return key if hmac.compare_digest(key.key_hash, digest) else None
+
+
+def grants(key: ApiKey, needed: KeyScope) -> bool:
+    return key.scope == KeyScope.WRITE or key.scope == needed

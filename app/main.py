@@ -1,0 +1,61 @@
+"""Where the app is assembled; tests build it the same way."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.articles.editor_router import router as article_editor_router
+from app.articles.router import router as articles_router
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine, make_session_factory
+from app.core.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.taxonomy.router import editor_router as taxonomy_editor_router
+from app.taxonomy.router import router as taxonomy_router
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable, readable ids (`articles-list_articles`) so generated clients get clean names."""
+    group = route.tags[0] if route.tags else "default"
+    return f"{group}-{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+        if app.state.read_engine is not app.state.engine:
+            app.state.read_engine.dispose()
+
+    app = FastAPI(
+        title="Dopys",
+        summary="Bilingual headless content API for newsrooms.",
+        version="1.0.0",
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    engine = create_db_engine(settings.database_url)
+    read_engine = (
+        create_db_engine(settings.database_read_url) if settings.database_read_url else engine
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.read_engine = read_engine
+    app.state.read_sessions = make_session_factory(read_engine)
+    app.state.write_sessions = make_session_factory(engine, write=True)
+
+    install_error_handlers(app)
+    for router in (
+        health_router,
+        articles_router,
+        taxonomy_router,
+        article_editor_router,
+        taxonomy_editor_router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,25 @@
+"""Every table, re-exported so Alembic sees one registry."""
+
+from app.models.access import ApiKey, KeyScope
+from app.models.article import Article, ArticleStatus, ArticleTag, ArticleTranslation, Citation
+from app.models.base import Base, utcnow
+from app.models.sync import ArticleTombstone, SyncState
+from app.models.taxonomy import Source, SourceName, Tag, TagName
+
+__all__ = [
+    "ApiKey",
+    "Article",
+    "ArticleStatus",
+    "ArticleTag",
+    "ArticleTombstone",
+    "ArticleTranslation",
+    "Base",
+    "Citation",
+    "KeyScope",
+    "Source",
+    "SourceName",
+    "SyncState",
+    "Tag",
+    "TagName",
+    "utcnow",
+]

@@ -1,0 +1,129 @@
+"""Tags and sources: public, localized reads and editor writes."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+
+from app.core.deps import LangDep, ReadSessionDep, SettingsDep, WriteSessionDep, require_write_key
+from app.core.errors import problem_responses
+from app.core.http import make_locale, set_language_headers
+from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
+from app.core.schemas import Page, PageMeta, Slug
+from app.taxonomy import service
+from app.taxonomy.schemas import (
+    SourceCreate,
+    SourceRead,
+    SourceUpdate,
+    TagCreate,
+    TagRead,
+    TagUpdate,
+)
+from app.taxonomy.service import SOURCES, TAGS
+
+router = APIRouter(prefix="/v1", responses=problem_responses(422))
+editor_router = APIRouter(
+    prefix="/v1/editor",
+    tags=["editor"],
+    dependencies=[Depends(require_write_key)],
+    responses=problem_responses(401, 403, 422),
+)
+
+SlugPath = Annotated[Slug, Path()]
+
+
+@router.get("/tags", tags=["tags"], responses=problem_responses(400))
+def list_tags(
+    response: Response,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[TagRead]:
+    items, next_cursor = service.list_page(session, TAGS, cursor=cursor, limit=limit)
+    locale = make_locale(settings, lang)
+    set_language_headers(response, lang)
+    return Page(
+        data=[service.to_read(TAGS, item, locale) for item in items],
+        meta=PageMeta(next_cursor=next_cursor, limit=limit),
+    )
+
+
+@router.get("/tags/{slug}", tags=["tags"], responses=problem_responses(404))
+def get_tag(
+    slug: SlugPath,
+    response: Response,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+) -> TagRead:
+    set_language_headers(response, lang)
+    return service.to_read(TAGS, service.get(session, TAGS, slug), make_locale(settings, lang))
+
+
+@router.get("/sources", tags=["sources"], responses=problem_responses(400))
+def list_sources(
+    response: Response,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[SourceRead]:
+    items, next_cursor = service.list_page(session, SOURCES, cursor=cursor, limit=limit)
+    locale = make_locale(settings, lang)
+    set_language_headers(response, lang)
+    return Page(
+        data=[_source(service.to_read(SOURCES, item, locale)) for item in items],
+        meta=PageMeta(next_cursor=next_cursor, limit=limit),
+    )
+
+
+@router.get("/sources/{slug}", tags=["sources"], responses=problem_responses(404))
+def get_source(
+    slug: SlugPath,
+    response: Response,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+) -> SourceRead:
+    set_language_headers(response, lang)
+    item = service.get(session, SOURCES, slug)
+    return _source(service.to_read(SOURCES, item, make_locale(settings, lang)))
+
+
+@editor_router.post("/tags", status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
+def create_tag(data: TagCreate, session: WriteSessionDep, settings: SettingsDep) -> TagRead:
+    item = service.create(session, TAGS, data)
+    return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
+
+
+@editor_router.patch("/tags/{slug}", responses=problem_responses(404))
+def update_tag(
+    slug: SlugPath, data: TagUpdate, session: WriteSessionDep, settings: SettingsDep
+) -> TagRead:
+    item = service.update(session, TAGS, service.get(session, TAGS, slug), data)
+    return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
+
+
+@editor_router.post(
+    "/sources", status_code=status.HTTP_201_CREATED, responses=problem_responses(409)
+)
+def create_source(
+    data: SourceCreate, session: WriteSessionDep, settings: SettingsDep
+) -> SourceRead:
+    item = service.create(session, SOURCES, data)
+    return _source(service.to_read(SOURCES, item, make_locale(settings, settings.default_lang)))
+
+
+@editor_router.patch("/sources/{slug}", responses=problem_responses(404))
+def update_source(
+    slug: SlugPath, data: SourceUpdate, session: WriteSessionDep, settings: SettingsDep
+) -> SourceRead:
+    item = service.update(session, SOURCES, service.get(session, SOURCES, slug), data)
+    return _source(service.to_read(SOURCES, item, make_locale(settings, settings.default_lang)))
+
+
+def _source(read: object) -> SourceRead:
+    assert isinstance(read, SourceRead)
+    return read
