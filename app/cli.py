@@ -1,11 +1,13 @@
 """`dopys`: serve the API, migrate the database, load demo content, manage API keys."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app.core import migrations
 from app.core.config import get_settings
@@ -24,8 +26,15 @@ cli.add_typer(keys_cli, name="keys")
 console = Console()
 
 
-def _sessions() -> sessionmaker[Session]:
-    return make_session_factory(create_db_engine(get_settings().database_url), write=True)
+@contextmanager
+def _unit_of_work() -> Iterator[Session]:
+    """One transaction against the configured database; the engine is closed afterwards."""
+    engine = create_db_engine(get_settings().database_url)
+    try:
+        with unit_of_work(make_session_factory(engine, write=True)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @cli.command()
@@ -69,7 +78,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
 def demo_load() -> None:
     """Load the seed page's article, sources, tag and fresh posts (idempotent)."""
     migrations.upgrade(get_settings().database_url)
-    with unit_of_work(_sessions()) as session:
+    with _unit_of_work() as session:
         report = load_demo(session)
     console.print(
         f"Demo content: {report.created} articles created, {report.skipped} already there."
@@ -82,7 +91,7 @@ def keys_create(
     scope: Annotated[KeyScope, typer.Option(help="read or write.")] = KeyScope.WRITE,
 ) -> None:
     """Create a key. The secret is shown once and never stored."""
-    with unit_of_work(_sessions()) as session:
+    with _unit_of_work() as session:
         new = keys.create_key(session, name=name, scope=scope)
         key_id = new.key.id
     console.print(f"Key {key_id} ({scope}) for {name}. Store it now; it is not shown again:")
@@ -93,7 +102,7 @@ def keys_create(
 def keys_list() -> None:
     """List keys (never their secrets)."""
     table = Table("id", "name", "scope", "prefix", "created", "revoked")
-    with unit_of_work(_sessions()) as session:
+    with _unit_of_work() as session:
         for key in keys.list_keys(session):
             table.add_row(
                 str(key.id),
@@ -109,7 +118,7 @@ def keys_list() -> None:
 @keys_cli.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
     """Revoke a key; requests with it fail from now on."""
-    with unit_of_work(_sessions()) as session:
+    with _unit_of_work() as session:
         keys.revoke_key(session, key_id)
     console.print(f"Key {key_id} revoked.")
 

@@ -66,7 +66,7 @@ def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorR
                 body=t.body,
                 updated_at=t.updated_at,
             )
-            for t in article.translations
+            for t in sorted(article.translations, key=lambda t: t.lang)
         ],
     )
 
