@@ -125,3 +125,7 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) ->
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -10,7 +11,7 @@ from app.articles.editor_router import router as article_editor_router
 from app.articles.router import router as articles_router
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, make_session_factory
-from app.core.errors import install_error_handlers
+from app.core.errors import install_error_handlers, move_problems_to_their_media_type
 from app.health.router import router as health_router
 from app.taxonomy.router import editor_router as taxonomy_editor_router
 from app.taxonomy.router import router as taxonomy_router
@@ -20,6 +21,17 @@ def operation_id(route: APIRoute) -> str:
     """Stable, readable ids (`articles-list_articles`) so generated clients get clean names."""
     group = route.tags[0] if route.tags else "default"
     return f"{group}-{route.name}"
+
+
+def _document_problems(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = move_problems_to_their_media_type(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_sessions = make_session_factory(engine, write=True)
 
     install_error_handlers(app)
+    _document_problems(app)
     for router in (
         health_router,
         articles_router,
