@@ -5,14 +5,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.articles.editor_router import router as article_editor_router
 from app.articles.router import router as articles_router
+from app.core import caching
+from app.core.compression import CompressionMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, make_session_factory
 from app.core.errors import install_error_handlers, move_problems_to_their_media_type
+from app.core.http import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS
 from app.health.router import router as health_router
+from app.sync.router import router as sync_router
 from app.taxonomy.router import editor_router as taxonomy_editor_router
 from app.taxonomy.router import router as taxonomy_router
 
@@ -40,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.version_probe.dispose()
         app.state.engine.dispose()
         if app.state.read_engine is not app.state.engine:
             app.state.read_engine.dispose()
@@ -67,8 +73,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
         articles_router,
         taxonomy_router,
+        sync_router,
         article_editor_router,
         taxonomy_editor_router,
     ):
         app.include_router(router)
+    install_middleware(app, settings)
     return app
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost last: CORS answers preflights and decorates everything, compression sees
+    every body, the public response cache sits closest to the routes."""
+    caching.install(app, settings)
+    app.add_middleware(CompressionMiddleware, minimum_size=settings.compression_min_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=settings.cors_max_age,
+        )

@@ -25,9 +25,9 @@ from app.models import (
     Article,
     ArticleStatus,
     ArticleTag,
-    ArticleTombstone,
     ArticleTranslation,
     Citation,
+    RemovalReason,
     utcnow,
 )
 
@@ -125,7 +125,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
         )
     _set_tags(session, article, data.tags)
     _set_citations(session, article, data.citations)
-    _touch(session, article, now, bump_version=False)
+    _touch(session, article, now, bump_version=False)  # a new id: no tombstone to clear
     _flush(session)
     return article
 
@@ -133,6 +133,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
 def update_article(session: Session, article: Article, data: ArticleUpdate) -> Article:
     changes = data.model_dump(exclude_unset=True)
     now = utcnow()
+    was_public = repo.is_public_article(article, now)
     for field in ("original_lang", "status", "external_id"):
         if field in changes and changes[field] is None:
             raise _invalid(field, "May not be null.")
@@ -158,7 +159,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
         _set_tags(session, article, data.tags)
     if data.citations is not None:
         _set_citations(session, article, data.citations)
-    _touch(session, article, now)
+    _touch(session, article, now, was_public=was_public)
     _flush(session)
     return article
 
@@ -196,9 +197,10 @@ def delete_translation(session: Session, article: Article, lang: str) -> None:
 
 def publish(session: Session, article: Article, published_at: datetime | None) -> Article:
     now = utcnow()
+    was_public = repo.is_public_article(article, now)
     article.status = ArticleStatus.PUBLISHED
     article.published_at = published_at or now
-    _touch(session, article, now)
+    _touch(session, article, now, was_public=was_public)
     return article
 
 
@@ -209,14 +211,20 @@ def schedule(session: Session, article: Article, published_at: datetime) -> Arti
 
 
 def unpublish(session: Session, article: Article) -> Article:
+    now = utcnow()
+    was_public = repo.is_public_article(article, now)
     article.status = ArticleStatus.DRAFT
-    _touch(session, article, utcnow())
+    _touch(session, article, now, was_public=was_public)
     return article
 
 
 def delete_article(session: Session, article: Article) -> None:
+    now = utcnow()
     seq = repo.next_change_seq(session)
-    session.merge(ArticleTombstone(article_id=article.id, change_seq=seq, deleted_at=utcnow()))
+    # Sync clients may hold it only if it was ever public: that is when it has a tombstone
+    # already (unpublished earlier) or is public now. A draft leaves no trace.
+    if repo.is_public_article(article, now) or repo.has_tombstone(session, article.id):
+        repo.put_tombstone(session, article.id, seq=seq, reason=RemovalReason.DELETED, at=now)
     session.delete(article)
     session.flush()
 
@@ -232,12 +240,38 @@ def _published_at(
     return published_at
 
 
-def _touch(session: Session, article: Article, now: datetime, *, bump_version: bool = True) -> None:
-    """Every change: new updated_at, new version (the ETag), next place in the change log."""
+def _touch(
+    session: Session,
+    article: Article,
+    now: datetime,
+    *,
+    bump_version: bool = True,
+    was_public: bool | None = None,
+) -> None:
+    """Every change: new updated_at, new version (the ETag), next place in the change log.
+    `was_public` (visibility before a write that may change it) keeps the tombstones that
+    tell sync clients to drop an article right."""
     article.updated_at = now
     if bump_version:
         article.version += 1
     article.change_seq = repo.next_change_seq(session)
+    if was_public is None:
+        return
+    public = repo.is_public_article(article, now)
+    if was_public and not public:
+        repo.put_tombstone(
+            session, article.id, seq=article.change_seq, reason=_removal_reason(article), at=now
+        )
+    elif public and not was_public:
+        repo.drop_tombstone(session, article.id)
+
+
+def _removal_reason(article: Article) -> RemovalReason:
+    if article.status == ArticleStatus.ARCHIVED:
+        return RemovalReason.ARCHIVED
+    if article.status == ArticleStatus.PUBLISHED:
+        return RemovalReason.SCHEDULED
+    return RemovalReason.UNPUBLISHED
 
 
 def _new_translation(

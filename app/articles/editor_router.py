@@ -1,7 +1,7 @@
 """Editor endpoints for articles (write-scope API key)."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response, status
 
@@ -14,6 +14,7 @@ from app.articles.schemas import (
     ScheduleRequest,
     TranslationIn,
 )
+from app.core.caching import versioned_responses
 from app.core.deps import WriteSessionDep, require_write_key
 from app.core.errors import BadRequest, problem_responses
 from app.core.schemas import Lang
@@ -25,6 +26,16 @@ router = APIRouter(
     dependencies=[Depends(require_write_key)],
     responses=problem_responses(401, 403, 422),
 )
+
+
+def _versioned(status: int, *, location: bool = False) -> dict[int | str, dict[str, Any]]:
+    responses = versioned_responses(status)
+    if location:
+        responses[status]["headers"]["Location"] = {
+            "description": "Where the new article is.",
+            "schema": {"type": "string"},
+        }
+    return responses
 
 
 def _if_match(
@@ -57,7 +68,11 @@ def _respond(response: Response, article: Article) -> ArticleEditorRead:
     return editing.editor_view(article)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={**_versioned(201, location=True), **problem_responses(409)},
+)
 def create_article(
     data: ArticleCreate, response: Response, session: WriteSessionDep
 ) -> ArticleEditorRead:
@@ -66,13 +81,15 @@ def create_article(
     return _respond(response, article)
 
 
-@router.get("/{article_id}", responses=problem_responses(404))
+@router.get("/{article_id}", responses={**_versioned(200), **problem_responses(404)})
 def get_article(article: ArticleDep, response: Response) -> ArticleEditorRead:
     """Any article, drafts and scheduled ones included."""
     return _respond(response, article)
 
 
-@router.patch("/{article_id}", responses=problem_responses(400, 404, 409, 412))
+@router.patch(
+    "/{article_id}", responses={**_versioned(200), **problem_responses(400, 404, 409, 412)}
+)
 def update_article(
     article: ArticleDep,
     data: ArticleUpdate,
@@ -96,7 +113,11 @@ def delete_article(article: ArticleDep, session: WriteSessionDep, if_match: IfMa
 
 @router.put(
     "/{article_id}/translations/{lang}",
-    responses={201: {"model": ArticleEditorRead}, **problem_responses(400, 404, 409, 412)},
+    responses={
+        **_versioned(200),
+        201: {"model": ArticleEditorRead, **_versioned(201)[201]},
+        **problem_responses(400, 404, 409, 412),
+    },
 )
 def put_translation(
     article: ArticleDep,
@@ -112,7 +133,10 @@ def put_translation(
     return _respond(response, article)
 
 
-@router.delete("/{article_id}/translations/{lang}", responses=problem_responses(400, 404, 409, 412))
+@router.delete(
+    "/{article_id}/translations/{lang}",
+    responses={**_versioned(200), **problem_responses(400, 404, 409, 412)},
+)
 def delete_translation(
     article: ArticleDep,
     lang: Lang,
@@ -125,7 +149,7 @@ def delete_translation(
     return _respond(response, article)
 
 
-@router.post("/{article_id}/publish", responses=problem_responses(404))
+@router.post("/{article_id}/publish", responses={**_versioned(200), **problem_responses(404)})
 def publish_article(
     article: ArticleDep,
     response: Response,
@@ -137,14 +161,14 @@ def publish_article(
     return _respond(response, editing.publish(session, article, published_at))
 
 
-@router.post("/{article_id}/schedule", responses=problem_responses(404))
+@router.post("/{article_id}/schedule", responses={**_versioned(200), **problem_responses(404)})
 def schedule_article(
     article: ArticleDep, data: ScheduleRequest, response: Response, session: WriteSessionDep
 ) -> ArticleEditorRead:
     return _respond(response, editing.schedule(session, article, data.published_at))
 
 
-@router.post("/{article_id}/unpublish", responses=problem_responses(404))
+@router.post("/{article_id}/unpublish", responses={**_versioned(200), **problem_responses(404)})
 def unpublish_article(
     article: ArticleDep, response: Response, session: WriteSessionDep
 ) -> ArticleEditorRead:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.articles import repository as repo
 from app.articles.schemas import (
+    ArticleListItem,
     ArticleRead,
     ArticleSummary,
     CitationRead,
@@ -41,8 +42,9 @@ class Locale:
 
 @dataclass(frozen=True)
 class FeedPage:
-    items: list[ArticleSummary]
+    items: list[ArticleListItem]
     next_cursor: str | None
+    newest_cursor: str | None
 
 
 def feed(
@@ -53,18 +55,30 @@ def feed(
     cursor: str | None,
     limit: int,
     scope: dict[str, Any],
+    newer_than: str | None = None,
+    with_body: bool = False,
 ) -> FeedPage:
+    """A page of the feed, newest first: after `cursor` (paging down) and, with
+    `newer_than`, only items above that position (pull-to-refresh)."""
     cursor_scope = scope_of(kind="feed", **scope)
     after = _position(decode_cursor(cursor, cursor_scope, 2)) if cursor else None
-    rows = repo.feed_page(session, now=locale.now, where=where, after=after, limit=limit + 1)
+    since = _position(decode_cursor(newer_than, cursor_scope, 2)) if newer_than else None
+    rows = repo.feed_page(
+        session, now=locale.now, where=where, after=after, newer_than=since, limit=limit + 1
+    )
     more = len(rows) > limit
     rows = rows[:limit]
-    items = summaries(session, [row.id for row in rows], locale)
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        next_cursor = encode_cursor(cursor_scope, [last.published_at.isoformat(), str(last.id)])
-    return FeedPage(items=items, next_cursor=next_cursor)
+    items = list_items(session, [row.id for row in rows], locale, with_body=with_body)
+
+    def position(row: Any) -> str:
+        return encode_cursor(cursor_scope, [row.published_at.isoformat(), str(row.id)])
+
+    newest = None
+    if cursor is None:
+        newest = position(rows[0]) if rows else newer_than
+    return FeedPage(
+        items=items, next_cursor=position(rows[-1]) if more else None, newest_cursor=newest
+    )
 
 
 def _position(raw: list[Any]) -> repo.FeedPosition:
@@ -84,6 +98,16 @@ def summaries(session: Session, ids: Sequence[uuid.UUID], locale: Locale) -> lis
         return []
     bundle = _Bundle.load(session, ids, with_body=False)
     return [bundle.summary(article_id, locale) for article_id in ids]
+
+
+def list_items(
+    session: Session, ids: Sequence[uuid.UUID], locale: Locale, *, with_body: bool
+) -> list[ArticleListItem]:
+    """List items (feed, sync) for `ids`, in that order; bodies only when asked."""
+    if not ids:
+        return []
+    bundle = _Bundle.load(session, ids, with_body=with_body)
+    return [bundle.list_item(article_id, locale, with_body=with_body) for article_id in ids]
 
 
 def article_by_slug(session: Session, slug: str, locale: Locale) -> ArticleRead:
@@ -140,6 +164,14 @@ class _Bundle:
         self, article_id: uuid.UUID, locale: Locale, lang: str | None = None
     ) -> ArticleSummary:
         return ArticleSummary(**self._summary_fields(article_id, locale, lang or locale.lang))
+
+    def list_item(
+        self, article_id: uuid.UUID, locale: Locale, *, with_body: bool
+    ) -> ArticleListItem:
+        fields = self._summary_fields(article_id, locale, locale.lang)
+        if with_body:
+            fields["body"] = self._version(article_id, locale.lang).body
+        return ArticleListItem(**fields)
 
     def full(self, article_id: uuid.UUID, locale: Locale, lang: str) -> ArticleRead:
         fields = self._summary_fields(article_id, locale, lang)

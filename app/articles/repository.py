@@ -6,29 +6,56 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, Select, and_, delete, exists, or_, select, tuple_, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
     Article,
     ArticleStatus,
     ArticleTag,
+    ArticleTombstone,
     ArticleTranslation,
     Citation,
+    RemovalReason,
     Source,
     SourceName,
     SyncState,
     Tag,
     TagName,
+    utcnow,
 )
+from app.models.base import UTCDateTime
 
 
-def is_public(now: datetime) -> ColumnElement[bool]:
+def is_public(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """The one definition of "public": published, and its time has come."""
     return and_(
         Article.status == ArticleStatus.PUBLISHED,
         Article.published_at.is_not(None),
         Article.published_at <= now,
+    )
+
+
+def is_public_article(article: Article, now: datetime) -> bool:
+    """`is_public` for a loaded article (the same rule, evaluated in Python)."""
+    return (
+        article.status == ArticleStatus.PUBLISHED
+        and article.published_at is not None
+        and article.published_at <= now
     )
 
 
@@ -69,12 +96,17 @@ def feed_page(
     where: FeedFilter,
     after: FeedPosition | None,
     limit: int,
+    newer_than: FeedPosition | None = None,
 ) -> list[Row[uuid.UUID, datetime | None]]:
-    """Newest first by (published_at, id); `after` is the last row of the previous page.
-    The row comparison lets the index seek straight to the page: no OFFSET."""
+    """Newest first by (published_at, id); `after` is the last row of the previous page,
+    `newer_than` a floor (the newest row a client already has). The row comparison lets
+    the index seek straight to the page: no OFFSET."""
     query = _feed_query(now, where)
+    position = tuple_(Article.published_at, Article.id)
     if after is not None:
-        query = query.where(tuple_(Article.published_at, Article.id) < tuple_(*after))
+        query = query.where(position < tuple_(*after))
+    if newer_than is not None:
+        query = query.where(position > tuple_(*newer_than))
     query = query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
     return list(session.execute(query).all())
 
@@ -241,15 +273,78 @@ def next_change_seq(session: Session) -> int:
     seq = session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
-        .values(seq=SyncState.seq + 1)
+        .values(seq=SyncState.seq + 1, changed_at=utcnow())
         .returning(SyncState.seq)
     ).scalar_one()
     return int(seq)
 
 
-def current_change_seq(session: Session) -> int:
-    return int(session.execute(select(SyncState.seq).where(SyncState.id == 1)).scalar_one())
+_CURRENT_SEQ = select(SyncState.seq).where(SyncState.id == 1)
+# The same, for a raw DB-API cursor: the per-request freshness check (app.core.caching).
+CURRENT_SEQ_SQL = "SELECT seq FROM sync_state WHERE id = 1"
+
+
+def current_change_seq(session: Session | Connection) -> int:
+    return int(session.execute(_CURRENT_SEQ).scalar_one())
+
+
+@dataclass(frozen=True)
+class DataState:
+    """How current the public data is: what response caches compare and stamp."""
+
+    seq: int
+    changed_at: datetime  # last write
+    latest_live: datetime | None  # newest go-live time that has passed
+    next_live: datetime | None  # the next scheduled go-live: public data changes then
+
+
+def _data_state_query() -> Select[int, datetime, datetime | None, datetime | None]:
+    """One statement; both subqueries are seeks on ix_articles_feed. Built once: it runs
+    on every render of a public response."""
+    now = bindparam("now", type_=UTCDateTime())
+    latest = (
+        select(Article.published_at)
+        .where(is_public(now))
+        .order_by(Article.published_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    upcoming = (
+        select(Article.published_at)
+        .where(Article.status == ArticleStatus.PUBLISHED, Article.published_at > now)
+        .order_by(Article.published_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(SyncState.seq, SyncState.changed_at, latest, upcoming).where(SyncState.id == 1)
+
+
+_DATA_STATE = _data_state_query()
+
+
+def data_state(session: Session | Connection, now: datetime) -> DataState:
+    row = session.execute(_DATA_STATE, {"now": now}).one()
+    return DataState(seq=row[0], changed_at=row[1], latest_live=row[2], next_live=row[3])
 
 
 def delete_article_row(session: Session, article_id: uuid.UUID) -> None:
     session.execute(delete(Article).where(Article.id == article_id))
+
+
+def put_tombstone(
+    session: Session, article_id: uuid.UUID, *, seq: int, reason: RemovalReason, at: datetime
+) -> None:
+    session.merge(
+        ArticleTombstone(article_id=article_id, change_seq=seq, deleted_at=at, reason=reason)
+    )
+
+
+def has_tombstone(session: Session, article_id: uuid.UUID) -> bool:
+    found = session.scalar(
+        select(ArticleTombstone.article_id).where(ArticleTombstone.article_id == article_id)
+    )
+    return found is not None
+
+
+def drop_tombstone(session: Session, article_id: uuid.UUID) -> None:
+    session.execute(delete(ArticleTombstone).where(ArticleTombstone.article_id == article_id))

@@ -6,21 +6,35 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.articles import reading
 from app.articles.repository import FeedFilter
-from app.articles.schemas import ArticleRead, ArticleSummary
+from app.articles.schemas import SUMMARY_FIELDS, ArticleRead, FeedMeta, FeedPage
+from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import problem_responses
-from app.core.http import make_locale, set_language_headers, set_next_link
+from app.core.http import make_locale, page_response, set_language_headers
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
-from app.core.schemas import Page, PageMeta, Slug
+from app.core.schemas import Slug
+from app.core.sparse import FieldsParam, IncludeParam, pick_fields
 from app.taxonomy.service import SOURCES, TAGS, id_of
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"])
+router = APIRouter(prefix="/v1/articles", tags=["articles"], dependencies=[PUBLIC])
+
+NewerThanParam = Annotated[
+    str | None,
+    Query(
+        max_length=512,
+        description="Pull-to-refresh: only items published after this position (a "
+        "`meta.newest_cursor` from the same listing), newest first.",
+    ),
+]
 
 
-@router.get("", responses=problem_responses(400, 404, 422))
+@router.get(
+    "",
+    response_model=FeedPage,
+    responses={**public_responses(link=True), **problem_responses(400, 404, 422)},
+)
 def list_articles(
     request: Request,
-    response: Response,
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
@@ -31,8 +45,13 @@ def list_articles(
     only_translated: Annotated[
         bool, Query(description="Drop articles not translated into the response language.")
     ] = False,
-) -> Page[ArticleSummary]:
+    newer_than: NewerThanParam = None,
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+) -> Response:
     """The fresh-posts feed: public articles, newest first, keyset-paginated."""
+    heavy = ("body",) if include == "body" else ()
+    selected = pick_fields(fields, (*SUMMARY_FIELDS, *heavy), default=SUMMARY_FIELDS, extra=heavy)
     where = FeedFilter(
         tag_id=id_of(session, TAGS, tag) if tag else None,
         source_id=id_of(session, SOURCES, source) if source else None,
@@ -43,15 +62,22 @@ def list_articles(
         make_locale(settings, lang),
         where,
         cursor=cursor,
+        newer_than=newer_than,
         limit=limit,
         scope={"tag": tag, "source": source, "only": where.only_lang},
+        with_body=bool(heavy),
     )
-    set_language_headers(response, lang)
-    set_next_link(request, response, page.next_cursor)
-    return Page(data=page.items, meta=PageMeta(next_cursor=page.next_cursor, limit=limit))
+    meta = FeedMeta(next_cursor=page.next_cursor, newest_cursor=page.newest_cursor, limit=limit)
+    return page_response(
+        request,
+        FeedPage(data=page.items, meta=meta),
+        selected,
+        lang=lang,
+        next_cursor=meta.next_cursor,
+    )
 
 
-@router.get("/{slug}", responses=problem_responses(404, 422))
+@router.get("/{slug}", responses={**public_responses(), **problem_responses(404, 422)})
 def get_article(
     slug: Annotated[str, Path(max_length=200)],
     response: Response,

@@ -2,11 +2,11 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.schemas import InputModel, Lang, Slug, SourceRef, TagRef, Url
+from app.core.schemas import InputModel, Lang, PageMeta, Slug, SourceRef, TagRef, Url
 from app.models import ArticleStatus
 
 MAX_BODY_CHARS = 1_000_000
@@ -57,6 +57,39 @@ class CitationRead(BaseModel):
 class ArticleRead(ArticleSummary):
     body: str = Field(description="Sanitized HTML.")
     citations: list[CitationRead]
+
+
+def _all_optional(schema: dict[str, Any]) -> None:
+    # `fields=` may leave any field out: the documented shape must allow that.
+    schema.pop("required", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+class ArticleListItem(ArticleSummary):
+    """An article in a list (feed, sync). Every field is present unless `fields=` leaves it
+    out; `body` comes only with `include=body`."""
+
+    model_config = ConfigDict(json_schema_extra=_all_optional)
+
+    body: str = Field(default="", description="Sanitized HTML; only with `include=body`.")
+
+
+LIST_ITEM_FIELDS = tuple(ArticleListItem.model_fields)
+SUMMARY_FIELDS = tuple(ArticleSummary.model_fields)
+
+
+class FeedMeta(PageMeta):
+    newest_cursor: str | None = Field(
+        description="On a first page (no `cursor`): the position of its newest item. Pass it "
+        "later as `newer_than` to get only what was published since (pull-to-refresh). When "
+        "a `newer_than` page is empty it repeats `newer_than`; null on later pages."
+    )
+
+
+class FeedPage(BaseModel):
+    data: list[ArticleListItem]
+    meta: FeedMeta
 
 
 # ---- editor inputs ------------------------------------------------------------------

@@ -29,8 +29,35 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://localhost:8000")
     max_body_bytes: int = Field(default=2_000_000, description="Largest JSON request body.")
     max_import_bytes: int = Field(default=2_000_000_000, description="Largest import body.")
-    cache_control_public: str = Field(default="public, max-age=30, stale-while-revalidate=300")
-    cors_origins: list[str] = Field(default=[])
+    cache_control_public: str = Field(
+        default="public, max-age=30, stale-while-revalidate=300",
+        description="Cache-Control of public GET responses (feed, articles, tags, sync...).",
+    )
+    cache_control_private: str = Field(
+        default="private, no-store",
+        description="Cache-Control of responses to authenticated requests (editor API).",
+    )
+    response_cache_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        description="Per-process cache of rendered public responses; 0 turns it off.",
+    )
+    response_cache_entry_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=0, description="Largest response the cache keeps."
+    )
+    response_cache_version_max_age: float = Field(
+        default=0.0,
+        ge=0,
+        description="Seconds a data-version reading may be reused. 0 (default): every "
+        "request checks, so a publish shows on the next request; >0 allows that much staleness.",
+    )
+    compression_min_bytes: int = Field(
+        default=1000, ge=0, description="Smaller responses are sent uncompressed."
+    )
+    cors_origins: list[str] = Field(
+        default=[], description='Browser origins allowed by CORS, e.g. ["https://example.com"].'
+    )
+    cors_max_age: int = Field(default=600, ge=0, description="Seconds a preflight is cached.")
     redis_url: str | None = Field(default=None)
     write_rate_limit_per_minute: int = Field(default=600)
 

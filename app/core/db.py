@@ -47,6 +47,22 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def create_probe_engine(url: str) -> Engine:
+    """A small pool for the one-row freshness check every public GET makes. On PostgreSQL
+    it is autocommit (one round trip, no BEGIN/ROLLBACK) and skips pre-ping (a failed
+    check invalidates its connection instead)."""
+    if is_sqlite(url):
+        return create_db_engine(url)
+    return create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=4,
+        max_overflow=8,
+        pool_reset_on_return=None,
+        connect_args={"connect_timeout": 5},
+    )
+
+
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
     bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)

@@ -3,7 +3,7 @@
 from app.models.access import ApiKey, KeyScope
 from app.models.article import Article, ArticleStatus, ArticleTag, ArticleTranslation, Citation
 from app.models.base import Base, utcnow
-from app.models.sync import ArticleTombstone, SyncState
+from app.models.sync import ArticleTombstone, RemovalReason, SyncState
 from app.models.taxonomy import Source, SourceName, Tag, TagName
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Base",
     "Citation",
     "KeyScope",
+    "RemovalReason",
     "Source",
     "SourceName",
     "SyncState",

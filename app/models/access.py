@@ -3,10 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.models.base import Base, UTCDateTime, string_enum, utcnow
 
 
 class KeyScope(enum.StrEnum):
@@ -22,14 +22,6 @@ class ApiKey(Base):
     # The first characters of the key, shown in listings so a human can tell keys apart.
     prefix: Mapped[str] = mapped_column(String(20))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scope: Mapped[KeyScope] = mapped_column(
-        Enum(
-            KeyScope,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-            validate_strings=True,
-        )
-    )
+    scope: Mapped[KeyScope] = mapped_column(string_enum(KeyScope))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

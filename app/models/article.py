@@ -4,10 +4,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.models.base import Base, UTCDateTime, string_enum, utcnow
 from app.models.taxonomy import Source, Tag
 
 
@@ -29,13 +29,7 @@ class Article(Base):
     external_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     original_lang: Mapped[str] = mapped_column(String(35))
     status: Mapped[ArticleStatus] = mapped_column(
-        Enum(
-            ArticleStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-            validate_strings=True,
-        ),
+        string_enum(ArticleStatus),
         default=ArticleStatus.DRAFT,
     )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

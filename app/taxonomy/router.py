@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
+from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep, WriteSessionDep, require_write_key
 from app.core.errors import problem_responses
 from app.core.http import make_locale, set_language_headers
@@ -20,7 +21,11 @@ from app.taxonomy.schemas import (
 )
 from app.taxonomy.service import SOURCES, TAGS
 
-router = APIRouter(prefix="/v1", responses=problem_responses(422))
+router = APIRouter(
+    prefix="/v1",
+    dependencies=[PUBLIC],
+    responses={**public_responses(), **problem_responses(422)},
+)
 editor_router = APIRouter(
     prefix="/v1/editor",
     tags=["editor"],

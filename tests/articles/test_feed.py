@@ -38,7 +38,9 @@ def test_feed_is_newest_first_with_the_documented_item_shape(
     assert response.status_code == 200
     body = response.json()
     assert [item["id"] for item in body["data"]] == [newer["id"], older["id"]]
+    newest = body["meta"].pop("newest_cursor")
     assert body["meta"] == {"next_cursor": None, "limit": 20}
+    assert feed_ids(client, newer_than=newest) == []  # pull-to-refresh: nothing newer yet
     item = body["data"][0]
     assert set(item) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",

@@ -1,0 +1,492 @@
+"""HTTP caching for every public GET, and the in-process response cache behind it.
+
+A public route opts in with one dependency (`PUBLIC` in its router's `dependencies`).
+`PublicCacheMiddleware` then gives its 200 responses a strong ETag (a hash of the body;
+`-br`/`-gzip` appended for compressed variants), Last-Modified, Cache-Control and Vary, and
+answers If-None-Match / If-Modified-Since with a bodiless 304.
+
+Rendered responses are kept in a size-capped LRU keyed by the request (scheme, host, path,
+query sorted by name, negotiated language) and stamped with the data version they were
+rendered from: `sync_state.seq`, which every write bumps. A cached entry is served only
+after one cheap query shows `seq` has not moved, and never past the next scheduled
+go-live time it saw (an article becomes public then with no write). So a publish is
+visible on the next request to any worker or process, and a hit or a 304 costs that one
+query and no rendering.
+"""
+
+import email.utils
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+import anyio.to_thread
+from fastapi import Depends, Header, Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.articles.repository import CURRENT_SEQ_SQL, DataState, data_state
+from app.core.compression import IDENTITY, encode, is_compressible, negotiate
+from app.core.config import Settings
+from app.core.db import create_probe_engine, is_sqlite
+from app.core.i18n import negotiate_lang
+from app.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+SCOPE_KEY = "dopys.cache"
+PUBLIC_VARY = "Accept-Language, Accept-Encoding"
+_THREAD_COMPRESS_BYTES = 128 * 1024  # compress bigger bodies off the event loop
+
+
+# ---- the data version ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """What a rendered response was made from, and until when it can stand for the data."""
+
+    seq: int
+    last_modified: datetime  # whole seconds: what Last-Modified can say
+    expires_at: datetime | None  # the next scheduled go-live
+    last_modified_header: str
+
+    @classmethod
+    def of(cls, state: DataState) -> "Freshness":
+        moments = [state.changed_at, *filter(None, [state.latest_live])]
+        last_modified = max(moments).astimezone(UTC).replace(microsecond=0)
+        return cls(
+            seq=state.seq,
+            last_modified=last_modified,
+            expires_at=state.next_live,
+            last_modified_header=email.utils.format_datetime(last_modified, usegmt=True),
+        )
+
+    def holds(self, seq: int | None, now: datetime) -> bool:
+        return seq == self.seq and (self.expires_at is None or now < self.expires_at)
+
+
+class VersionProbe:
+    """Reads the data version through its own small pool. `seq()` is the per-request check:
+    a raw DB-API cursor, because SQLAlchemy's connection layer costs several times the
+    query itself. `max_age` > 0 lets a reading be reused that long (a configured window of
+    staleness; 0, the default, checks on every request)."""
+
+    def __init__(self, url: str, max_age: float = 0.0) -> None:
+        self._engine = create_probe_engine(url)
+        # A SQLite check is a read of one page of a local file: cheaper than a hop to a
+        # worker thread, and it cannot hang on a network. A server check runs in a thread.
+        self.inline = is_sqlite(url)
+        self._max_age = max_age
+        self._last: tuple[float, int] | None = None
+
+    def seq(self) -> int:
+        connection = self._engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(CURRENT_SEQ_SQL)
+            row = cursor.fetchone()
+            assert row is not None, "sync_state has its one row from the first migration"
+            seq = int(row[0])
+            cursor.close()
+        except Exception:
+            connection.invalidate()  # never hand a broken connection to the next request
+            raise
+        finally:
+            connection.close()
+        if self._max_age > 0:
+            self._last = (time.monotonic(), seq)
+        return seq
+
+    def recent_seq(self) -> int | None:
+        """A reading young enough to reuse, without touching the database."""
+        if self._last is None or time.monotonic() - self._last[0] > self._max_age:
+            return None
+        return self._last[1]
+
+    def freshness(self, now: datetime) -> Freshness:
+        with self._engine.connect() as conn:
+            return Freshness.of(data_state(conn, now))
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+
+# ---- the in-process LRU --------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Entry:
+    """One rendered 200 and its compressed variants (made on first demand)."""
+
+    freshness: Freshness
+    headers: list[tuple[bytes, bytes]]  # what the route set, minus what we set here
+    body: bytes
+    etag_base: str
+    compressible: bool
+    variants: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(b) for b, _ in self.variants.values()) + 512
+
+    def variant(self, coding: str) -> tuple[bytes, str] | None:
+        if coding == IDENTITY:
+            return self.body, f'"{self.etag_base}"'
+        return self.variants.get(coding)
+
+
+class ResponseCache:
+    """LRU bounded by the bytes it holds. Used from the event loop only (no locking)."""
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
+        self._entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple[Any, ...]) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: tuple[Any, ...], entry: Entry) -> None:
+        self.discard(key)
+        if entry.size > self.max_entry_bytes:
+            return
+        self._entries[key] = entry
+        self.bytes += entry.size
+        self._shrink()
+
+    def add_variant(self, key: tuple[Any, ...], entry: Entry, coding: str, body: bytes) -> None:
+        entry.variants[coding] = (body, f'"{entry.etag_base}-{coding}"')
+        if self._entries.get(key) is entry:
+            self.bytes += len(body)
+            self._shrink()
+
+    def discard(self, key: tuple[Any, ...]) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old.size
+
+    def _shrink(self) -> None:
+        while self.bytes > self.max_bytes and self._entries:
+            _, old = self._entries.popitem(last=False)
+            self.bytes -= old.size
+
+
+# ---- conditional requests ------------------------------------------------------------
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/ is ignored."""
+    if if_none_match.strip() == "*":
+        return True
+    return any(
+        candidate.strip().removeprefix("W/") == etag for candidate in if_none_match.split(",")
+    )
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def not_modified(request: Headers, etag: str, last_modified: datetime) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
+    if_none_match = request.get("if-none-match")
+    if if_none_match is not None:
+        return etag_matches(if_none_match, etag)
+    since = _http_date(request.get("if-modified-since", ""))
+    return since is not None and last_modified <= since
+
+
+# ---- the middleware ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Exchange:
+    """Per-request notes the route dependency leaves for the middleware."""
+
+    public: bool = False
+    freshness: Freshness | None = None
+
+
+_OWN_HEADERS = {b"content-length", b"cache-control", b"vary", b"etag", b"last-modified"}
+
+
+class PublicCacheMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        probe: VersionProbe,
+        cache: ResponseCache,
+        minimum_compress_size: int,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.probe = probe
+        self.cache = cache
+        self.minimum_compress_size = minimum_compress_size
+        self._lang = lru_cache(maxsize=1024)(self._negotiate_lang)
+
+    def _negotiate_lang(self, explicit: str | None, accept_language: str | None) -> str:
+        s = self.settings
+        return negotiate_lang(explicit, accept_language, s.supported_langs, s.default_lang)
+
+    def key(self, scope: Scope, headers: Headers) -> tuple[Any, ...]:
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        query.sort(key=lambda pair: pair[0])  # stable: repeated names keep their order
+        explicit = next((v for k, v in reversed(query) if k == "lang"), None)
+        lang = self._lang(explicit, headers.get("accept-language"))
+        return (
+            scope.get("scheme"),
+            headers.get("host"),
+            scope.get("root_path", ""),
+            scope["path"],
+            tuple(query),
+            lang,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if scope["method"] != "GET":
+            await self.app(scope, receive, self._private_marker(headers, send))
+            return
+        key = self.key(scope, headers)
+        entry = self.cache.get(key)
+        if entry is not None and entry.freshness.holds(await self._seq(), utcnow()):
+            await self._respond(key, entry, headers, send)
+            return
+        exchange = Exchange()
+        scope[SCOPE_KEY] = exchange
+        capture = _Capture(self, key, exchange, headers, send)
+        await self.app(scope, receive, capture.send)
+
+    async def _seq(self) -> int | None:
+        recent = self.probe.recent_seq()
+        if recent is not None:
+            return recent
+        try:
+            if self.probe.inline:
+                return self.probe.seq()
+            return await anyio.to_thread.run_sync(self.probe.seq)
+        except Exception:
+            # Whatever the driver raised, render instead: the route then reports the
+            # database's state properly (503 when it is unreachable).
+            logger.warning("data version check failed", exc_info=True)
+            return None
+
+    def _private_marker(self, headers: Headers, send: Send) -> Send:
+        """Responses to authenticated requests must stay out of shared caches."""
+        if "authorization" not in headers:
+            return send
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(raw=message["headers"])
+                response_headers.setdefault("cache-control", self.settings.cache_control_private)
+            await send(message)
+
+        return marked
+
+    def entry_for(self, exchange: Exchange, start: Message, body: bytes) -> Entry:
+        assert exchange.freshness is not None
+        raw = [(k, v) for k, v in start["headers"] if k.lower() not in _OWN_HEADERS]
+        content_type = Headers(raw=raw).get("content-type", "")
+        return Entry(
+            freshness=exchange.freshness,
+            headers=raw,
+            body=body,
+            etag_base=hashlib.blake2b(body, digest_size=12).hexdigest(),
+            compressible=len(body) >= self.minimum_compress_size and is_compressible(content_type),
+        )
+
+    async def _respond(
+        self, key: tuple[Any, ...], entry: Entry, request: Headers, send: Send
+    ) -> None:
+        coding = negotiate(request.get("accept-encoding", "")) if entry.compressible else IDENTITY
+        variant = entry.variant(coding)
+        if variant is None:
+            variant = await self._compress(key, entry, coding)
+        body, etag = variant
+        freshness = entry.freshness
+        validators = [
+            (b"etag", etag.encode()),
+            (b"last-modified", freshness.last_modified_header.encode()),
+            (b"cache-control", self.settings.cache_control_public.encode()),
+            (b"vary", PUBLIC_VARY.encode()),
+        ]
+        if not_modified(request, etag, freshness.last_modified):
+            await send({"type": "http.response.start", "status": 304, "headers": validators})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers = [*entry.headers, *validators, (b"content-length", str(len(body)).encode())]
+        if coding != IDENTITY:
+            headers.append((b"content-encoding", coding.encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _compress(self, key: tuple[Any, ...], entry: Entry, coding: str) -> tuple[bytes, str]:
+        if len(entry.body) >= _THREAD_COMPRESS_BYTES:
+            body = await anyio.to_thread.run_sync(encode, entry.body, coding)
+        else:
+            body = encode(entry.body, coding)
+        self.cache.add_variant(key, entry, coding, body)
+        variant = entry.variant(coding)
+        assert variant is not None
+        return variant
+
+
+class _Capture:
+    """Holds a public 200 back until its body is complete, then caches and answers it."""
+
+    def __init__(
+        self,
+        middleware: PublicCacheMiddleware,
+        key: tuple[Any, ...],
+        exchange: Exchange,
+        request: Headers,
+        send: Send,
+    ) -> None:
+        self.middleware, self.key, self.exchange, self.request = middleware, key, exchange, request
+        self.passthrough: Send = middleware._private_marker(request, send)
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            if (
+                self.exchange.public
+                and self.exchange.freshness is not None
+                and message["status"] == 200
+            ):
+                self.start = message
+                return
+        elif message["type"] == "http.response.body" and self.start is not None:
+            self.chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                await self.finish()
+            return
+        await self.passthrough(message)
+
+    async def finish(self) -> None:
+        assert self.start is not None
+        middleware = self.middleware
+        entry = middleware.entry_for(self.exchange, self.start, b"".join(self.chunks))
+        if middleware.settings.response_cache_bytes > 0:
+            middleware.cache.put(self.key, entry)
+        await middleware._respond(self.key, entry, self.request, self.passthrough)
+
+
+# ---- the route side ------------------------------------------------------------------
+
+
+def public_response(
+    request: Request,
+    if_none_match: Annotated[
+        str | None,
+        Header(description="ETags you hold (comma-separated): 304 with no body if one is current."),
+    ] = None,
+    if_modified_since: Annotated[
+        str | None,
+        Header(
+            description="An HTTP date: 304 if nothing changed since. Ignored with If-None-Match."
+        ),
+    ] = None,
+) -> None:
+    """Marks a route's responses public and cacheable, and stamps them with the data
+    version read now, before the route reads any data (so a stamp is never newer than the
+    data it describes)."""
+    exchange: Exchange | None = request.scope.get(SCOPE_KEY)
+    if exchange is None:
+        return
+    probe: VersionProbe = request.app.state.version_probe
+    exchange.freshness = probe.freshness(utcnow())
+    exchange.public = True
+
+
+PUBLIC = Depends(public_response)
+
+
+def _header(description: str, example: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if example is not None:
+        schema["example"] = example
+    return {"description": description, "schema": schema}
+
+
+_VALIDATORS = {
+    "ETag": _header(
+        "Strong validator of this representation (`-br`/`-gzip` marks compressed variants).",
+        '"3f2a9c0b1d4e5f60718293a4"',
+    ),
+    "Last-Modified": _header(
+        "When the public data last changed (a write, or a scheduled article going live).",
+        "Tue, 02 Jul 2024 10:00:00 GMT",
+    ),
+    "Cache-Control": _header(
+        "Configurable (`CACHE_CONTROL_PUBLIC`).", "public, max-age=30, stale-while-revalidate=300"
+    ),
+    "Vary": _header("What else selects the representation.", PUBLIC_VARY),
+}
+
+
+def public_responses(*, link: bool = False) -> dict[int | str, dict[str, Any]]:
+    """`responses=` documenting the caching headers of a public route, and its 304."""
+    headers = {
+        **_VALIDATORS,
+        "Content-Language": _header("Language of the response.", "uk"),
+        "Content-Encoding": _header("`br` or `gzip` when the client accepts it."),
+    }
+    if link:
+        headers["Link"] = _header('RFC 8288 `<...>; rel="next"` to the next page, if any.')
+    return {
+        200: {"headers": headers},
+        304: {
+            "description": "Not modified: the ETag (or date) you sent is still current.",
+            "headers": _VALIDATORS,
+        },
+    }
+
+
+def versioned_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` documenting the headers of an editor read: its version as ETag."""
+    headers = {
+        "ETag": _header("The article's version: send it back in If-Match.", '"3"'),
+        "Cache-Control": _header("Never stored by shared caches.", "private, no-store"),
+    }
+    return {status: {"headers": headers} for status in statuses or (200,)}
+
+
+def install(app: Any, settings: Settings) -> None:
+    """Adds the middleware; the probe and the cache go on app.state."""
+    url = settings.database_read_url or settings.database_url
+    probe = VersionProbe(url, settings.response_cache_version_max_age)
+    cache = ResponseCache(settings.response_cache_bytes, settings.response_cache_entry_bytes)
+    app.state.version_probe = probe
+    app.state.response_cache = cache
+    app.add_middleware(
+        PublicCacheMiddleware,
+        settings=settings,
+        probe=probe,
+        cache=cache,
+        minimum_compress_size=settings.compression_min_bytes,
+    )

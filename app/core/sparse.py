@@ -1,0 +1,41 @@
+"""Sparse responses: `fields=` picks the fields of list items, `include=` adds heavy ones."""
+
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Literal
+
+from fastapi import Query
+
+from app.core.errors import BadRequest, FieldError
+
+FieldsParam = Annotated[
+    str | None,
+    Query(
+        max_length=1000,
+        description="Comma-separated item fields to return (e.g. `id,title,published_at`); "
+        "all when omitted. An unknown name is a 400 that names it.",
+        examples=["id,title,published_at"],
+    ),
+]
+IncludeParam = Annotated[
+    Literal["body"] | None,
+    Query(description="`body` adds each item's full HTML body (never sent in lists otherwise)."),
+]
+
+
+def pick_fields(
+    raw: str | None, known: Sequence[str], *, default: Iterable[str], extra: Iterable[str] = ()
+) -> set[str]:
+    """The item fields to send: those named in `raw` (all of `default` when None) plus
+    `extra` (what `include=` asked for). Names outside `known` are a 400."""
+    if raw is None:
+        return {*default, *extra}
+    names = list(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        listed = ", ".join(f"'{n}'" for n in unknown) or "none"
+        raise BadRequest(
+            f"Unknown fields: {listed}. Known fields: {', '.join(known)}.",
+            errors=[FieldError(field="fields", message=f"Unknown field '{n}'.") for n in unknown]
+            or [FieldError(field="fields", message="Name at least one field.")],
+        )
+    return {*names, *extra}

@@ -1,0 +1,50 @@
+"""Delta sync for offline-capable clients."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.articles.schemas import SUMMARY_FIELDS
+from app.core.caching import PUBLIC, public_responses
+from app.core.deps import LangDep, ReadSessionDep, SettingsDep
+from app.core.errors import problem_responses
+from app.core.http import make_locale, page_response
+from app.core.pagination import MAX_LIMIT, LimitParam
+from app.core.sparse import FieldsParam, IncludeParam, pick_fields
+from app.sync import service
+from app.sync.schemas import SyncPage
+
+router = APIRouter(prefix="/v1/sync", tags=["sync"], dependencies=[PUBLIC])
+
+
+@router.get(
+    "",
+    response_model=SyncPage,
+    responses={**public_responses(), **problem_responses(400, 422)},
+)
+def sync(
+    request: Request,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    token: Annotated[
+        str | None,
+        Query(
+            max_length=1024,
+            description="`meta.next_sync_token` of your last sync; omit to get everything.",
+        ),
+    ] = None,
+    limit: LimitParam = MAX_LIMIT,
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+) -> Response:
+    """Without a token: every public article, in pages. With one: only the articles that
+    changed since (created, edited, translated, gone live) and, in `deleted`, those that
+    left public view (unpublished, archived, rescheduled, deleted). Follow
+    `next_sync_token` while `has_more`; keep the last one for next time."""
+    heavy = ("body",) if include == "body" else ()
+    selected = pick_fields(fields, (*SUMMARY_FIELDS, *heavy), default=SUMMARY_FIELDS, extra=heavy)
+    page = service.sync_page(
+        session, make_locale(settings, lang), token, limit=limit, with_body=bool(heavy)
+    )
+    return page_response(request, page, selected, lang=lang)
