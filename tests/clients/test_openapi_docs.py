@@ -1,0 +1,79 @@
+"""Acceptance 6: the spec documents every parameter and header clients rely on."""
+
+from typing import Any
+
+import pytest
+
+from app.openapi_export import current_spec
+
+CACHING_HEADERS = {"ETag", "Last-Modified", "Cache-Control", "Vary", "Content-Language"}
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return current_spec()
+
+
+def _params(operation: dict[str, Any], where: str) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == where}
+
+
+def test_the_feed_documents_its_parameters_and_headers(spec: dict[str, Any]) -> None:
+    feed = spec["paths"]["/v1/articles"]["get"]
+    assert _params(feed, "query") == {
+        "lang", "cursor", "limit", "tag", "source", "only_translated",
+        "newer_than", "fields", "include",
+    }  # fmt: skip
+    assert _params(feed, "header") == {"accept-language", "if-none-match", "if-modified-since"}
+    ok = feed["responses"]["200"]
+    assert set(ok["headers"]) == CACHING_HEADERS | {"Link", "Content-Encoding"}
+    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/FeedPage"}
+    assert set(feed["responses"]["304"]["headers"]) == {
+        "ETag", "Last-Modified", "Cache-Control", "Vary",
+    }  # fmt: skip
+    assert "content" not in feed["responses"]["304"]
+    assert {"400", "404", "422"} <= set(feed["responses"])
+
+
+def test_list_items_may_be_sparse_and_meta_names_the_refresh_cursor(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    item = schemas["ArticleListItem"]
+    assert "required" not in item  # `fields=` may leave anything out
+    assert {"id", "title", "body"} <= set(item["properties"])
+    assert "newest_cursor" in schemas["FeedMeta"]["properties"]
+    assert "required" in schemas["ArticleRead"]  # a single article is always whole
+
+
+def test_every_public_get_documents_conditional_requests(spec: dict[str, Any]) -> None:
+    for path, item in spec["paths"].items():
+        if not path.startswith("/v1/") or path.startswith("/v1/editor/") or "get" not in item:
+            continue
+        operation = item["get"]
+        assert {"if-none-match", "if-modified-since"} <= _params(operation, "header"), path
+        assert set(operation["responses"]["200"]["headers"]) >= CACHING_HEADERS, path
+        assert "304" in operation["responses"], path
+
+
+def test_sync_documents_its_token_and_shape(spec: dict[str, Any]) -> None:
+    sync = spec["paths"]["/v1/sync"]["get"]
+    assert _params(sync, "query") == {"lang", "token", "limit", "fields", "include"}
+    page = spec["components"]["schemas"]["SyncPage"]
+    assert set(page["properties"]) == {"data", "deleted", "meta"}
+    meta = spec["components"]["schemas"]["SyncMeta"]
+    assert set(meta["properties"]) == {"next_sync_token", "has_more", "limit"}
+    reasons = spec["components"]["schemas"]["RemovalReason"]["enum"]
+    assert reasons == ["unpublished", "archived", "scheduled", "deleted"]
+
+
+def test_editor_writes_document_if_match_412_and_the_etag(spec: dict[str, Any]) -> None:
+    article = spec["paths"]["/v1/editor/articles/{article_id}"]
+    assert "ETag" in article["get"]["responses"]["200"]["headers"]
+    for method in ("patch", "delete"):
+        assert "if-match" in _params(article[method], "header"), method
+        assert "412" in article[method]["responses"], method
+    assert "ETag" in article["patch"]["responses"]["200"]["headers"]
+    translation = spec["paths"]["/v1/editor/articles/{article_id}/translations/{lang}"]["put"]
+    assert "if-match" in _params(translation, "header")
+    assert {"ETag", "Cache-Control"} <= set(translation["responses"]["201"]["headers"])
+    created = spec["paths"]["/v1/editor/articles"]["post"]["responses"]["201"]
+    assert {"ETag", "Location"} <= set(created["headers"])
