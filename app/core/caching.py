@@ -19,6 +19,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -31,7 +32,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.articles.repository import CURRENT_SEQ_SQL, DataState, data_state
-from app.core.compression import IDENTITY, encode, is_compressible, negotiate
+from app.core.compression import ENCODED_KEY, IDENTITY, encode, is_compressible, negotiate
 from app.core.config import Settings
 from app.core.db import create_probe_engine, is_sqlite
 from app.core.i18n import negotiate_lang
@@ -80,28 +81,41 @@ class VersionProbe:
     def __init__(self, url: str, max_age: float = 0.0) -> None:
         self._engine = create_probe_engine(url)
         # A SQLite check is a read of one page of a local file: cheaper than a hop to a
-        # worker thread, and it cannot hang on a network. A server check runs in a thread.
+        # worker thread, and it cannot hang on a network. It runs on the event loop, on
+        # one connection kept for it. A server check runs in a worker thread.
         self.inline = is_sqlite(url)
+        self._inline: Any = None
         self._max_age = max_age
         self._last: tuple[float, int] | None = None
 
     def seq(self) -> int:
-        connection = self._engine.raw_connection()
+        if self.inline:
+            if self._inline is None:
+                self._inline = self._engine.raw_connection()
+            seq = self._read(self._inline)
+        else:
+            connection = self._engine.raw_connection()
+            try:
+                seq = self._read(connection)
+            finally:
+                connection.close()
+        if self._max_age > 0:
+            self._last = (time.monotonic(), seq)
+        return seq
+
+    def _read(self, connection: Any) -> int:
         try:
             cursor = connection.cursor()
             cursor.execute(CURRENT_SEQ_SQL)
             row = cursor.fetchone()
-            assert row is not None, "sync_state has its one row from the first migration"
-            seq = int(row[0])
             cursor.close()
         except Exception:
-            connection.invalidate()  # never hand a broken connection to the next request
+            connection.invalidate()  # never reuse a broken connection
+            if connection is self._inline:
+                self._inline = None
             raise
-        finally:
-            connection.close()
-        if self._max_age > 0:
-            self._last = (time.monotonic(), seq)
-        return seq
+        assert row is not None, "sync_state has its one row from the first migration"
+        return int(row[0])
 
     def recent_seq(self) -> int | None:
         """A reading young enough to reuse, without touching the database."""
@@ -114,31 +128,56 @@ class VersionProbe:
             return Freshness.of(data_state(conn, now))
 
     def dispose(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         self._engine.dispose()
 
 
 # ---- the in-process LRU --------------------------------------------------------------
 
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One content-coding of an entry, with its response headers built once."""
+
+    body: bytes
+    etag: str
+    headers: RawHeaders  # for a 200
+    validators: RawHeaders  # for a 304
+
 
 @dataclass(slots=True)
 class Entry:
-    """One rendered 200 and its compressed variants (made on first demand)."""
+    """One rendered 200 and its variants (compressed ones made on first demand)."""
 
     freshness: Freshness
-    headers: list[tuple[bytes, bytes]]  # what the route set, minus what we set here
-    body: bytes
+    headers: RawHeaders  # what the route set, minus what the cache sets
     etag_base: str
     compressible: bool
-    variants: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    cache_control: bytes
+    variants: dict[str, Variant] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        return len(self.body) + sum(len(b) for b, _ in self.variants.values()) + 512
+        return sum(len(v.body) for v in self.variants.values()) + 512
 
-    def variant(self, coding: str) -> tuple[bytes, str] | None:
-        if coding == IDENTITY:
-            return self.body, f'"{self.etag_base}"'
-        return self.variants.get(coding)
+    def add(self, coding: str, body: bytes) -> Variant:
+        etag = f'"{self.etag_base}"' if coding == IDENTITY else f'"{self.etag_base}-{coding}"'
+        validators = [
+            (b"etag", etag.encode()),
+            (b"last-modified", self.freshness.last_modified_header.encode()),
+            (b"cache-control", self.cache_control),
+            (b"vary", PUBLIC_VARY.encode()),
+        ]
+        headers = [*self.headers, *validators, (b"content-length", str(len(body)).encode())]
+        if coding != IDENTITY:
+            headers.append((b"content-encoding", coding.encode()))
+        variant = Variant(body, etag, headers, validators)
+        self.variants[coding] = variant
+        return variant
 
 
 class ResponseCache:
@@ -147,33 +186,33 @@ class ResponseCache:
     def __init__(self, max_bytes: int, max_entry_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.max_entry_bytes = max_entry_bytes
-        self._entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
         self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: tuple[Any, ...]) -> Entry | None:
+    def get(self, key: Hashable) -> Entry | None:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: tuple[Any, ...], entry: Entry) -> None:
+    def put(self, key: Hashable, entry: Entry) -> None:
         self.discard(key)
-        if entry.size > self.max_entry_bytes:
+        if entry.size > self.max_entry_bytes or self.max_bytes == 0:
             return
         self._entries[key] = entry
         self.bytes += entry.size
         self._shrink()
 
-    def add_variant(self, key: tuple[Any, ...], entry: Entry, coding: str, body: bytes) -> None:
-        entry.variants[coding] = (body, f'"{entry.etag_base}-{coding}"')
+    def grew(self, key: Hashable, entry: Entry, added: int) -> None:
+        """`entry` gained a variant of `added` bytes."""
         if self._entries.get(key) is entry:
-            self.bytes += len(body)
+            self.bytes += added
             self._shrink()
 
-    def discard(self, key: tuple[Any, ...]) -> None:
+    def discard(self, key: Hashable) -> None:
         old = self._entries.pop(key, None)
         if old is not None:
             self.bytes -= old.size
@@ -204,13 +243,49 @@ def _http_date(value: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-def not_modified(request: Headers, etag: str, last_modified: datetime) -> bool:
+def not_modified(request: Mapping[str, str], etag: str, last_modified: datetime) -> bool:
     """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
     if_none_match = request.get("if-none-match")
     if if_none_match is not None:
         return etag_matches(if_none_match, etag)
-    since = _http_date(request.get("if-modified-since", ""))
+    if_modified_since = request.get("if-modified-since")
+    if not if_modified_since:
+        return False
+    since = _http_date(if_modified_since)
     return since is not None and last_modified <= since
+
+
+# The request headers the cache looks at, read in one pass over the raw list.
+_WANTED = frozenset(
+    {
+        b"host",
+        b"accept-language",
+        b"accept-encoding",
+        b"if-none-match",
+        b"if-modified-since",
+        b"authorization",
+    }
+)
+
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED:  # servers give names in lower case (ASGI spec)
+            text = value.decode("latin-1")
+            key = name.decode()
+            found[key] = f"{found[key]}, {text}" if key in found else text
+    return found
+
+
+@lru_cache(maxsize=4096)
+def normal_query(query_string: bytes) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """The query sorted by name (stably: repeated names keep their order, as the app reads
+    them) and the explicit `lang`, parsed exactly as Starlette parses it."""
+    query = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    query.sort(key=lambda pair: pair[0])
+    explicit = next((v for k, v in reversed(query) if k == "lang"), None)
+    return tuple(query), explicit
 
 
 # ---- the middleware ------------------------------------------------------------------
@@ -242,23 +317,22 @@ class PublicCacheMiddleware:
         self.probe = probe
         self.cache = cache
         self.minimum_compress_size = minimum_compress_size
+        self.cache_control = settings.cache_control_public.encode()
         self._lang = lru_cache(maxsize=1024)(self._negotiate_lang)
 
     def _negotiate_lang(self, explicit: str | None, accept_language: str | None) -> str:
         s = self.settings
         return negotiate_lang(explicit, accept_language, s.supported_langs, s.default_lang)
 
-    def key(self, scope: Scope, headers: Headers) -> tuple[Any, ...]:
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        query.sort(key=lambda pair: pair[0])  # stable: repeated names keep their order
-        explicit = next((v for k, v in reversed(query) if k == "lang"), None)
+    def key(self, scope: Scope, headers: Mapping[str, str]) -> Hashable:
+        query, explicit = normal_query(scope.get("query_string", b""))
         lang = self._lang(explicit, headers.get("accept-language"))
         return (
             scope.get("scheme"),
             headers.get("host"),
             scope.get("root_path", ""),
             scope["path"],
-            tuple(query),
+            query,
             lang,
         )
 
@@ -266,18 +340,18 @@ class PublicCacheMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
+        headers = request_headers(scope)
         if scope["method"] != "GET":
             await self.app(scope, receive, self._private_marker(headers, send))
             return
         key = self.key(scope, headers)
         entry = self.cache.get(key)
         if entry is not None and entry.freshness.holds(await self._seq(), utcnow()):
-            await self._respond(key, entry, headers, send)
+            await self._respond(scope, key, entry, headers, send)
             return
         exchange = Exchange()
         scope[SCOPE_KEY] = exchange
-        capture = _Capture(self, key, exchange, headers, send)
+        capture = _Capture(self, scope, key, exchange, headers, send)
         await self.app(scope, receive, capture.send)
 
     async def _seq(self) -> int | None:
@@ -294,7 +368,7 @@ class PublicCacheMiddleware:
             logger.warning("data version check failed", exc_info=True)
             return None
 
-    def _private_marker(self, headers: Headers, send: Send) -> Send:
+    def _private_marker(self, headers: Mapping[str, str], send: Send) -> Send:
         """Responses to authenticated requests must stay out of shared caches."""
         if "authorization" not in headers:
             return send
@@ -311,47 +385,38 @@ class PublicCacheMiddleware:
         assert exchange.freshness is not None
         raw = [(k, v) for k, v in start["headers"] if k.lower() not in _OWN_HEADERS]
         content_type = Headers(raw=raw).get("content-type", "")
-        return Entry(
+        entry = Entry(
             freshness=exchange.freshness,
             headers=raw,
-            body=body,
             etag_base=hashlib.blake2b(body, digest_size=12).hexdigest(),
             compressible=len(body) >= self.minimum_compress_size and is_compressible(content_type),
+            cache_control=self.cache_control,
         )
+        entry.add(IDENTITY, body)
+        return entry
 
     async def _respond(
-        self, key: tuple[Any, ...], entry: Entry, request: Headers, send: Send
+        self, scope: Scope, key: Hashable, entry: Entry, request: Mapping[str, str], send: Send
     ) -> None:
         coding = negotiate(request.get("accept-encoding", "")) if entry.compressible else IDENTITY
-        variant = entry.variant(coding)
-        if variant is None:
-            variant = await self._compress(key, entry, coding)
-        body, etag = variant
-        freshness = entry.freshness
-        validators = [
-            (b"etag", etag.encode()),
-            (b"last-modified", freshness.last_modified_header.encode()),
-            (b"cache-control", self.settings.cache_control_public.encode()),
-            (b"vary", PUBLIC_VARY.encode()),
-        ]
-        if not_modified(request, etag, freshness.last_modified):
-            await send({"type": "http.response.start", "status": 304, "headers": validators})
+        variant = entry.variants.get(coding) or await self._compress(key, entry, coding)
+        scope[ENCODED_KEY] = True  # coding and Vary are settled: compression keeps off
+        if not_modified(request, variant.etag, entry.freshness.last_modified):
+            start = {"type": "http.response.start", "status": 304, "headers": [*variant.validators]}
+            await send(start)
             await send({"type": "http.response.body", "body": b""})
             return
-        headers = [*entry.headers, *validators, (b"content-length", str(len(body)).encode())]
-        if coding != IDENTITY:
-            headers.append((b"content-encoding", coding.encode()))
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.start", "status": 200, "headers": [*variant.headers]})
+        await send({"type": "http.response.body", "body": variant.body})
 
-    async def _compress(self, key: tuple[Any, ...], entry: Entry, coding: str) -> tuple[bytes, str]:
-        if len(entry.body) >= _THREAD_COMPRESS_BYTES:
-            body = await anyio.to_thread.run_sync(encode, entry.body, coding)
+    async def _compress(self, key: Hashable, entry: Entry, coding: str) -> Variant:
+        plain = entry.variants[IDENTITY].body
+        if len(plain) >= _THREAD_COMPRESS_BYTES:
+            body = await anyio.to_thread.run_sync(encode, plain, coding)
         else:
-            body = encode(entry.body, coding)
-        self.cache.add_variant(key, entry, coding, body)
-        variant = entry.variant(coding)
-        assert variant is not None
+            body = encode(plain, coding)
+        variant = entry.add(coding, body)
+        self.cache.grew(key, entry, len(body))
         return variant
 
 
@@ -361,12 +426,14 @@ class _Capture:
     def __init__(
         self,
         middleware: PublicCacheMiddleware,
-        key: tuple[Any, ...],
+        scope: Scope,
+        key: Hashable,
         exchange: Exchange,
-        request: Headers,
+        request: Mapping[str, str],
         send: Send,
     ) -> None:
-        self.middleware, self.key, self.exchange, self.request = middleware, key, exchange, request
+        self.middleware, self.scope, self.key = middleware, scope, key
+        self.exchange, self.request = exchange, request
         self.passthrough: Send = middleware._private_marker(request, send)
         self.start: Message | None = None
         self.chunks: list[bytes] = []
@@ -391,9 +458,8 @@ class _Capture:
         assert self.start is not None
         middleware = self.middleware
         entry = middleware.entry_for(self.exchange, self.start, b"".join(self.chunks))
-        if middleware.settings.response_cache_bytes > 0:
-            middleware.cache.put(self.key, entry)
-        await middleware._respond(self.key, entry, self.request, self.passthrough)
+        middleware.cache.put(self.key, entry)
+        await middleware._respond(self.scope, self.key, entry, self.request, self.passthrough)
 
 
 # ---- the route side ------------------------------------------------------------------

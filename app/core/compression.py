@@ -18,6 +18,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 IDENTITY = "identity"
+# Set in the ASGI scope by whoever already settled a response's coding (the public
+# response cache): this middleware then leaves the response alone.
+ENCODED_KEY = "dopys.encoded"
 CODINGS = ("br", "gzip")  # our preference when the client likes both equally
 BROTLI_QUALITY = 5  # fast and still smaller than gzip -6 on JSON
 GZIP_LEVEL = 6
@@ -102,18 +105,21 @@ class CompressionMiddleware:
             await self.app(scope, receive, send)
             return
         coding = negotiate(Headers(scope=scope).get("accept-encoding", ""))
-        await _Responder(self.app, coding, self.minimum_size, send)(scope, receive)
+        await _Responder(self.app, scope, coding, self.minimum_size, send)(receive)
 
 
 class _Responder:
-    def __init__(self, app: ASGIApp, coding: str, minimum_size: int, send: Send) -> None:
-        self.app, self.coding, self.minimum_size, self.send = app, coding, minimum_size, send
+    def __init__(
+        self, app: ASGIApp, scope: Scope, coding: str, minimum_size: int, send: Send
+    ) -> None:
+        self.app, self.scope, self.send = app, scope, send
+        self.coding, self.minimum_size = coding, minimum_size
         self.start: Message | None = None
         self.stream: _Stream | None = None
         self.passthrough = False
 
-    async def __call__(self, scope: Scope, receive: Receive) -> None:
-        await self.app(scope, receive, self.on_send)
+    async def __call__(self, receive: Receive) -> None:
+        await self.app(self.scope, receive, self.on_send)
 
     async def on_send(self, message: Message) -> None:
         if self.passthrough:
@@ -123,7 +129,8 @@ class _Responder:
             headers = Headers(raw=message["headers"])
             status = message["status"]
             self.passthrough = (
-                "content-encoding" in headers
+                self.scope.get(ENCODED_KEY, False)
+                or "content-encoding" in headers
                 or status < 200
                 or status in (204, 206, 304)
                 or not is_compressible(headers.get("content-type", ""))

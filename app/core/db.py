@@ -47,12 +47,19 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=200")
+
+
 def create_probe_engine(url: str) -> Engine:
     """A small pool for the one-row freshness check every public GET makes. On PostgreSQL
     it is autocommit (one round trip, no BEGIN/ROLLBACK) and skips pre-ping (a failed
     check invalidates its connection instead)."""
     if is_sqlite(url):
-        return create_db_engine(url)
+        engine = create_db_engine(url)
+        # The check runs on the event loop: never wait long for a lock there.
+        event.listen(engine, "connect", _short_busy_timeout)
+        return engine
     return create_engine(
         url,
         isolation_level="AUTOCOMMIT",
