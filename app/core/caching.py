@@ -99,9 +99,12 @@ class VersionProbe:
                 seq = self._read(connection)
             finally:
                 connection.close()
+        self._remember(seq)
+        return seq
+
+    def _remember(self, seq: int) -> None:
         if self._max_age > 0:
             self._last = (time.monotonic(), seq)
-        return seq
 
     def _read(self, connection: Any) -> int:
         try:
@@ -125,7 +128,9 @@ class VersionProbe:
 
     def freshness(self, now: datetime) -> Freshness:
         with self._engine.connect() as conn:
-            return Freshness.of(data_state(conn, now))
+            freshness = Freshness.of(data_state(conn, now))
+        self._remember(freshness.seq)
+        return freshness
 
     def dispose(self) -> None:
         if self._inline is not None:
@@ -158,11 +163,12 @@ class Entry:
     etag_base: str
     compressible: bool
     cache_control: bytes
+    key_bytes: int  # what its key holds, counted against the budget too
     variants: dict[str, Variant] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        return sum(len(v.body) for v in self.variants.values()) + 512
+        return sum(len(v.body) for v in self.variants.values()) + self.key_bytes + 512
 
     def add(self, coding: str, body: bytes) -> Variant:
         etag = f'"{self.etag_base}"' if coding == IDENTITY else f'"{self.etag_base}-{coding}"'
@@ -278,10 +284,22 @@ def request_headers(scope: Scope) -> dict[str, str]:
     return found
 
 
-@lru_cache(maxsize=4096)
+# Memoized parsing keeps only short inputs, so that odd, long requests cannot fill memory.
+_MEMO_LIMIT = 512
+# Requests with longer query strings are answered but not cached (ours stay far below).
+MAX_CACHED_QUERY = 4096
+
+
 def normal_query(query_string: bytes) -> tuple[tuple[tuple[str, str], ...], str | None]:
     """The query sorted by name (stably: repeated names keep their order, as the app reads
     them) and the explicit `lang`, parsed exactly as Starlette parses it."""
+    if len(query_string) <= _MEMO_LIMIT:
+        return _normal_query(query_string)
+    return _normal_query.__wrapped__(query_string)
+
+
+@lru_cache(maxsize=4096)
+def _normal_query(query_string: bytes) -> tuple[tuple[tuple[str, str], ...], str | None]:
     query = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     query.sort(key=lambda pair: pair[0])
     explicit = next((v for k, v in reversed(query) if k == "lang"), None)
@@ -318,11 +336,16 @@ class PublicCacheMiddleware:
         self.cache = cache
         self.minimum_compress_size = minimum_compress_size
         self.cache_control = settings.cache_control_public.encode()
-        self._lang = lru_cache(maxsize=1024)(self._negotiate_lang)
+        self._memo_lang = lru_cache(maxsize=1024)(self._negotiate_lang)
 
     def _negotiate_lang(self, explicit: str | None, accept_language: str | None) -> str:
         s = self.settings
         return negotiate_lang(explicit, accept_language, s.supported_langs, s.default_lang)
+
+    def _lang(self, explicit: str | None, accept_language: str | None) -> str:
+        if len(explicit or "") + len(accept_language or "") <= _MEMO_LIMIT:
+            return self._memo_lang(explicit, accept_language)
+        return self._negotiate_lang(explicit, accept_language)
 
     def key(self, scope: Scope, headers: Mapping[str, str]) -> Hashable:
         query, explicit = normal_query(scope.get("query_string", b""))
@@ -381,7 +404,7 @@ class PublicCacheMiddleware:
 
         return marked
 
-    def entry_for(self, exchange: Exchange, start: Message, body: bytes) -> Entry:
+    def entry_for(self, scope: Scope, exchange: Exchange, start: Message, body: bytes) -> Entry:
         assert exchange.freshness is not None
         raw = [(k, v) for k, v in start["headers"] if k.lower() not in _OWN_HEADERS]
         content_type = Headers(raw=raw).get("content-type", "")
@@ -391,6 +414,7 @@ class PublicCacheMiddleware:
             etag_base=hashlib.blake2b(body, digest_size=12).hexdigest(),
             compressible=len(body) >= self.minimum_compress_size and is_compressible(content_type),
             cache_control=self.cache_control,
+            key_bytes=2 * (len(scope["path"]) + len(scope.get("query_string", b""))),
         )
         entry.add(IDENTITY, body)
         return entry
@@ -457,8 +481,9 @@ class _Capture:
     async def finish(self) -> None:
         assert self.start is not None
         middleware = self.middleware
-        entry = middleware.entry_for(self.exchange, self.start, b"".join(self.chunks))
-        middleware.cache.put(self.key, entry)
+        entry = middleware.entry_for(self.scope, self.exchange, self.start, b"".join(self.chunks))
+        if len(self.scope.get("query_string", b"")) <= MAX_CACHED_QUERY:
+            middleware.cache.put(self.key, entry)
         await middleware._respond(self.scope, self.key, entry, self.request, self.passthrough)
 
 

@@ -1,6 +1,7 @@
 """ETag / Last-Modified / 304 on every public GET, the response cache behind them, and
 its freshness: a write or a scheduled go-live shows on the very next request."""
 
+import asyncio
 import email.utils
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, event
 
-from app.core.caching import PUBLIC_VARY
+from app.core.caching import PUBLIC_VARY, PublicCacheMiddleware, ResponseCache, VersionProbe
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import RecordingClient
@@ -214,6 +215,15 @@ def _statements(app: FastAPI) -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
+@contextmanager
+def _configured(settings: Settings, **changes: Any) -> Iterator[tuple[FastAPI, RecordingClient]]:
+    """An app built with changed settings, and a client on it (no 500 allowed either)."""
+    app = create_app(settings.model_copy(update=changes))
+    with RecordingClient(app) as client:
+        yield app, client
+        assert client.server_errors == []
+
+
 @pytest.fixture
 def statements(app: FastAPI) -> Iterator[list[str]]:
     with _statements(app) as seen:
@@ -321,8 +331,10 @@ def test_the_cache_stays_within_its_byte_budget(
     editor_headers: dict[str, str], settings: Settings
 ) -> None:
     budget = 6_000
-    app = create_app(settings.model_copy(update={"response_cache_bytes": budget}))
-    with RecordingClient(app) as client, _statements(app) as statements:
+    with (
+        _configured(settings, response_cache_bytes=budget) as (app, client),
+        _statements(app) as statements,
+    ):
         make_tag(client, editor_headers, "news")
         for limit in range(1, 41):
             assert client.get("/v1/tags", params={"limit": limit}).status_code == 200
@@ -334,17 +346,56 @@ def test_the_cache_stays_within_its_byte_budget(
         assert statements == []  # the most recent entry is still there
         client.get("/v1/tags", params={"limit": 1})
         assert statements != []  # the oldest was evicted: rendered again
-        assert client.server_errors == []
 
 
 def test_with_the_cache_off_validators_still_work(
     editor_headers: dict[str, str], settings: Settings
 ) -> None:
-    app = create_app(settings.model_copy(update={"response_cache_bytes": 0}))
-    with RecordingClient(app) as client:
+    with _configured(settings, response_cache_bytes=0) as (app, client):
         make_tag(client, editor_headers, "news")
         first = client.get("/v1/tags")
         conditional = client.get("/v1/tags", headers={"If-None-Match": first.headers["etag"]})
         assert conditional.status_code == 304
         assert len(app.state.response_cache) == 0
-        assert client.server_errors == []
+
+
+def test_a_configured_stale_window_is_honoured(
+    editor_headers: dict[str, str], settings: Settings
+) -> None:
+    """RESPONSE_CACHE_VERSION_MAX_AGE trades freshness for fewer checks, only when asked."""
+    with _configured(settings, response_cache_version_max_age=60.0) as (_, client):
+        make_tag(client, editor_headers, "news")
+        assert [t["slug"] for t in client.get("/v1/tags").json()["data"]] == ["news"]
+        make_tag(client, editor_headers, "sport")
+        assert [t["slug"] for t in client.get("/v1/tags").json()["data"]] == ["news"]
+        assert client.get("/v1/tags", params={"limit": 5}).json()["data"][1]["slug"] == "sport"
+
+
+def test_an_unreachable_database_makes_the_check_fall_back_to_rendering() -> None:
+    """The route then reports the outage (503); the check itself never fails a request."""
+    settings = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:9/none")
+    probe = VersionProbe(settings.database_url)
+    middleware = PublicCacheMiddleware(
+        _never_called,
+        settings=settings,
+        probe=probe,
+        cache=ResponseCache(1000, 1000),
+        minimum_compress_size=1000,
+    )
+    try:
+        assert asyncio.run(middleware._seq()) is None
+    finally:
+        probe.dispose()
+
+
+async def _never_called(scope: Any, receive: Any, send: Any) -> None:
+    raise AssertionError("not reached")
+
+
+def test_odd_long_queries_are_answered_but_not_kept(app: FastAPI, client: RecordingClient) -> None:
+    response = client.get("/v1/tags", params={"junk": "x" * 5000})
+    assert response.status_code == 200
+    assert "etag" in response.headers
+    assert len(app.state.response_cache) == 0
+    client.get("/v1/tags")
+    assert len(app.state.response_cache) == 1
