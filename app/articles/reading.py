@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.articles import repository as repo
 from app.articles.schemas import (
+    SUMMARY_FIELDS,
     ArticleListItem,
     ArticleRead,
     ArticleSummary,
@@ -22,6 +23,7 @@ from app.core.errors import NotFound
 from app.core.i18n import localized
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
 from app.core.schemas import SourceRef, TagRef
+from app.core.sparse import pick_fields
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,13 @@ def summaries(session: Session, ids: Sequence[uuid.UUID], locale: Locale) -> lis
         return []
     bundle = _Bundle.load(session, ids, with_body=False)
     return [bundle.summary(article_id, locale) for article_id in ids]
+
+
+def list_item_fields(fields: str | None, include: str | None) -> set[str]:
+    """Which item fields a list (feed, sync) sends: `fields=` picks, `include=body` adds
+    the body (lists never carry it otherwise)."""
+    heavy = ("body",) if include == "body" else ()
+    return pick_fields(fields, (*SUMMARY_FIELDS, *heavy), default=SUMMARY_FIELDS, extra=heavy)
 
 
 def list_items(

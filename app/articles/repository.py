@@ -36,7 +36,6 @@ from app.models import (
     SyncState,
     Tag,
     TagName,
-    utcnow,
 )
 from app.models.base import UTCDateTime
 
@@ -273,7 +272,7 @@ def next_change_seq(session: Session) -> int:
     seq = session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
-        .values(seq=SyncState.seq + 1, changed_at=utcnow())
+        .values(seq=SyncState.seq + 1)
         .returning(SyncState.seq)
     ).scalar_one()
     return int(seq)

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.articles import reading
 from app.articles.repository import FeedFilter
-from app.articles.schemas import SUMMARY_FIELDS, ArticleRead, FeedMeta, FeedPage
+from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.http import make_locale, page_response, set_language_headers
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from app.core.schemas import Slug
-from app.core.sparse import FieldsParam, IncludeParam, pick_fields
+from app.core.sparse import FieldsParam, IncludeParam
 from app.taxonomy.service import SOURCES, TAGS, id_of
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"], dependencies=[PUBLIC])
@@ -50,8 +50,7 @@ def list_articles(
     include: IncludeParam = None,
 ) -> Response:
     """The fresh-posts feed: public articles, newest first, keyset-paginated."""
-    heavy = ("body",) if include == "body" else ()
-    selected = pick_fields(fields, (*SUMMARY_FIELDS, *heavy), default=SUMMARY_FIELDS, extra=heavy)
+    selected = reading.list_item_fields(fields, include)
     where = FeedFilter(
         tag_id=id_of(session, TAGS, tag) if tag else None,
         source_id=id_of(session, SOURCES, source) if source else None,
@@ -65,7 +64,7 @@ def list_articles(
         newer_than=newer_than,
         limit=limit,
         scope={"tag": tag, "source": source, "only": where.only_lang},
-        with_body=bool(heavy),
+        with_body="body" in selected,
     )
     meta = FeedMeta(next_cursor=page.next_cursor, newest_cursor=page.newest_cursor, limit=limit)
     return page_response(

@@ -14,12 +14,13 @@ visible on the next request to any worker or process, and a hit or a 304 costs t
 query and no rendering.
 """
 
+import asyncio
 import email.utils
 import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -76,7 +77,8 @@ class VersionProbe:
     """Reads the data version through its own small pool. `seq()` is the per-request check:
     a raw DB-API cursor, because SQLAlchemy's connection layer costs several times the
     query itself. `max_age` > 0 lets a reading be reused that long (a configured window of
-    staleness; 0, the default, checks on every request)."""
+    staleness; 0, the default, checks on every request). With SQLite (`inline`), call
+    `seq()` from the event loop only: it uses one connection kept for that thread."""
 
     def __init__(self, url: str, max_age: float = 0.0) -> None:
         self._engine = create_probe_engine(url)
@@ -137,6 +139,43 @@ class VersionProbe:
             self._inline.close()
             self._inline = None
         self._engine.dispose()
+
+
+class SharedReading:
+    """Concurrent requests share one version check, without losing freshness: a request
+    waits for a check that *starts* after it arrived (the next one, if one is already
+    running), so every answer reflects every write committed before the request came in.
+    Under load one check in a worker thread serves a whole batch of requests."""
+
+    def __init__(self, read: Callable[[], int]) -> None:
+        self._read = read
+        self._next: asyncio.Future[int] | None = None  # the check not started yet
+        self._runner: asyncio.Task[None] | None = None
+
+    async def read(self) -> int:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            # Waiters may all be gone (disconnected) by the time it fails: mark it seen.
+            self._next.add_done_callback(lambda f: f.cancelled() or f.exception())
+        waiting = self._next
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run())
+        return await asyncio.shield(waiting)
+
+    async def _run(self) -> None:
+        while self._next is not None:
+            current, self._next = self._next, None  # later arrivals wait for the next check
+            try:
+                value = await anyio.to_thread.run_sync(self._read)
+            except asyncio.CancelledError:
+                current.cancel()
+                if self._next is not None:
+                    self._next.cancel()
+                raise
+            except Exception as exc:
+                current.set_exception(exc)
+            else:
+                current.set_result(value)
 
 
 # ---- the in-process LRU --------------------------------------------------------------
@@ -336,6 +375,7 @@ class PublicCacheMiddleware:
         self.cache = cache
         self.minimum_compress_size = minimum_compress_size
         self.cache_control = settings.cache_control_public.encode()
+        self._shared = SharedReading(probe.seq)
         self._memo_lang = lru_cache(maxsize=1024)(self._negotiate_lang)
 
     def _negotiate_lang(self, explicit: str | None, accept_language: str | None) -> str:
@@ -384,7 +424,7 @@ class PublicCacheMiddleware:
         try:
             if self.probe.inline:
                 return self.probe.seq()
-            return await anyio.to_thread.run_sync(self.probe.seq)
+            return await self._shared.read()
         except Exception:
             # Whatever the driver raised, render instead: the route then reports the
             # database's state properly (503 when it is unreachable).

@@ -20,8 +20,9 @@ class SyncState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
-    # When `seq` last moved: what public responses give as Last-Modified.
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When `seq` last moved: what public responses give as Last-Modified. `onupdate`, so
+    # every UPDATE of this row (however it bumps `seq`) sets it.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class RemovalReason(enum.StrEnum):

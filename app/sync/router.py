@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.articles.schemas import SUMMARY_FIELDS
+from app.articles import reading
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.http import make_locale, page_response
 from app.core.pagination import MAX_LIMIT, LimitParam
-from app.core.sparse import FieldsParam, IncludeParam, pick_fields
+from app.core.sparse import FieldsParam, IncludeParam
 from app.sync import service
 from app.sync.schemas import SyncPage
 
@@ -42,9 +42,8 @@ def sync(
     changed since (created, edited, translated, gone live) and, in `deleted`, those that
     left public view (unpublished, archived, rescheduled, deleted). Follow
     `next_sync_token` while `has_more`; keep the last one for next time."""
-    heavy = ("body",) if include == "body" else ()
-    selected = pick_fields(fields, (*SUMMARY_FIELDS, *heavy), default=SUMMARY_FIELDS, extra=heavy)
+    selected = reading.list_item_fields(fields, include)
     page = service.sync_page(
-        session, make_locale(settings, lang), token, limit=limit, with_body=bool(heavy)
+        session, make_locale(settings, lang), token, limit=limit, with_body="body" in selected
     )
     return page_response(request, page, selected, lang=lang)

@@ -3,6 +3,7 @@ its freshness: a write or a scheduled go-live shows on the very next request."""
 
 import asyncio
 import email.utils
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, event
 
-from app.core.caching import PUBLIC_VARY, PublicCacheMiddleware, ResponseCache, VersionProbe
+from app.core.caching import (
+    PUBLIC_VARY,
+    PublicCacheMiddleware,
+    ResponseCache,
+    SharedReading,
+    VersionProbe,
+)
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import RecordingClient
@@ -399,3 +406,53 @@ def test_odd_long_queries_are_answered_but_not_kept(app: FastAPI, client: Record
     assert len(app.state.response_cache) == 0
     client.get("/v1/tags")
     assert len(app.state.response_cache) == 1
+
+
+def test_under_concurrent_reads_every_write_shows_on_the_next_request(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    """Readers keep the cache hot (and share version checks) while a writer, after each
+    write, reads at once: its write must be there every time."""
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            assert client.get("/v1/tags", params={"limit": 100}).status_code == 200
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    try:
+        for n in range(15):
+            make_tag(client, editor_headers, f"tag-{n:02d}")
+            slugs = [
+                t["slug"] for t in client.get("/v1/tags", params={"limit": 100}).json()["data"]
+            ]
+            assert slugs == [f"tag-{i:02d}" for i in range(n + 1)]
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+
+
+def test_a_shared_check_only_answers_requests_that_arrived_before_it_started() -> None:
+    readings = iter([1, 2, 3])
+    running = threading.Event()
+    release = threading.Event()
+
+    def read() -> int:
+        running.set()
+        assert release.wait(5)
+        return next(readings)
+
+    async def scenario() -> list[int]:
+        shared = SharedReading(read)
+        early = [asyncio.create_task(shared.read()) for _ in range(3)]
+        await asyncio.to_thread(running.wait, 5)  # the first check is under way
+        late = [asyncio.create_task(shared.read()) for _ in range(2)]
+        await asyncio.sleep(0.01)
+        release.set()
+        return [await task for task in early + late]
+
+    # Three early requests share check 1; the two that came while it ran share check 2.
+    assert asyncio.run(scenario()) == [1, 1, 1, 2, 2]
