@@ -68,7 +68,8 @@ class FeedFilter:
 FeedPosition = tuple[datetime, uuid.UUID]
 
 
-def _feed_query(now: datetime, where: FeedFilter) -> Select[uuid.UUID, datetime | None]:
+def public_query(now: datetime, where: FeedFilter) -> Select[uuid.UUID, datetime | None]:
+    """(id, published_at) of the public articles `where` picks: the feed's and search's base."""
     query = select(Article.id, Article.published_at).where(is_public(now))
     if where.tag_id is not None:
         query = query.where(
@@ -100,7 +101,7 @@ def feed_page(
     """Newest first by (published_at, id); `after` is the last row of the previous page,
     `newer_than` a floor (the newest row a client already has). The row comparison lets
     the index seek straight to the page: no OFFSET."""
-    query = _feed_query(now, where)
+    query = public_query(now, where)
     position = tuple_(Article.published_at, Article.id)
     if after is not None:
         query = query.where(position < tuple_(*after))
