@@ -16,6 +16,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, make_session_factory
 from app.core.errors import install_error_handlers, move_problems_to_their_media_type
 from app.core.http import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS
+from app.feeds.router import router as feeds_router
 from app.health.router import router as health_router
 from app.search.router import router as search_router
 from app.sync.router import router as sync_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
         articles_router,
         search_router,
+        feeds_router,
         taxonomy_router,
         sync_router,
         article_editor_router,

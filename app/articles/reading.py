@@ -123,6 +123,18 @@ def list_items(
     return [bundle.list_item(article_id, locale, with_body=with_body) for article_id in ids]
 
 
+def latest(
+    session: Session, locale: Locale, where: repo.FeedFilter, limit: int
+) -> list[ArticleRead]:
+    """The newest public articles in full (syndication feeds carry bodies), newest first,
+    each in the reader's language or its fallback, as in the feed."""
+    rows = repo.feed_page(session, now=locale.now, where=where, after=None, limit=limit)
+    if not rows:
+        return []
+    bundle = _Bundle.load(session, [row.id for row in rows], with_body=True)
+    return [bundle.full(row.id, locale, locale.lang) for row in rows]
+
+
 def article_by_slug(session: Session, slug: str, locale: Locale) -> ArticleRead:
     found = repo.public_article_id_by_slug(session, slug, now=locale.now, prefer_lang=locale.lang)
     if found is None:
