@@ -170,7 +170,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def sample(self, stop: threading.Event) -> None:
-        while not stop.wait(0.5):
+        while not stop.wait(0.5) and self.process.poll() is None:
             self.samples.append(self.status_kb("VmRSS"))
 
     def stop(self) -> None:

@@ -86,14 +86,17 @@ def _check_request(request: Request, limit: int) -> None:
         raise UnsupportedMediaType(f"Send NDJSON as Content-Type: {NDJSON_MEDIA_TYPE}.")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"An import may be up to {limit} bytes; split the file.")
+        raise PayloadTooLarge(_too_large(limit, ImportReport()))
 
 
 def _too_large(limit: int, report: ImportReport) -> str:
-    return (
-        f"An import may be up to {limit} bytes; split the file. The first {_done(report)} "
-        "lines were imported; re-running the same file skips them as unchanged."
-    )
+    detail = f"An import may be up to {limit} bytes; split the file."
+    if _done(report):
+        detail += (
+            f" The first {_done(report)} lines were imported; re-running the same file skips "
+            "them as unchanged."
+        )
+    return detail
 
 
 def _done(report: ImportReport) -> int:

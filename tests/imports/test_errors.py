@@ -1,10 +1,14 @@
 """Bad lines are reported (line, field, message) and never stop the good ones."""
 
+from fastapi.testclient import TestClient
+
 from app.articles.schemas import MAX_BODY_CHARS
+from app.core.config import Settings
 from app.imports.parsing import LineSplitter, SeenKeys
+from app.main import create_app
 from tests.conftest import RecordingClient
 from tests.factories import walk_feed
-from tests.imports.helpers import article_line, ndjson, post_import
+from tests.imports.helpers import NDJSON, article_line, ndjson, post_import
 
 
 def test_every_good_line_is_stored_and_every_bad_one_reported(
@@ -137,3 +141,21 @@ def test_an_id_that_contradicts_the_stored_article_fails_its_line(
         (2, "id", taken),
         (4, "id", taken),
     ]
+
+
+def test_a_body_over_the_import_limit_is_refused(
+    settings: Settings, editor_headers: dict[str, str]
+) -> None:
+    app = create_app(settings.model_copy(update={"max_import_bytes": 200_000}))
+    lines = [ndjson([article_line(n)]) for n in range(1000)]  # about 270 KB
+    headers = {**editor_headers, **NDJSON}
+
+    with TestClient(app) as client:
+        declared = client.post("/v1/imports", content=b"".join(lines), headers=headers)
+        chunked = client.post("/v1/imports", content=iter(lines), headers=headers)  # no length
+        stored = walk_feed(client, limit=100)
+
+    limit = "An import may be up to 200000 bytes; split the file."
+    assert (declared.status_code, declared.json()["detail"]) == (413, limit)
+    assert (chunked.status_code, chunked.json()["detail"]) == (413, limit)
+    assert stored == []
