@@ -151,7 +151,9 @@ def import_command(
     fmt: Annotated[Format, typer.Option("--format", help="What the file is.")] = Format.NDJSON,
     dry_run: Annotated[bool, typer.Option(help="Validate and report; write nothing.")] = False,
     url: Annotated[str | None, typer.Option(help="A Dopys server (else: this database).")] = None,
-    key: Annotated[str | None, typer.Option(help="Write-scope API key for --url.")] = None,
+    key: Annotated[
+        str | None, typer.Option(envvar="DOPYS_API_KEY", help="Write-scope API key for --url.")
+    ] = None,
     lang: Annotated[
         str | None, typer.Option(help="Language of posts that name none (default: the site's).")
     ] = None,
@@ -190,7 +192,9 @@ def export_command(
         Path | None, typer.Argument(help="Where to write (default: standard output).")
     ] = None,
     url: Annotated[str | None, typer.Option(help="A Dopys server (else: this database).")] = None,
-    key: Annotated[str | None, typer.Option(help="Write-scope API key for --url.")] = None,
+    key: Annotated[
+        str | None, typer.Option(envvar="DOPYS_API_KEY", help="Write-scope API key for --url.")
+    ] = None,
 ) -> None:
     """Export every article, drafts included, as NDJSON (the import format)."""
     if url is not None and not key:
