@@ -22,5 +22,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('articles', schema=None) as batch_op:
+    # In place (SQLite 3.35+ drops columns natively): rebuilding `articles` as a batch
+    # migration would drop the table its translations, tags and citations cascade from.
+    with op.batch_alter_table('articles', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('import_hash')
