@@ -2,7 +2,8 @@
 
 Lines arrive in batches; each batch is one transaction, so an interrupted import leaves
 whole batches behind and a re-run completes it. The rules are the editor API's
-(app.articles.rules): sanitized bodies, slug claiming, excerpts, change marks.
+(app.articles.rules): sanitized bodies, slug claiming, excerpts, change marks, and the
+tombstones that tell sync clients an article left public view.
 """
 
 import logging
