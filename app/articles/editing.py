@@ -101,6 +101,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
     _check_unique_langs(data.translations)
     if data.original_lang not in {t.lang for t in data.translations}:
         raise _invalid("original_lang", "There must be a translation in the original language.")
+    repo.lock_change_log(session)  # before claiming slugs: see every slug committed before
     if data.external_id is not None and repo.external_id_owner(session, data.external_id):
         raise Conflict(f"An article with external_id '{data.external_id}' already exists.")
     now = utcnow()
@@ -166,6 +167,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
 
 def put_translation(session: Session, article: Article, lang: str, data: TranslationIn) -> bool:
     """Create or replace the translation in `lang`. True when it was created."""
+    repo.lock_change_log(session)
     now = utcnow()
     existing = next((t for t in article.translations if t.lang == lang), None)
     if existing is None:
@@ -327,7 +329,7 @@ def _set_tags(session: Session, article: Article, slugs: Sequence[str]) -> None:
     if missing:
         raise ValidationFailed("Unknown tags.", errors=missing)
     article.tag_links.clear()
-    session.flush()
+    _flush(session)
     for position, slug in enumerate(slugs):
         article.tag_links.append(
             ArticleTag(tag_id=known[slug].id, tag=known[slug], position=position)
@@ -353,7 +355,7 @@ def _set_citations(session: Session, article: Article, citations: Sequence[Citat
     if errors:
         raise ValidationFailed("Invalid citations.", errors=errors)
     article.citations.clear()
-    session.flush()
+    _flush(session)
     created: list[Citation] = []
     for position, citation in enumerate(citations):
         row = Citation(

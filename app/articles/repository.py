@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
+from app.core.slugs import MAX_SLUG_LENGTH, MAX_SUFFIX_LENGTH
 from app.models import (
     Article,
     ArticleStatus,
@@ -244,10 +245,13 @@ def sources_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Source]
 
 
 def taken_slugs(session: Session, lang: str, stem: str, *, exclude: uuid.UUID | None) -> set[str]:
-    """Slugs in `lang` equal to `stem` or `stem-N`, other than those of article `exclude`."""
+    """Slugs in `lang` equal to `stem` or `stem-N` (`with_suffix` may have shortened a long
+    stem to fit the suffix), other than those of article `exclude`."""
+    shortest = stem[: MAX_SLUG_LENGTH - MAX_SUFFIX_LENGTH]
+    pattern = f"{stem}-%" if shortest == stem else f"{shortest}%"
     query = select(ArticleTranslation.slug).where(
         ArticleTranslation.lang == lang,
-        or_(ArticleTranslation.slug == stem, ArticleTranslation.slug.like(f"{stem}-%")),
+        or_(ArticleTranslation.slug == stem, ArticleTranslation.slug.like(pattern)),
     )
     if exclude is not None:
         query = query.where(ArticleTranslation.article_id != exclude)
@@ -276,6 +280,13 @@ def next_change_seq(session: Session) -> int:
         .returning(SyncState.seq)
     ).scalar_one()
     return int(seq)
+
+
+def lock_change_log(session: Session) -> None:
+    """Take the change-log row lock now rather than at the first `next_change_seq`: a write
+    that claims generated slugs then waits for earlier writers and sees their slugs, instead
+    of racing them to a unique-constraint error. (SQLite writers are serialized already.)"""
+    session.execute(select(SyncState.id).where(SyncState.id == 1).with_for_update())
 
 
 _CURRENT_SEQ = select(SyncState.seq).where(SyncState.id == 1)

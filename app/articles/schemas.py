@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.schemas import InputModel, Lang, PageMeta, Slug, SourceRef, TagRef, Url
+from app.core.schemas import InputModel, Lang, PageMeta, Slug, SourceRef, TagRef, Timestamp, Url
 from app.models import ArticleStatus
 
 MAX_BODY_CHARS = 1_000_000
@@ -118,7 +118,7 @@ class ArticleCreate(InputModel):
     external_id: ExternalId | None = None
     original_lang: Lang
     status: ArticleStatus = ArticleStatus.DRAFT
-    published_at: AwareDatetime | None = Field(
+    published_at: Timestamp | None = Field(
         default=None, description="Defaults to now on publish; in the future means scheduled."
     )
     cover_image_url: Url | None = None
@@ -133,20 +133,20 @@ class ArticleUpdate(InputModel):
     external_id: ExternalId | None = None
     original_lang: Lang | None = None
     status: ArticleStatus | None = None
-    published_at: AwareDatetime | None = None
+    published_at: Timestamp | None = None
     cover_image_url: Url | None = None
     tags: list[Slug] | None = Field(default=None, max_length=20)
     citations: list[CitationIn] | None = Field(default=None, max_length=50)
 
 
 class PublishRequest(InputModel):
-    published_at: AwareDatetime | None = Field(
+    published_at: Timestamp | None = Field(
         default=None, description="When it goes public; now if omitted, scheduled if future."
     )
 
 
 class ScheduleRequest(InputModel):
-    published_at: AwareDatetime
+    published_at: Timestamp
 
 
 # ---- editor reads -------------------------------------------------------------------

@@ -5,6 +5,7 @@ import re
 from slugify import slugify
 
 MAX_SLUG_LENGTH = 120
+MAX_SUFFIX_LENGTH = 10  # "-" and up to 9 digits: room `with_suffix` may take from a stem
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 # Unidecode's Cyrillic table is Russian-flavoured; these are where Ukrainian differs.
