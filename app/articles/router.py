@@ -9,14 +9,19 @@ from app.articles.repository import FeedFilter
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
-from app.core.errors import problem_responses
+from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response, set_language_headers
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from app.core.schemas import Slug
 from app.core.sparse import FieldsParam, IncludeParam
 from app.taxonomy.service import SOURCES, TAGS, id_of
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"], dependencies=[PUBLIC])
+router = APIRouter(
+    prefix="/v1/articles",
+    tags=["articles"],
+    dependencies=[PUBLIC],
+    responses=problem_responses(*DATABASE_STATUSES),
+)
 
 NewerThanParam = Annotated[
     str | None,

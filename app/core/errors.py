@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -122,8 +123,9 @@ def problem_response(
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
-    # ("body", "translations", 0, "title") -> "translations[0].title"
-    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    # ("body", "translations", 0, "title") -> "translations[0].title"; only the first part
+    # names where the value was (a field may itself be called `body`).
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
     name = ""
     for part in parts:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
@@ -137,8 +139,8 @@ def validation_field_errors(raw: list[Any]) -> list[FieldError]:
     ]
 
 
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+def app_error_response(request: Request, exc: AppError) -> JSONResponse:
+    """An AppError as problem+json; also used by the ASGI middleware in front of the routes."""
     return problem_response(
         request,
         status=exc.status,
@@ -148,6 +150,11 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
         errors=exc.errors,
         headers=exc.headers,
     )
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -178,7 +185,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    # A lost connection is the client's to retry; anything else from the driver is our bug.
+    # A lost connection or a pool with no free connection is the client's to retry;
+    # anything else from the driver is our bug.
     if (
         isinstance(exc, DBAPIError)
         and not exc.connection_invalidated
@@ -208,6 +216,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -220,6 +229,13 @@ def move_problems_to_their_media_type(spec: dict[str, Any]) -> dict[str, Any]:
                 if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
     return spec
+
+
+# What any write can meet before its route runs: an unparseable body (400), the body size
+# limit (413, app.core.guards) and the rate limit (429, app.core.ratelimit).
+WRITE_STATUSES = (400, 413, 429)
+# Every route that touches the database answers 503 while the database is unreachable.
+DATABASE_STATUSES = (503,)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
