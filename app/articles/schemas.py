@@ -5,12 +5,25 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import InputModel, Lang, PageMeta, Slug, SourceRef, TagRef, Timestamp, Url
+from app.core.schemas import (
+    NOT_BLANK,
+    InputModel,
+    Lang,
+    PageMeta,
+    Slug,
+    SourceRef,
+    TagRef,
+    Timestamp,
+    Url,
+)
 from app.models import ArticleStatus
 
 MAX_BODY_CHARS = 1_000_000
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NOT_BLANK)
+]
 Excerpt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -130,9 +143,10 @@ class ArticleCreate(InputModel):
 class ArticleUpdate(InputModel):
     """Partial update: only the fields sent change. `tags`/`citations` replace the lists."""
 
-    external_id: ExternalId | None = None
-    original_lang: Lang | None = None
-    status: ArticleStatus | None = None
+    # Optional but never null (null is a 422): SkipJsonSchema keeps null out of the spec.
+    external_id: ExternalId | SkipJsonSchema[None] = None
+    original_lang: Lang | SkipJsonSchema[None] = None
+    status: ArticleStatus | SkipJsonSchema[None] = None
     published_at: Timestamp | None = None
     cover_image_url: Url | None = None
     tags: list[Slug] | None = Field(default=None, max_length=20)

@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -27,7 +28,30 @@ Slug = Annotated[
     StringConstraints(pattern=SLUG_PATTERN, max_length=MAX_SLUG_LENGTH),
     Field(description="Lower-case ASCII words joined by '-'", examples=["news"]),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Text fields that are stripped must hold more than spaces: the pattern says so in the spec.
+NOT_BLANK = r"\S"
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
+]
+# dict[Lang, Name] as JSON Schema says it: every key a language tag, every value a name
+# (Pydantic would render the key pattern as patternProperties, which lets other keys by).
+Names = Annotated[
+    dict[Lang, Name],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": LANG_PATTERN, "maxLength": 35},
+            "additionalProperties": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": NOT_BLANK,
+            },
+            "minProperties": 1,
+            "examples": [{"uk": "Новини", "en": "News"}],
+        }
+    ),
+]
 Url = Annotated[
     str,
     StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000),
