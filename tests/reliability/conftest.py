@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import unit_of_work
@@ -94,8 +94,14 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 def reset_database(engine: Engine) -> None:
-    """Empty every table: each Hypothesis example starts from nothing, like each test."""
+    """Empty every table: each Hypothesis example starts from nothing, like each test. The
+    change counter keeps counting up, as it does in production: the app under test (and
+    its response cache, stamped with that counter) lives on between examples."""
+    with engine.connect() as conn:
+        seq = int(conn.execute(text("SELECT seq FROM sync_state")).scalar_one())
     _clean(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE sync_state SET seq = :seq"), {"seq": seq + 1})
 
 
 @dataclass

@@ -5,6 +5,7 @@ hidden slug must look exactly like asking for one that never existed."""
 
 import base64
 import binascii
+import json
 import re
 import time
 import uuid
@@ -31,6 +32,7 @@ STATES = [
     "archived",
     "unpublished",  # published, then taken back to draft
     "deleted",
+    "draft-deleted",  # never public, then deleted: leaves no trace, not even a tombstone
     "translation-removed",  # public, but one of its translations was deleted
 ]
 TAGS = ["news", "war"]
@@ -46,6 +48,7 @@ class Written:
     public_ids: set[str] = field(default_factory=set)
     hidden_tokens: set[str] = field(default_factory=set)  # ids and title/body/slug tokens
     hidden_slugs: list[str] = field(default_factory=list)
+    once_public: set[str] = field(default_factory=set)  # hidden now, public for a while
 
 
 ARTICLES = st.lists(
@@ -90,9 +93,11 @@ def _write(client: RecordingClient, headers: dict[str, str], specs: list[Any]) -
         }.get(state, iso(hours_ago(age)) if published else None)
         payload = {
             "original_lang": langs[0],
-            "status": {"scheduled": "published", "draft-with-date": "draft"}.get(
-                state, "published" if published else state
-            ),
+            "status": {
+                "scheduled": "published",
+                "draft-with-date": "draft",
+                "draft-deleted": "draft",
+            }.get(state, "published" if published else state),
             "published_at": when,
             "tags": tags,
             "citations": [{"source": s, "url": f"https://example.org/{token}"} for s in sources],
@@ -104,8 +109,11 @@ def _write(client: RecordingClient, headers: dict[str, str], specs: list[Any]) -
         url = f"/v1/editor/articles/{article_id}"
         if state == "unpublished":
             assert client.post(f"{url}/unpublish", headers=headers).status_code == 200
-        elif state == "deleted":
+            written.once_public.add(article_id)
+        elif state in ("deleted", "draft-deleted"):
             assert client.delete(url, headers=headers).status_code == 204
+            if state == "deleted":
+                written.once_public.add(article_id)
         elif state == "translation-removed":
             removed = translations[-1]["lang"]
             response = client.delete(f"{url}/translations/{removed}", headers=headers)
@@ -213,7 +221,9 @@ def test_no_public_endpoint_reveals_a_non_public_article_or_its_slug(
 ) -> None:
     reset_database(db)
     headers = bearer(new_key(sessions))
+    sync_token = client.get("/v1/sync").json()["meta"]["next_sync_token"]
     written = _write(client, headers, specs)
+    _check_delta_sync(client, sync_token, written)
     operations = public_get_operations(app.openapi())
     assert {"/v1/articles", "/v1/articles/{slug}", "/v1/tags", "/v1/sources"} <= {
         path for path, _ in operations
@@ -239,6 +249,26 @@ def test_no_public_endpoint_reveals_a_non_public_article_or_its_slug(
     assert seen_public == written.public_ids
     feed = _walk(client, "/v1/articles", {"limit": "1"})
     assert {i["id"] for r in feed for i in r.json()["data"]} == written.public_ids
+
+
+def _check_delta_sync(client: RecordingClient, token: str, written: Written) -> None:
+    """A sync from before the writes may name, in `deleted`, an article that was public and
+    is not now (by id only: caches must drop it); nothing else hidden, ever."""
+    data: set[str] = set()
+    removed: set[str] = set()
+    while True:
+        page = client.get("/v1/sync", params={"token": token, "limit": 3})
+        assert page.status_code == 200, page.text
+        body = page.json()
+        data |= {item["id"] for item in body["data"]}
+        removed |= {item["id"] for item in body["deleted"]}
+        text = json.dumps(body["data"]) + json.dumps(body["meta"])
+        assert [t for t in written.hidden_tokens if t in text] == []
+        token = body["meta"]["next_sync_token"]
+        if not body["meta"]["has_more"]:
+            break
+    assert data == written.public_ids
+    assert removed == written.once_public
 
 
 def test_a_scheduled_article_appears_once_its_time_comes(
