@@ -19,10 +19,6 @@ def is_import(method: str, path: str) -> bool:
     return method == "POST" and (path == IMPORT_PATH or path.startswith(IMPORT_PATH + "/"))
 
 
-class _BodyTooLarge(Exception):
-    """Raised into the app by `receive` once the body passes the limit."""
-
-
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
@@ -63,8 +59,10 @@ class RequestGuard:
         await self._limited(scope, receive, send, limit)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        """Count the bytes as they arrive; past the limit, the app's answer to the cut-off
-        body (a parse error, usually) is replaced by a 413."""
+        """Count the bytes as they arrive. Past the limit `receive` raises PayloadTooLarge
+        into the app: a route reading the stream itself may answer that 413 (with its own
+        detail); any other answer to the cut-off body (a parse error, usually) is replaced
+        by the guard's 413."""
         received = 0
         exceeded = False
         started = False
@@ -76,15 +74,17 @@ class RequestGuard:
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
-                    raise _BodyTooLarge
+                    raise _too_large(limit)
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
-            if exceeded and not started:
-                return
             if message["type"] == "http.response.start":
+                if exceeded and message["status"] != 413:
+                    return
                 started = True
+            elif exceeded and not started:
+                return
             await send(message)
 
         try:
