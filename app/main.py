@@ -18,7 +18,11 @@ from app.core.errors import install_error_handlers, move_problems_to_their_media
 from app.core.guards import RequestGuard
 from app.core.http import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS
 from app.core.ratelimit import RateLimiter, make_store
+from app.exports.router import router as exports_router
+from app.feeds.router import router as feeds_router
 from app.health.router import router as health_router
+from app.imports.router import router as imports_router
+from app.search.router import router as search_router
 from app.sync.router import router as sync_router
 from app.taxonomy.router import editor_router as taxonomy_editor_router
 from app.taxonomy.router import router as taxonomy_router
@@ -79,10 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health_router,
         articles_router,
+        search_router,
+        feeds_router,
         taxonomy_router,
         sync_router,
         article_editor_router,
         taxonomy_editor_router,
+        imports_router,
+        exports_router,
     ):
         app.include_router(router)
     install_middleware(app, settings)

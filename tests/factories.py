@@ -1,9 +1,20 @@
-"""Plain typed helpers that create content the way an editor does: through the API."""
+"""Plain typed helpers that create content the way an editor does (through the API) or,
+in bulk, the way an import does (plain SQL)."""
 
+import html
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.articles.repository import next_change_seq
+from app.core.db import unit_of_work
 
 _counter = iter(range(1, 10**9))
 
@@ -117,3 +128,55 @@ def seed_published(sessions: Any, moments: list[datetime], lang: str = "uk") -> 
             )
             ids.append(str(article.id))
     return ids
+
+
+@contextmanager
+def bulk_import(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One import's transaction of plain SQL. Like every write it takes the next change
+    number, which is also what tells response caches that the data changed."""
+    with unit_of_work(sessions) as session:
+        yield session
+        next_change_seq(session)
+
+
+Rows = list[dict[str, Any]]
+
+
+def news_rows(data_dir: Path, copies: int = 1) -> tuple[Rows, Rows]:
+    """`articles` and `article_translations` rows of the real news in
+    ntrex-en-uk.jsonl (English originals with Ukrainian translations), `copies` times, as
+    a bulk import writes them: excerpt = first paragraph, body = the others as <p>s,
+    published a minute apart going back from 2024-07-01."""
+    lines = (data_dir / "ntrex-en-uk.jsonl").read_text(encoding="utf-8").splitlines()
+    docs = [json.loads(line) for line in lines]
+    start = datetime(2024, 7, 1, tzinfo=UTC)
+    articles: Rows = []
+    translations: Rows = []
+    for n in range(copies * len(docs)):
+        doc, article_id, moment = docs[n % len(docs)], uuid.uuid4(), start - timedelta(minutes=n)
+        articles.append(
+            {
+                "id": article_id,
+                "original_lang": "en",
+                "status": "published",
+                "published_at": moment,
+                "created_at": moment,
+                "updated_at": moment,
+                "version": 1,
+                "change_seq": 0,
+            }
+        )
+        for lang in ("en", "uk"):
+            paragraphs = doc[lang]["body"].split("\n")
+            translations.append(
+                {
+                    "article_id": article_id,
+                    "lang": lang,
+                    "title": doc[lang]["title"],
+                    "slug": f"news-{n}",
+                    "excerpt": paragraphs[0],
+                    "body": "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs[1:]),
+                    "updated_at": moment,
+                }
+            )
+    return articles, translations

@@ -63,8 +63,8 @@ def feed(
     """A page of the feed, newest first: after `cursor` (paging down) and, with
     `newer_than`, only items above that position (pull-to-refresh)."""
     cursor_scope = scope_of(kind="feed", **scope)
-    after = _position(decode_cursor(cursor, cursor_scope, 2)) if cursor else None
-    since = _position(decode_cursor(newer_than, cursor_scope, 2)) if newer_than else None
+    after = feed_position(decode_cursor(cursor, cursor_scope, 2)) if cursor else None
+    since = feed_position(decode_cursor(newer_than, cursor_scope, 2)) if newer_than else None
     rows = repo.feed_page(
         session, now=locale.now, where=where, after=after, newer_than=since, limit=limit + 1
     )
@@ -83,7 +83,8 @@ def feed(
     )
 
 
-def _position(raw: list[Any]) -> repo.FeedPosition:
+def feed_position(raw: list[Any]) -> repo.FeedPosition:
+    """(published_at, id) from a decoded cursor; anything else is the client's 400."""
     try:
         published_at = datetime.fromisoformat(str(raw[0]))
         article_id = uuid.UUID(str(raw[1]))
@@ -102,11 +103,14 @@ def summaries(session: Session, ids: Sequence[uuid.UUID], locale: Locale) -> lis
     return [bundle.summary(article_id, locale) for article_id in ids]
 
 
-def list_item_fields(fields: str | None, include: str | None) -> set[str]:
-    """Which item fields a list (feed, sync) sends: `fields=` picks, `include=body` adds
-    the body (lists never carry it otherwise)."""
+def list_item_fields(
+    fields: str | None, include: str | None, *, also: Sequence[str] = ()
+) -> set[str]:
+    """Which item fields a list (feed, sync, search) sends: `fields=` picks, `include=body`
+    adds the body (lists never carry it otherwise); `also` names a list's own fields."""
     heavy = ("body",) if include == "body" else ()
-    return pick_fields(fields, (*SUMMARY_FIELDS, *heavy), default=SUMMARY_FIELDS, extra=heavy)
+    known = (*SUMMARY_FIELDS, *also)
+    return pick_fields(fields, (*known, *heavy), default=known, extra=heavy)
 
 
 def list_items(
@@ -117,6 +121,18 @@ def list_items(
         return []
     bundle = _Bundle.load(session, ids, with_body=with_body)
     return [bundle.list_item(article_id, locale, with_body=with_body) for article_id in ids]
+
+
+def latest(
+    session: Session, locale: Locale, where: repo.FeedFilter, limit: int
+) -> list[ArticleRead]:
+    """The newest public articles in full (syndication feeds carry bodies), newest first,
+    each in the reader's language or its fallback, as in the feed."""
+    rows = repo.feed_page(session, now=locale.now, where=where, after=None, limit=limit)
+    if not rows:
+        return []
+    bundle = _Bundle.load(session, [row.id for row in rows], with_body=True)
+    return [bundle.full(row.id, locale, locale.lang) for row in rows]
 
 
 def article_by_slug(session: Session, slug: str, locale: Locale) -> ArticleRead:

@@ -5,16 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.articles import reading
-from app.articles.repository import FeedFilter
+from app.articles.deps import ListingFilterDep
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response, set_language_headers
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
-from app.core.schemas import Slug
 from app.core.sparse import FieldsParam, IncludeParam
-from app.taxonomy.service import SOURCES, TAGS, id_of
 
 router = APIRouter(
     prefix="/v1/articles",
@@ -43,32 +41,23 @@ def list_articles(
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
+    filters: ListingFilterDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-    tag: Annotated[Slug | None, Query(description="Only articles with this tag.")] = None,
-    source: Annotated[Slug | None, Query(description="Only articles citing this source.")] = None,
-    only_translated: Annotated[
-        bool, Query(description="Drop articles not translated into the response language.")
-    ] = False,
     newer_than: NewerThanParam = None,
     fields: FieldsParam = None,
     include: IncludeParam = None,
 ) -> Response:
     """The fresh-posts feed: public articles, newest first, keyset-paginated."""
     selected = reading.list_item_fields(fields, include)
-    where = FeedFilter(
-        tag_id=id_of(session, TAGS, tag) if tag else None,
-        source_id=id_of(session, SOURCES, source) if source else None,
-        only_lang=lang if only_translated else None,
-    )
     page = reading.feed(
         session,
         make_locale(settings, lang),
-        where,
+        filters.where,
         cursor=cursor,
         newer_than=newer_than,
         limit=limit,
-        scope={"tag": tag, "source": source, "only": where.only_lang},
+        scope=filters.scope,
         with_body="body" in selected,
     )
     meta = FeedMeta(next_cursor=page.next_cursor, newest_cursor=page.newest_cursor, limit=limit)

@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     site_title: str = Field(default="Dopys")
     public_base_url: str = Field(default="http://localhost:8000")
     max_body_bytes: int = Field(default=2_000_000, description="Largest JSON request body.")
-    max_import_bytes: int = Field(default=2_000_000_000, description="Largest import body.")
+    max_import_bytes: int = Field(
+        default=20_000_000_000,
+        description="Largest import body (streamed, so memory stays flat whatever its size; "
+        "a million full bilingual articles is about 7 GB).",
+    )
     cache_control_public: str = Field(
         default="public, max-age=30, stale-while-revalidate=300",
         description="Cache-Control of public GET responses (feed, articles, tags, sync...).",

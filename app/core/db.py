@@ -23,6 +23,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     for pragma in (
         "foreign_keys=ON",
+        # INSERT OR REPLACE then fires DELETE triggers for the rows it replaces, so the
+        # trigger-maintained search index (migrations: article_search) never keeps them.
+        "recursive_triggers=ON",
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "busy_timeout=30000",

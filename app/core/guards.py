@@ -5,10 +5,18 @@ PostgreSQL rejects NUL in text with an error, and no parameter of this API may h
 they stop here, before any route; bodies are checked field by field (app.core.schemas).
 """
 
+from urllib.parse import parse_qsl
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError, PayloadTooLarge, ValidationFailed, app_error_response
+from app.core.errors import (
+    AppError,
+    FieldError,
+    PayloadTooLarge,
+    ValidationFailed,
+    app_error_response,
+)
 
 IMPORT_PATH = "/v1/imports"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -29,9 +37,22 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-def _has_nul(scope: Scope) -> bool:
+NUL_MESSAGE = "NUL characters (U+0000) are not allowed."
+
+
+def _nul_error(scope: Scope) -> ValidationFailed | None:
+    """A 422 naming the parameters that hold NUL, like a validation error would."""
     query: bytes = scope.get("query_string", b"")
-    return "\x00" in scope["path"] or b"\x00" in query or b"%00" in query
+    fields = ["path"] if "\x00" in scope["path"] else []
+    if b"\x00" in query or b"%00" in query:
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        fields += sorted({name or "query" for name, value in pairs if "\x00" in name + value})
+    if not fields:
+        return None
+    return ValidationFailed(
+        f"Invalid value for: {', '.join(fields)}",
+        errors=[FieldError(field=field, message=NUL_MESSAGE) for field in fields],
+    )
 
 
 class RequestGuard:
@@ -44,21 +65,22 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _has_nul(scope):
-            await reject(scope, receive, send, ValidationFailed("NUL characters in the URL."))
+        nul = _nul_error(scope)
+        if nul is not None:
+            await reject(scope, receive, send, nul)
             return
-        limit = (
-            self.max_import_bytes
-            if is_import(scope["method"], scope["path"])
-            else self.max_body_bytes
-        )
+        import_ = is_import(scope["method"], scope["path"])
+        limit = self.max_import_bytes if import_ else self.max_body_bytes
+        too_large = _too_large(limit, import_=import_)
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
-            await reject(scope, receive, send, _too_large(limit))
+            await reject(scope, receive, send, too_large)
             return
-        await self._limited(scope, receive, send, limit)
+        await self._limited(scope, receive, send, limit, too_large)
 
-    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _limited(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: PayloadTooLarge
+    ) -> None:
         """Count the bytes as they arrive. Past the limit `receive` raises PayloadTooLarge
         into the app: a route reading the stream itself may answer that 413 (with its own
         detail); any other answer to the cut-off body (a parse error, usually) is replaced
@@ -74,7 +96,7 @@ class RequestGuard:
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
-                    raise _too_large(limit)
+                    raise too_large
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -93,10 +115,12 @@ class RequestGuard:
             if not exceeded or started:
                 raise
         if exceeded and not started:
-            await reject(scope, receive, send, _too_large(limit))
+            await reject(scope, receive, send, too_large)
 
 
-def _too_large(limit: int) -> PayloadTooLarge:
+def _too_large(limit: int, *, import_: bool) -> PayloadTooLarge:
+    if import_:
+        return PayloadTooLarge(f"An import may be up to {limit} bytes; split the file.")
     return PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes.")
 
 

@@ -18,10 +18,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.config import Settings
 from app.core.db import unit_of_work
 from app.keys.service import create_key
+from app.main import create_app
 from app.models import KeyScope
-from tests.conftest import _clean
+from tests.conftest import RecordingClient, _clean
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -82,6 +84,21 @@ def live_server(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def baseline_request(
+    path: str, operation: dict[str, Any], values: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    """The operation's URL and required query parameters, each filled from `values`."""
+    url = path
+    query = {}
+    for param in operation.get("parameters", []):
+        value = values.get(param["name"], "x")
+        if param["in"] == "path":
+            url = url.replace(f"{{{param['name']}}}", value)
+        elif param["in"] == "query" and param.get("required"):
+            query[param["name"]] = value
+    return url, query
 
 
 def new_key(sessions: sessionmaker[Session], scope: KeyScope = KeyScope.WRITE) -> str:
@@ -152,3 +169,17 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture
 def tally() -> FuzzTally:
     return TALLY
+
+
+@pytest.fixture
+def unlimited_client(db: Engine, settings: Settings) -> Iterator[RecordingClient]:
+    """`client`, but with rate limits off: for tests that write many times on purpose."""
+    off = {
+        "write_rate_limit_per_minute": 0,
+        "write_rate_limit_per_ip_per_minute": 0,
+        "import_rate_limit_per_minute": 0,
+        "import_rate_limit_per_ip_per_minute": 0,
+    }
+    with RecordingClient(create_app(settings.model_copy(update=off))) as client:
+        yield client
+        assert client.server_errors == []

@@ -11,7 +11,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE
 from app.models import Article, Tag, TagName
 from tests.conftest import RecordingClient
 from tests.factories import make_article
-from tests.reliability.conftest import public_get_operations
+from tests.reliability.conftest import baseline_request, public_get_operations
 
 ARTICLE = {
     "original_lang": "uk",
@@ -39,14 +39,14 @@ def test_every_limit_out_of_range_is_a_422(
     app: FastAPI, client: RecordingClient, limit: str
 ) -> None:
     listings = [
-        path
+        baseline_request(path, op, {"q": "новини"})
         for path, op in public_get_operations(app.openapi())
         if any(p["name"] == "limit" for p in op.get("parameters", []))
     ]
-    assert "/v1/articles" in listings
-    for path in listings:
-        body = _problem(client.get(path, params={"limit": limit}), 422)
-        assert body["errors"][0]["field"] == "limit"
+    assert "/v1/articles" in [url for url, _ in listings]
+    for url, query in listings:
+        body = _problem(client.get(url, params={**query, "limit": limit}), 422)
+        assert [e["field"] for e in body["errors"]] == ["limit"]
     big = "9" * 5000  # past Python's int-parsing limit for strings
     _problem(client.get("/v1/articles", params={"limit": big}), 422)
 
@@ -97,8 +97,12 @@ def test_nul_characters_elsewhere_are_a_422(
     _problem(client.post("/v1/editor/tags", json=tag, headers=editor_headers), 422)
     translation = {"title": "x", "body": "\x00"}
     _problem(client.put(f"{url}/translations/en", json=translation, headers=editor_headers), 422)
-    _problem(client.get("/v1/articles/a%00b"), 422)
-    _problem(client.get("/v1/articles", params={"cursor": "a\x00"}), 422)
+    nul = "NUL characters (U+0000) are not allowed."
+    assert _problem(client.get("/v1/articles/a%00b"), 422)["errors"] == [
+        {"field": "path", "message": nul}
+    ]
+    cursor = client.get("/v1/articles", params={"cursor": "a\x00", "tag": "x"})
+    assert _problem(cursor, 422)["errors"] == [{"field": "cursor", "message": nul}]
     _problem(client.get("/v1/tags?lang=%00"), 422)
     with Session(db) as session:
         assert session.scalar(select(func.count()).select_from(Tag)) == 0

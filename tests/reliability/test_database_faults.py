@@ -17,7 +17,12 @@ from app.main import create_app
 from app.models import Article, ArticleTranslation
 from tests.conftest import RecordingClient
 from tests.factories import make_article, make_source, make_tag
-from tests.reliability.conftest import bearer, new_key, public_get_operations
+from tests.reliability.conftest import (
+    baseline_request,
+    bearer,
+    new_key,
+    public_get_operations,
+)
 from tests.reliability.tcp_proxy import TcpProxy
 
 
@@ -48,15 +53,14 @@ def _assert_unavailable(response: Any) -> None:
     assert response.json()["detail"] == "The database is unreachable; try again shortly."
 
 
-def _public_urls(client: RecordingClient, slug: str) -> list[str]:
-    """Every public GET in the spec, its path parameters filled with stored values."""
+# One value that every public route finds something for: tag, source and article `news`.
+VALUES = {"slug": "news", "lang": "uk", "kind": "tags", "format": "rss", "q": "новини"}
+
+
+def _public_requests(client: RecordingClient) -> list[tuple[str, dict[str, str]]]:
+    """Every public GET in the spec, filled with stored values."""
     spec = client.app.openapi()  # type: ignore[attr-defined]
-    urls = []
-    for path, _ in public_get_operations(spec):
-        if "/articles/" in path:
-            path = path.replace("{slug}", slug)
-        urls.append(path.replace("{slug}", "news").replace("{lang}", "uk"))
-    return urls
+    return [baseline_request(path, op, VALUES) for path, op in public_get_operations(spec)]
 
 
 def test_an_unreachable_database_gives_503s_and_the_service_heals_by_itself(
@@ -65,15 +69,17 @@ def test_an_unreachable_database_gives_503s_and_the_service_heals_by_itself(
     headers = bearer(new_key(sessions))
     make_tag(proxied, headers, "news")
     make_source(proxied, headers, "news")
-    slug = make_article(proxied, headers, tags=["news"])["translations"][0]["slug"]
-    urls = _public_urls(proxied, slug)
-    healthy = {url: proxied.get(url).status_code for url in urls}
-    assert set(healthy.values()) == {200}
+    translation = {"lang": "uk", "title": "Новини дня", "slug": "news"}
+    make_article(proxied, headers, tags=["news"], translations=[translation])
+    requests = _public_requests(proxied)
+    assert len(requests) >= 5
+    healthy = {url: proxied.get(url, params=query).status_code for url, query in requests}
+    assert set(healthy.values()) == {200}, healthy
     assert proxied.get("/readyz").json() == {"status": "ready"}
 
     proxy.cut()
-    for url in urls:
-        _assert_unavailable(proxied.get(url))
+    for url, query in requests:
+        _assert_unavailable(proxied.get(url, params=query))
     _assert_unavailable(
         proxied.post("/v1/editor/tags", json={"slug": "t", "names": {"uk": "Т"}}, headers=headers)
     )
@@ -82,7 +88,7 @@ def test_an_unreachable_database_gives_503s_and_the_service_heals_by_itself(
     assert proxied.get("/healthz").json() == {"status": "ok"}
 
     proxy.restore()  # the same app, no restart: the pool notices and reconnects
-    assert {url: proxied.get(url).status_code for url in urls} == healthy
+    assert {url: proxied.get(url, params=query).status_code for url, query in requests} == healthy
     assert proxied.get("/readyz").status_code == 200
     created = proxied.post(
         "/v1/editor/tags", json={"slug": "t", "names": {"uk": "Т"}}, headers=headers

@@ -1,15 +1,21 @@
 """Hostile content: XSS vectors in every HTML field, SQL metacharacters in every parameter."""
 
+import io
 import json
+from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from defusedxml import ElementTree
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from app.imports.formats import CONVERTERS, Format
+from app.imports.schemas import NDJSON_MEDIA_TYPE as NDJSON
 from app.models import Article, ArticleTranslation, Tag
 from tests.conftest import RecordingClient
 from tests.factories import make_article, make_source, make_tag
@@ -19,6 +25,7 @@ from tests.reliability.html_safety import executable_parts
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "owasp_xss_vectors.json").read_text(encoding="utf-8")
 )
+ATOM = "http://www.w3.org/2005/Atom"
 SQL_PAYLOADS = [
     "' OR '1'='1",
     "'; DROP TABLE articles; --",
@@ -96,38 +103,132 @@ def test_owasp_xss_vectors_never_come_back_executable_from_the_write_api(
             assert public.status_code == 200
             check(f"{vector['name']} / public {translation['lang']}", public.json()["body"])
 
+    for where, html in _public_html(client):  # lists, sync and syndication feeds too
+        check(where, html)
     assert leaks == []
-    assert _count(db, Article) == len([v for v in VECTORS if "\x00" not in v["html"]])
+    assert _count(db, Article) == len(STORABLE)
 
 
-@pytest.mark.skip(reason="enable once the `imports` branch is merged (POST /v1/imports)")
-def test_owasp_xss_vectors_never_come_back_executable_from_imports(
-    app: FastAPI, client: RecordingClient, editor_headers: dict[str, str]
-) -> None:
-    """The same vectors through the NDJSON importer (issue 3's line format; adjust the line
-    shape here if the merged importer names fields differently)."""
-    lines = [
+STORABLE = [(n, v["html"]) for n, v in enumerate(VECTORS) if "\x00" not in v["html"]]
+
+
+# (document, item) templates of the XML formats the importers read; {html} goes in escaped.
+XML_FORMATS = {
+    "rss": (
+        '<rss version="2.0"><channel><title>t</title>{items}</channel></rss>',
+        "<item><guid>xss-{n}</guid><title>Вектор {n}</title>"
+        "<pubDate>Mon, 01 Jul 2024 10:00:00 GMT</pubDate>"
+        "<description>{html}</description></item>",
+    ),
+    "atom": (
+        f'<feed xmlns="{ATOM}"><title>t</title><id>f</id>{{items}}</feed>',
+        "<entry><id>xss-{n}</id><title>Вектор {n}</title><updated>2024-07-01T10:00:00Z</updated>"
+        '<content type="html">{html}</content></entry>',
+    ),
+    "wxr": (
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:wp="http://wordpress.org/export/1.2/"><channel>{items}</channel></rss>',
+        "<item><title>Вектор {n}</title><guid>xss-{n}</guid>"
+        "<content:encoded>{html}</content:encoded><wp:post_id>{id}</wp:post_id>"
+        "<wp:post_date_gmt>2024-07-01 10:00:00</wp:post_date_gmt>"
+        "<wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>",
+    ),
+}
+
+
+def _xml(fmt: str, vectors: list[tuple[int, str]]) -> bytes:
+    document, item = XML_FORMATS[fmt]
+    items = "".join(item.format(n=n, id=n + 1, html=escape(html)) for n, html in vectors)
+    return document.format(items=items).encode()
+
+
+def _ghost(vectors: list[tuple[int, str]]) -> bytes:
+    posts = [
+        {"id": f"xss-{n}", "title": f"Вектор {n}", "html": html, "status": "published",
+         "published_at": "2024-07-01T10:00:00.000Z"}
+        for n, html in vectors
+    ]  # fmt: skip
+    return json.dumps({"db": [{"data": {"posts": posts, "tags": [], "posts_tags": []}}]}).encode()
+
+
+def _native(vectors: list[tuple[int, str]]) -> bytes:
+    return "\n".join(
         json.dumps(
             {
                 "external_id": f"xss-{n}",
-                "original_lang": "uk",
                 "status": "published",
-                "translations": [{"lang": "uk", "title": f"Вектор {n}", "body": v["html"]}],
+                "published_at": "2024-07-01T10:00:00Z",
+                "translations": [{"lang": "uk", "title": f"Вектор {n}", "body": html}],
             }
         )
-        for n, v in enumerate(VECTORS)
-        if "\x00" not in v["html"]
-    ]
+        for n, html in vectors
+    ).encode()
+
+
+DOCUMENTS = {
+    **{fmt: partial(_xml, fmt) for fmt in XML_FORMATS},
+    "ghost": _ghost,
+}
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", *DOCUMENTS])
+def test_owasp_xss_vectors_never_come_back_executable_from_any_importer(
+    client: RecordingClient, editor_headers: dict[str, str], fmt: str
+) -> None:
+    """Every vector as the body of a post in each format the importers read (converted as
+    `dopys import --format` does), imported, then read back from every public output."""
+    if fmt == "ndjson":
+        body = _native(STORABLE)
+    else:
+        document = io.BytesIO(DOCUMENTS[fmt](STORABLE))
+        lines = CONVERTERS[Format(fmt)](document, "uk")
+        body = "\n".join(json.dumps(line) for line in lines).encode()
     response = client.post(
-        "/v1/imports",
-        content="\n".join(lines).encode(),
-        headers={**editor_headers, "Content-Type": "application/x-ndjson"},
+        "/v1/imports", content=body, headers={**editor_headers, "Content-Type": NDJSON}
     )
     assert response.status_code == 200, response.text
-    for n in range(len(lines)):
-        page = client.get(f"/v1/articles/vektor-{n}")
-        assert page.status_code == 200, page.text
-        assert executable_parts(page.json()["body"]) == []
+    assert (response.json()["created"], response.json()["failed"]) == (len(STORABLE), 0)
+    outputs = _public_html(client)
+    assert len(outputs) >= len(STORABLE) * 4
+    assert [(where, html) for where, html in outputs if executable_parts(html)] == []
+
+
+def _public_html(client: RecordingClient) -> list[tuple[str, str]]:
+    """(where, html) for every HTML body the public API gives out: article pages, the feed
+    and sync with include=body, and the syndication feeds in each format and language."""
+    found: list[tuple[str, str]] = []
+    feed = _pages(client, "/v1/articles", {"include": "body", "limit": "100"})
+    for item in feed:
+        found.append(("feed", item["body"]))
+        page = client.get(f"/v1/articles/{item['slug']}").json()
+        found.append((f"article {item['slug']}", page["body"]))
+    found += [("sync", item["body"]) for item in _pages(client, "/v1/sync", {"include": "body"})]
+    for lang in ("uk", "en"):
+        json_feed = client.get(f"/v1/feeds/{lang}.json")
+        assert json_feed.status_code == 200, json_feed.text
+        found += [("json feed", item["content_html"]) for item in json_feed.json()["items"]]
+        rss = ElementTree.fromstring(client.get(f"/v1/feeds/{lang}.rss").content)
+        found += [
+            ("rss", el.text or "")
+            for el in rss.iter()
+            if el.tag.endswith(("description", "encoded"))
+        ]
+        atom = ElementTree.fromstring(client.get(f"/v1/feeds/{lang}.atom").content)
+        found += [("atom", el.text or "") for el in atom.iter(f"{{{ATOM}}}content")]
+    return found
+
+
+def _pages(client: RecordingClient, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        body = client.get(path, params=params).json()
+        items += body["data"]
+        cursor = body["meta"].get("next_cursor") or (
+            body["meta"].get("next_sync_token") if body["meta"].get("has_more") else None
+        )
+        if not cursor:
+            return items
+        params = {**params, "cursor" if "next_cursor" in body["meta"] else "token": cursor}
 
 
 def _fill(path: str, value: str) -> str:

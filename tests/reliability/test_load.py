@@ -1,6 +1,7 @@
-"""Concurrent load against a real uvicorn on loopback: 50 readers and 5 editors for a bounded
-time. No request may get a 5xx (or fail to connect), and the database must end up holding
-exactly what was acknowledged: every acknowledged write, nothing else.
+"""Concurrent load against a real uvicorn on loopback: 50 readers, 5 editors and one NDJSON
+import of 300 articles, for a bounded time. No request may get a 5xx (or fail to connect),
+and the database must end up holding exactly what was acknowledged: every acknowledged
+write, nothing else.
 
 The editors share articles for edits (so row locks are contended: a lost update would show
 as a version too low), while each editor alone publishes, unpublishes and deletes its own
@@ -27,8 +28,6 @@ from tests.reliability.conftest import bearer, live_server, new_key
 SECONDS = float(os.environ.get("DOPYS_LOAD_SECONDS", "10"))
 READERS, EDITORS = 50, 5
 TAGS = ["news", "war", "economy"]
-# Enable once `imports` is merged: one NDJSON import runs alongside (issue 3's line format).
-IMPORT_DURING_LOAD = False
 IMPORT_LINES = 300
 
 
@@ -45,6 +44,7 @@ class Ledger:
     bumps: Counter[str] = field(default_factory=Counter)  # acknowledged version bumps
     slugs: list[str] = field(default_factory=list)
     writes: int = 0  # acknowledged changes: each takes one change number
+    imported: int = 0  # articles the import reported created
 
     def record(self, kind: str, response: httpx2.Response) -> None:
         with self.lock:
@@ -176,7 +176,8 @@ def _import(url: str, ledger: Ledger, key: str) -> None:
         )
     ledger.record("import", response)
     assert response.status_code == 200, response.text
-    assert response.json()["created"] == IMPORT_LINES
+    with ledger.lock:
+        ledger.imported = response.json()["created"]
 
 
 def test_readers_and_editors_at_once_get_no_5xx_and_lose_no_write(
@@ -212,10 +213,7 @@ def test_readers_and_editors_at_once_get_no_5xx_and_lose_no_write(
             )
             for i in range(EDITORS)
         ]
-        if IMPORT_DURING_LOAD:
-            threads.append(
-                threading.Thread(target=_import, args=(url, ledger, keys[0]), name="import")
-            )
+        threads.append(threading.Thread(target=_import, args=(url, ledger, keys[0]), name="import"))
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -234,21 +232,27 @@ def test_readers_and_editors_at_once_get_no_5xx_and_lose_no_write(
 
     with Session(db) as session:
         stored = {str(a.id): a.version for a in session.scalars(select(Article))}
+        imported = {
+            str(i)
+            for i in session.scalars(select(Article.id).where(Article.external_id.isnot(None)))
+        }
         seq_after = int(session.execute(text("SELECT seq FROM sync_state")).scalar_one())
     requests = sum(ledger.statuses.values())
     with capsys.disabled():
         print(
             f"\nload [{db.dialect.name}]: {requests} requests in {elapsed:.1f} s "
             f"({requests / elapsed:.0f}/s), {ledger.writes} acknowledged writes, "
+            f"{ledger.imported} articles imported, "
             f"{len(stored)} articles, {len(feed_ids)} public; "
             + ", ".join(f"{k} {s}: {n}" for (k, s), n in sorted(ledger.statuses.items()))
         )
     assert ledger.errors == []
     assert all(status < 500 for _, status in ledger.statuses)
     assert not [t for t in threads if t.is_alive()]
-    assert set(stored) == set(ledger.alive)
-    assert {i: v for i, v in stored.items()} == {i: 1 + ledger.bumps[i] for i in ledger.alive}
-    assert sorted(feed_ids) == sorted(ledger.public)
-    assert seq_after - seq_before == ledger.writes
+    assert ledger.imported == len(imported) == IMPORT_LINES
+    assert set(stored) == set(ledger.alive) | imported
+    assert stored == {i: 1 + ledger.bumps[i] for i in ledger.alive} | dict.fromkeys(imported, 1)
+    assert sorted(feed_ids) == sorted(ledger.public | imported)
+    assert seq_after - seq_before == ledger.writes + IMPORT_LINES  # one change number each
     # A load, not a trickle: every one of the 55 workers was answered.
     assert len(ledger.done) == len(threads) and min(ledger.done.values()) >= 1

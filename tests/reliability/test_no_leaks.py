@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx2
 from fastapi import FastAPI
@@ -37,7 +37,7 @@ STATES = [
 ]
 TAGS = ["news", "war"]
 SOURCES = ["isw", "bbc"]
-MISSING = "zz-never-existed"
+MISSING = "zz-never-existed"  # a slug, and a search word, that nothing has
 IGNORED_HEADERS = {"date", "content-length", "etag", "last-modified", "server"}
 
 
@@ -130,41 +130,51 @@ def _write(client: RecordingClient, headers: dict[str, str], specs: list[Any]) -
     return written
 
 
-def _requests(path: str, operation: dict[str, Any], written: Written) -> list[tuple[str, dict]]:
-    """(url, query) pairs that exercise the operation's parameters one at a time. A URL with a
-    hidden slug is asked plainly (and compared with a never-existing slug's answer)."""
+class Probe(NamedTuple):
+    url: str
+    query: dict[str, str]
+    hidden: str | None  # the hidden slug or word this probe asks about, if any
+
+
+def _probes(path: str, operation: dict[str, Any], written: Written) -> list[Probe]:
+    """Requests that exercise an operation's parameters one at a time from a baseline (the
+    first value of each); the spec says which parameters there are, `values` what to try."""
+    hidden_words = sorted(t for t in written.hidden_tokens if t.startswith("tok"))
     values = {
-        "slug": [*written.hidden_slugs, *TAGS, *SOURCES],
+        "slug": ["news", *TAGS[1:], *SOURCES, *written.hidden_slugs],
         "tag": TAGS,
         "source": SOURCES,
         "lang": ["uk", "en"],
-        "q": [*sorted(written.hidden_tokens), "текст", "заголовок"],
+        "kind": ["tags", "sources"],
+        "format": ["rss", "atom", "json"],
+        "q": ["заголовок", "текст", *hidden_words],
         "only_translated": ["true"],
+        "include": ["body"],
         "limit": ["1", "100"],
     }
-    params = operation.get("parameters", [])
-    urls = [path]
-    for name in (p["name"] for p in params if p["in"] == "path"):
-        urls = [u.replace(f"{{{name}}}", v) for u in urls for v in values.get(name, ["x"])]
-    required = {name: values.get(name, ["x"])[0] for name in required_query(operation)}
-    pairs = [(u, required) for u in urls]
-    for p in params:
-        if p["in"] == "query" and p["name"] in values and p["name"] not in required:
-            pairs += [
-                (u, {**required, p["name"]: v})
-                for u in urls
-                if not any(s in u for s in written.hidden_slugs)
-                for v in values[p["name"]]
-            ]
-    return pairs
-
-
-def required_query(operation: dict[str, Any]) -> list[str]:
-    return [
-        p["name"]
-        for p in operation.get("parameters", [])
+    hidden = {*written.hidden_slugs, *hidden_words}
+    params = [p for p in operation.get("parameters", []) if p["in"] in ("path", "query")]
+    base_path = {p["name"]: values.get(p["name"], ["x"])[0] for p in params if p["in"] == "path"}
+    base_query = {
+        p["name"]: values.get(p["name"], ["x"])[0]
+        for p in params
         if p["in"] == "query" and p.get("required")
-    ]
+    }
+
+    def probe(path_values: dict[str, str], query: dict[str, str], varied: str | None) -> Probe:
+        url = path
+        for name, value in path_values.items():
+            url = url.replace(f"{{{name}}}", value)
+        return Probe(url, query, varied if varied in hidden else None)
+
+    probes = [probe(base_path, base_query, None)]
+    for p in params:
+        for value in values.get(p["name"], [])[1 if p["name"] in base_path else 0 :]:
+            if p["in"] == "path":
+                probes.append(probe({**base_path, p["name"]: value}, base_query, value))
+            elif p["name"] != "cursor" and base_query.get(p["name"]) != value:
+                probes.append(probe(base_path, {**base_query, p["name"]: value}, value))
+    return probes
 
 
 def _texts(response: httpx2.Response, asked: list[str]) -> str:
@@ -231,21 +241,22 @@ def test_no_public_endpoint_reveals_a_non_public_article_or_its_slug(
 
     seen_public: set[str] = set()
     for path, operation in operations:
-        for url, query in _requests(path, operation, written):
+        for url, query, asked in _probes(path, operation, written):
             for response in _walk(client, url, query):
                 assert response.status_code < 500, (url, query, response.text)
-                asked = [v for v in (*url.split("/"), *query.values()) if len(v) >= 8]
-                text = _texts(response, asked)
+                text = _texts(response, [asked] if asked else [])
                 leaked = [t for t in written.hidden_tokens if t in text]
                 assert leaked == [], (url, query, leaked)
                 seen_public |= {i for i in written.public_ids if i in text}
-            slug = next((s for s in written.hidden_slugs if s in url), None)
-            if slug is None:
+            if asked is None:
                 continue
+            # Asking for something hidden must look exactly like asking for nothing.
+            twin_url = url.replace(asked, MISSING)
+            twin_query = {k: MISSING if v == asked else v for k, v in query.items()}
             for conditional in ({}, {"If-None-Match": "*"}):
                 hidden = client.get(url, params=query, headers=conditional)
-                missing = client.get(url.replace(slug, MISSING), params=query, headers=conditional)
-                assert _comparable(hidden, slug) == _comparable(missing, MISSING), (url, query)
+                missing = client.get(twin_url, params=twin_query, headers=conditional)
+                assert _comparable(hidden, asked) == _comparable(missing, MISSING), (url, query)
     assert seen_public == written.public_ids
     feed = _walk(client, "/v1/articles", {"limit": "1"})
     assert {i["id"] for r in feed for i in r.json()["data"]} == written.public_ids

@@ -1,0 +1,121 @@
+"""A Channel as RSS 2.0 or Atom 1.0 (feedgen) or JSON Feed 1.1 (its spec, via pydantic)."""
+
+from typing import Any
+
+from feedgen.feed import FeedGenerator
+
+from app.articles.schemas import ArticleRead
+from app.feeds.schemas import JsonFeed, JsonFeedItem, JsonFeedItemExtension
+from app.feeds.service import Channel, FeedFormat
+
+_HTML = "text/html"
+
+
+def render(channel: Channel, fmt: FeedFormat) -> bytes:
+    if fmt is FeedFormat.JSON:
+        return json_feed(channel).model_dump_json(by_alias=True, exclude_none=True).encode()
+    generator = _generator(channel, fmt)
+    if fmt is FeedFormat.RSS:
+        return bytes(generator.rss_str())
+    return bytes(generator.atom_str())
+
+
+def _entry_id(article: ArticleRead) -> str:
+    # The article's id, not its URL: stays the same when a slug or the front end changes.
+    return f"urn:uuid:{article.id}"
+
+
+def _item_url(article: ArticleRead) -> str:
+    return next(t.url for t in article.translations if t.lang == article.lang)
+
+
+def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
+    feed = FeedGenerator()
+    feed.id(channel.url(fmt))
+    feed.title(channel.title)
+    feed.description(channel.description)
+    feed.language(channel.lang)
+    feed.author(name=channel.publisher)  # Atom wants an author: the newsroom is who we know
+    feed.updated(channel.updated)
+    feed.lastBuildDate(channel.updated)
+    feed.link(href=channel.url(fmt), rel="self", type=fmt.media_type)
+    # The front end's home page; feedgen makes the last link given so far RSS's <link>.
+    feed.link(href=channel.home_url, rel="alternate", type=_HTML, hreflang=channel.lang)
+    if fmt is FeedFormat.ATOM:  # this feed in the site's other languages
+        for lang in channel.langs:
+            if lang != channel.lang:
+                feed.link(
+                    href=channel.url(fmt, lang), rel="alternate", type=fmt.media_type, hreflang=lang
+                )
+    for article in channel.items:
+        _add_entry(feed, article)
+    return feed
+
+
+def _add_entry(feed: FeedGenerator, article: ArticleRead) -> None:
+    entry = feed.add_entry(order="append")
+    entry.id(_entry_id(article))
+    entry.title(article.title)
+    entry.link(href=_item_url(article), rel="alternate")  # RSS's <link>
+    # Atom: the item's own language first (readers take the first alternate), then the
+    # other translations, each with its hreflang.
+    links = [
+        {"href": version.url, "rel": "alternate", "type": _HTML, "hreflang": version.lang}
+        for version in sorted(article.translations, key=lambda v: v.lang != article.lang)
+    ]
+    entry.register_extension("hreflang", lambda: _AtomEntryLinks(links), atom=True, rss=False)
+    entry.published(article.published_at)
+    entry.updated(article.updated_at)
+    if article.excerpt:
+        entry.summary(article.excerpt)
+    if article.body:
+        entry.content(article.body, type="html")
+    for tag in article.tags:
+        entry.category(term=tag.slug, label=tag.name)
+
+
+class _AtomEntryLinks:
+    """A feedgen entry extension that writes an Atom entry's links whole: feedgen 1.0.0
+    drops rel, type and hreflang from entry links, and hreflang alternates need them."""
+
+    def __init__(self, links: list[dict[str, str]]) -> None:
+        self.links = links
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_rss(self, item: Any) -> Any:
+        return item
+
+    def extend_atom(self, entry: Any) -> Any:
+        for broken in entry.findall("link"):
+            entry.remove(broken)
+        for link in self.links:
+            entry.append(entry.makeelement("link", link))
+        return entry
+
+
+def json_feed(channel: Channel) -> JsonFeed:
+    return JsonFeed(
+        title=channel.title,
+        home_page_url=channel.home_url,
+        feed_url=channel.url(FeedFormat.JSON),
+        description=channel.description,
+        language=channel.lang,
+        items=[
+            JsonFeedItem(
+                id=_entry_id(article),
+                url=_item_url(article),
+                title=article.title,
+                content_html=article.body,
+                summary=article.excerpt or None,
+                image=article.cover_image_url,
+                date_published=article.published_at,
+                date_modified=article.updated_at,
+                language=article.lang,
+                tags=[tag.name for tag in article.tags],
+                dopys=JsonFeedItemExtension(translations=article.translations),
+            )
+            for article in channel.items
+        ],
+    )

@@ -1,0 +1,42 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1), the fields Dopys fills in."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.articles.schemas import TranslationRef
+
+
+class JsonFeedItemExtension(BaseModel):
+    translations: list[TranslationRef] = Field(
+        description="Every version of the article with its front-end URL (hreflang alternates)."
+    )
+
+
+class JsonFeedItem(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = Field(description="Stable across edits and languages: `urn:uuid:<article id>`.")
+    url: str = Field(description="The article on the front end, in the item's language.")
+    title: str
+    content_html: str
+    summary: str | None = None
+    image: str | None = None
+    date_published: datetime
+    date_modified: datetime
+    language: str
+    tags: list[str] = Field(
+        description="Tag names in the feed's language; the first is the section."
+    )
+    dopys: JsonFeedItemExtension = Field(alias="_dopys")
+
+
+class JsonFeed(BaseModel):
+    version: Literal["https://jsonfeed.org/version/1.1"] = "https://jsonfeed.org/version/1.1"
+    title: str
+    home_page_url: str
+    feed_url: str
+    description: str
+    language: str
+    items: list[JsonFeedItem]

@@ -1,0 +1,78 @@
+"""Public full-text search over published articles."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.articles.deps import ListingFilterDep
+from app.articles.reading import list_item_fields
+from app.core.caching import PUBLIC, public_responses
+from app.core.deps import LangDep, ReadSessionDep, SettingsDep
+from app.core.errors import DATABASE_STATUSES, problem_responses
+from app.core.http import make_locale, page_response
+from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
+from app.core.schemas import PageMeta
+from app.core.sparse import FieldsParam, IncludeParam
+from app.search import service
+from app.search.schemas import HIT_FIELDS, SearchResults
+
+router = APIRouter(
+    prefix="/v1/search",
+    tags=["search"],
+    dependencies=[PUBLIC],
+    responses=problem_responses(*DATABASE_STATUSES),
+)
+
+
+@router.get(
+    "",
+    response_model=SearchResults,
+    responses={**public_responses(link=True), **problem_responses(400, 404, 422)},
+)
+def search_articles(
+    request: Request,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description=(
+                "Plain words (any case; punctuation and operators are ignored). Every word "
+                "must start a word of the title, excerpt or body, in any translation; "
+                "Ukrainian words match their other inflected forms. "
+                f"At most {service.MAX_WORDS} words."
+            ),
+            examples=["Північна Корея"],
+        ),
+    ],
+    filters: ListingFilterDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+) -> Response:
+    """Public articles matching `q`, best first: title matches above excerpt matches above
+    body-only matches, then by relevance, then newest first; keyset-paginated. Items are
+    feed items in the reader's language plus their `rank`."""
+    selected = list_item_fields(fields, include, also=HIT_FIELDS)
+    page = service.search(
+        session,
+        make_locale(settings, lang),
+        q,
+        filters.where,
+        cursor=cursor,
+        limit=limit,
+        scope=filters.scope,
+        with_body="body" in selected,
+    )
+    meta = PageMeta(next_cursor=page.next_cursor, limit=limit)
+    return page_response(
+        request,
+        SearchResults(data=page.items, meta=meta),
+        selected,
+        lang=lang,
+        next_cursor=meta.next_cursor,
+    )

@@ -1,0 +1,87 @@
+"""The search migration on a database that already has articles: upgrade indexes them,
+downgrade removes every object it made, and upgrade again works."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, inspect, text
+
+from app.core import migrations
+from app.core.config import Settings
+from app.main import create_app
+from tests.conftest import SELECTED, _create_postgres_database, _drop_postgres_database
+
+BEFORE_SEARCH = "804c4ac7b9aa"  # the revision before 2026_11_25-full_text_search
+
+
+@pytest.fixture(params=SELECTED)
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    url = _create_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
+def _search_objects(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE name LIKE 'article_search%'")
+            )
+            return {row.name for row in rows}
+    columns = {c["name"] for c in inspect(engine).get_columns("article_translations")}
+    indexes = {i["name"] for i in inspect(engine).get_indexes("article_translations")}
+    return {name for name in columns | indexes if name and name.startswith("article_search")}
+
+
+def _hits(url: str, q: str) -> list[str]:
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        response = client.get("/v1/search", params={"q": q})
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["data"]]
+
+
+def test_upgrade_indexes_existing_articles_and_downgrade_removes_everything(
+    fresh_url: str,
+) -> None:
+    migrations.upgrade(fresh_url, BEFORE_SEARCH)
+    engine = create_engine(fresh_url)
+    article_id = uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO articles (id, original_lang, status, published_at, created_at,"
+                " updated_at, version, change_seq) VALUES (:id, 'uk', 'published',"
+                " '2024-01-01 00:00:00+00:00', '2024-01-01 00:00:00+00:00',"
+                " '2024-01-01 00:00:00+00:00', 1, 0)"
+            ),
+            {"id": article_id.hex if engine.dialect.name == "sqlite" else str(article_id)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO article_translations (article_id, lang, title, slug, excerpt, body,"
+                " updated_at) VALUES (:id, 'uk', 'Стара новина', 'stara', '', '<p>Текст</p>',"
+                " '2024-01-01 00:00:00+00:00')"
+            ),
+            {"id": article_id.hex if engine.dialect.name == "sqlite" else str(article_id)},
+        )
+    try:
+        assert _search_objects(engine) == set()
+
+        migrations.upgrade(fresh_url)
+        assert _search_objects(engine) != set()
+        migrations.check(fresh_url)
+        assert _hits(fresh_url, "стара новина") == [str(article_id)]
+
+        migrations.downgrade(fresh_url, BEFORE_SEARCH)
+        assert _search_objects(engine) == set()
+
+        migrations.upgrade(fresh_url)
+        assert _hits(fresh_url, "НОВИНА") == [str(article_id)]
+    finally:
+        engine.dispose()
