@@ -69,8 +69,13 @@ def serve(
     """Serve the API with uvicorn (migrating the database first)."""
     import uvicorn
 
+    settings = get_settings()
+    if workers > 1 and not settings.redis_url:
+        console.print(
+            "[yellow]Rate limits are counted per worker; set REDIS_URL to share them.[/yellow]"
+        )
     if migrate:
-        migrations.upgrade(get_settings().database_url)
+        migrations.upgrade(settings.database_url)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

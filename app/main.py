@@ -15,7 +15,9 @@ from app.core.compression import CompressionMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, make_session_factory
 from app.core.errors import install_error_handlers, move_problems_to_their_media_type
+from app.core.guards import RequestGuard
 from app.core.http import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS
+from app.core.ratelimit import RateLimiter, make_store
 from app.exports.router import router as exports_router
 from app.feeds.router import router as feeds_router
 from app.health.router import router as health_router
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.version_probe.dispose()
+        app.state.rate_limit_store.close()
         app.state.engine.dispose()
         if app.state.read_engine is not app.state.engine:
             app.state.read_engine.dispose()
@@ -61,15 +64,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
-    engine = create_db_engine(settings.database_url)
+    timeout = settings.database_connect_timeout
+    engine = create_db_engine(settings.database_url, connect_timeout=timeout)
     read_engine = (
-        create_db_engine(settings.database_read_url) if settings.database_read_url else engine
+        create_db_engine(settings.database_read_url, connect_timeout=timeout)
+        if settings.database_read_url
+        else engine
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.read_engine = read_engine
     app.state.read_sessions = make_session_factory(read_engine)
     app.state.write_sessions = make_session_factory(engine, write=True)
+    app.state.rate_limit_store = make_store(settings)
 
     install_error_handlers(app)
     _document_problems(app)
@@ -91,10 +98,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost last: CORS answers preflights and decorates everything, compression sees
-    every body, the public response cache sits closest to the routes."""
+    """Outermost last: CORS answers preflights and decorates everything (413s and 429s
+    too), the rate limit turns floods away before a body is read, the guard bounds bodies,
+    compression sees every body, the public response cache sits closest to the routes."""
     caching.install(app, settings)
     app.add_middleware(CompressionMiddleware, minimum_size=settings.compression_min_bytes)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes,
+    )
+    app.add_middleware(RateLimiter, settings=settings, store=app.state.rate_limit_store)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -108,6 +108,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
     errors = translation_errors(data.original_lang, data.translations)
     if errors:
         raise ValidationFailed(f"Invalid value for: {errors[0].field}", errors=errors)
+    repo.lock_change_log(session)  # before claiming slugs: see every slug committed before
     if data.external_id is not None and repo.external_id_owner(session, data.external_id):
         raise Conflict(f"An article with external_id '{data.external_id}' already exists.")
     now = utcnow()
@@ -174,6 +175,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
 
 def put_translation(session: Session, article: Article, lang: str, data: TranslationIn) -> bool:
     """Create or replace the translation in `lang`. True when it was created."""
+    repo.lock_change_log(session)
     now = utcnow()
     existing = next((t for t in article.translations if t.lang == lang), None)
     slugs = SlugBook(session)
@@ -298,7 +300,7 @@ def _set_tags(session: Session, article: Article, slugs: Sequence[str]) -> None:
     if missing:
         raise ValidationFailed("Unknown tags.", errors=missing)
     article.tag_links.clear()
-    session.flush()
+    _flush(session)
     for position, slug in enumerate(slugs):
         article.tag_links.append(
             ArticleTag(tag_id=known[slug].id, tag=known[slug], position=position)
@@ -319,7 +321,7 @@ def _set_citations(session: Session, article: Article, citations: Sequence[Citat
     if errors:
         raise ValidationFailed("Invalid citations.", errors=errors)
     article.citations.clear()
-    session.flush()
+    _flush(session)
     created: list[Citation] = []
     for position, citation in enumerate(citations):
         row = Citation(

@@ -16,7 +16,7 @@ from app.articles.schemas import (
 )
 from app.core.caching import versioned_responses
 from app.core.deps import WriteSessionDep, require_write_key
-from app.core.errors import BadRequest, problem_responses
+from app.core.errors import DATABASE_STATUSES, WRITE_STATUSES, BadRequest, problem_responses
 from app.core.schemas import Lang
 from app.models import Article
 
@@ -24,7 +24,7 @@ router = APIRouter(
     prefix="/v1/editor/articles",
     tags=["editor"],
     dependencies=[Depends(require_write_key)],
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 422, *DATABASE_STATUSES),
 )
 
 
@@ -36,6 +36,29 @@ def _versioned(status: int, *, location: bool = False) -> dict[int | str, dict[s
             "schema": {"type": "string"},
         }
     return responses
+
+
+def _link(operation: str) -> dict[str, Any]:
+    return {
+        "operationId": f"editor-{operation}",
+        "parameters": {"article_id": "$response.body#/id"},
+    }
+
+
+# OpenAPI links: what a client (or a stateful test) can do next with the article it created.
+ARTICLE_LINKS = {
+    name: _link(operation)
+    for name, operation in (
+        ("GetArticle", "get_article"),
+        ("UpdateArticle", "update_article"),
+        ("DeleteArticle", "delete_article"),
+        ("PutTranslation", "put_translation"),
+        ("DeleteTranslation", "delete_translation"),
+        ("PublishArticle", "publish_article"),
+        ("ScheduleArticle", "schedule_article"),
+        ("UnpublishArticle", "unpublish_article"),
+    )
+}
 
 
 def _if_match(
@@ -71,7 +94,10 @@ def _respond(response: Response, article: Article) -> ArticleEditorRead:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={**_versioned(201, location=True), **problem_responses(409)},
+    responses={
+        201: {**_versioned(201, location=True)[201], "links": ARTICLE_LINKS},
+        **problem_responses(*WRITE_STATUSES, 409),
+    },
 )
 def create_article(
     data: ArticleCreate, response: Response, session: WriteSessionDep
@@ -88,7 +114,8 @@ def get_article(article: ArticleDep, response: Response) -> ArticleEditorRead:
 
 
 @router.patch(
-    "/{article_id}", responses={**_versioned(200), **problem_responses(400, 404, 409, 412)}
+    "/{article_id}",
+    responses={**_versioned(200), **problem_responses(*WRITE_STATUSES, 404, 409, 412)},
 )
 def update_article(
     article: ArticleDep,
@@ -104,7 +131,7 @@ def update_article(
 @router.delete(
     "/{article_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(400, 404, 412),
+    responses=problem_responses(*WRITE_STATUSES, 404, 412),
 )
 def delete_article(article: ArticleDep, session: WriteSessionDep, if_match: IfMatchDep) -> None:
     editing.check_version(article, if_match)
@@ -116,7 +143,7 @@ def delete_article(article: ArticleDep, session: WriteSessionDep, if_match: IfMa
     responses={
         **_versioned(200),
         201: {"model": ArticleEditorRead, **_versioned(201)[201]},
-        **problem_responses(400, 404, 409, 412),
+        **problem_responses(*WRITE_STATUSES, 404, 409, 412),
     },
 )
 def put_translation(
@@ -135,7 +162,7 @@ def put_translation(
 
 @router.delete(
     "/{article_id}/translations/{lang}",
-    responses={**_versioned(200), **problem_responses(400, 404, 409, 412)},
+    responses={**_versioned(200), **problem_responses(*WRITE_STATUSES, 404, 409, 412)},
 )
 def delete_translation(
     article: ArticleDep,
@@ -149,7 +176,10 @@ def delete_translation(
     return _respond(response, article)
 
 
-@router.post("/{article_id}/publish", responses={**_versioned(200), **problem_responses(404)})
+@router.post(
+    "/{article_id}/publish",
+    responses={**_versioned(200), **problem_responses(*WRITE_STATUSES, 404)},
+)
 def publish_article(
     article: ArticleDep,
     response: Response,
@@ -161,14 +191,20 @@ def publish_article(
     return _respond(response, editing.publish(session, article, published_at))
 
 
-@router.post("/{article_id}/schedule", responses={**_versioned(200), **problem_responses(404)})
+@router.post(
+    "/{article_id}/schedule",
+    responses={**_versioned(200), **problem_responses(*WRITE_STATUSES, 404)},
+)
 def schedule_article(
     article: ArticleDep, data: ScheduleRequest, response: Response, session: WriteSessionDep
 ) -> ArticleEditorRead:
     return _respond(response, editing.schedule(session, article, data.published_at))
 
 
-@router.post("/{article_id}/unpublish", responses={**_versioned(200), **problem_responses(404)})
+@router.post(
+    "/{article_id}/unpublish",
+    responses={**_versioned(200), **problem_responses(*WRITE_STATUSES, 404)},
+)
 def unpublish_article(
     article: ArticleDep, response: Response, session: WriteSessionDep
 ) -> ArticleEditorRead:

@@ -4,7 +4,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -88,11 +88,11 @@ def feed_position(raw: list[Any]) -> repo.FeedPosition:
     try:
         published_at = datetime.fromisoformat(str(raw[0]))
         article_id = uuid.UUID(str(raw[1]))
-    except ValueError as exc:
+        if published_at.tzinfo is None:
+            raise ValueError("naive datetime")
+        return published_at.astimezone(UTC), article_id
+    except (ValueError, OverflowError) as exc:
         raise invalid_cursor() from exc
-    if published_at.tzinfo is None:
-        raise invalid_cursor()
-    return published_at, article_id
 
 
 def summaries(session: Session, ids: Sequence[uuid.UUID], locale: Locale) -> list[ArticleSummary]:

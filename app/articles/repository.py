@@ -306,6 +306,13 @@ def change_seq_block(session: Session, count: int) -> range:
     return range(int(last) - count + 1, int(last) + 1)
 
 
+def lock_change_log(session: Session) -> None:
+    """Take the change-log row lock now rather than at the first `next_change_seq`: a write
+    that claims generated slugs then waits for earlier writers and sees their slugs, instead
+    of racing them to a unique-constraint error. (SQLite writers are serialized already.)"""
+    session.execute(select(SyncState.id).where(SyncState.id == 1).with_for_update())
+
+
 _CURRENT_SEQ = select(SyncState.seq).where(SyncState.id == 1)
 # The same, for a raw DB-API cursor: the per-request freshness check (app.core.caching).
 CURRENT_SEQ_SQL = "SELECT seq FROM sync_state WHERE id = 1"

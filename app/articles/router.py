@@ -9,12 +9,17 @@ from app.articles.deps import ListingFilterDep
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
-from app.core.errors import problem_responses
+from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response, set_language_headers
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from app.core.sparse import FieldsParam, IncludeParam
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"], dependencies=[PUBLIC])
+router = APIRouter(
+    prefix="/v1/articles",
+    tags=["articles"],
+    dependencies=[PUBLIC],
+    responses=problem_responses(*DATABASE_STATUSES),
+)
 
 NewerThanParam = Annotated[
     str | None,

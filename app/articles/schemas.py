@@ -4,13 +4,26 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import InputModel, Lang, PageMeta, Slug, SourceRef, TagRef, Url
+from app.core.schemas import (
+    NOT_BLANK,
+    InputModel,
+    Lang,
+    PageMeta,
+    Slug,
+    SourceRef,
+    TagRef,
+    Timestamp,
+    Url,
+)
 from app.models import ArticleStatus
 
 MAX_BODY_CHARS = 1_000_000
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NOT_BLANK)
+]
 Excerpt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -121,7 +134,7 @@ class ArticleCreate(InputModel):
     external_id: ExternalId | None = None
     original_lang: Lang
     status: ArticleStatus = ArticleStatus.DRAFT
-    published_at: AwareDatetime | None = Field(
+    published_at: Timestamp | None = Field(
         default=None, description="Defaults to now on publish; in the future means scheduled."
     )
     cover_image_url: Url | None = None
@@ -133,23 +146,24 @@ class ArticleCreate(InputModel):
 class ArticleUpdate(InputModel):
     """Partial update: only the fields sent change. `tags`/`citations` replace the lists."""
 
-    external_id: ExternalId | None = None
-    original_lang: Lang | None = None
-    status: ArticleStatus | None = None
-    published_at: AwareDatetime | None = None
+    # Optional but never null (null is a 422): SkipJsonSchema keeps null out of the spec.
+    external_id: ExternalId | SkipJsonSchema[None] = None
+    original_lang: Lang | SkipJsonSchema[None] = None
+    status: ArticleStatus | SkipJsonSchema[None] = None
+    published_at: Timestamp | None = None
     cover_image_url: Url | None = None
     tags: list[Slug] | None = Field(default=None, max_length=20)
     citations: list[CitationIn] | None = Field(default=None, max_length=50)
 
 
 class PublishRequest(InputModel):
-    published_at: AwareDatetime | None = Field(
+    published_at: Timestamp | None = Field(
         default=None, description="When it goes public; now if omitted, scheduled if future."
     )
 
 
 class ScheduleRequest(InputModel):
-    published_at: AwareDatetime
+    published_at: Timestamp
 
 
 # ---- editor reads -------------------------------------------------------------------

@@ -62,8 +62,28 @@ class Settings(BaseSettings):
         default=[], description='Browser origins allowed by CORS, e.g. ["https://example.com"].'
     )
     cors_max_age: int = Field(default=600, ge=0, description="Seconds a preflight is cached.")
-    redis_url: str | None = Field(default=None)
-    write_rate_limit_per_minute: int = Field(default=600)
+    database_connect_timeout: int = Field(
+        default=5, ge=1, description="Seconds to wait for a PostgreSQL connection before a 503."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Shared rate-limit store for several workers; in-process counters if unset.",
+    )
+    write_rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Writes per API key per minute (0: unlimited)."
+    )
+    write_rate_limit_per_ip_per_minute: int = Field(
+        default=1200, ge=0, description="Writes per client IP per minute (0: unlimited)."
+    )
+    import_rate_limit_per_minute: int = Field(
+        default=30, ge=0, description="Imports per API key per minute (0: unlimited)."
+    )
+    import_rate_limit_per_ip_per_minute: int = Field(
+        default=60, ge=0, description="Imports per client IP per minute (0: unlimited)."
+    )
+    rate_limit_prefix: str = Field(
+        default="dopys:ratelimit", description="Prefix of the rate-limit keys in Redis."
+    )
 
 
 @lru_cache

@@ -41,13 +41,22 @@ def _begin_sqlite(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, *, connect_timeout: int = 5) -> Engine:
     if is_sqlite(url):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Pre-ping finds connections the server dropped, so the pool heals by itself once the
+    # database is back; the connect timeout turns an unreachable server into a prompt 503
+    # instead of requests hanging on the TCP handshake.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"connect_timeout": connect_timeout},
+    )
 
 
 def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
@@ -74,7 +83,17 @@ def create_probe_engine(url: str) -> Engine:
 
 
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
-    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    bind: Engine
+    if write:
+        bind = engine.execution_options(**{WRITE_OPTION: True})
+    elif engine.dialect.name == "postgresql":
+        # A read runs several queries (ids, then translations, tags...): they must all see
+        # one snapshot, or an article deleted in between breaks the response. Read-only
+        # REPEATABLE READ transactions never fail on conflicts. (SQLite's read transactions
+        # are snapshots already.)
+        bind = engine.execution_options(isolation_level="REPEATABLE READ")
+    else:
+        bind = engine
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
 
 

@@ -87,7 +87,12 @@ def get_lang(
             description="Response language (BCP 47). Defaults to Accept-Language, then the site's.",
         ),
     ] = None,
-    accept_language: Annotated[str | None, Header(max_length=1000)] = None,
+    accept_language: Annotated[
+        str | None,
+        # No length limit: the header is read leniently (bad ranges skipped, the first 50
+        # used), as the response cache reads it too; a 422 would depend on a cache miss.
+        Header(description="Preferred languages (RFC 9110); malformed ranges are ignored."),
+    ] = None,
 ) -> str:
     return negotiate_lang(lang, accept_language, settings.supported_langs, settings.default_lang)
 

@@ -7,9 +7,12 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +141,8 @@ def validation_field_errors(raw: list[Any]) -> list[FieldError]:
     ]
 
 
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+def app_error_response(request: Request, exc: AppError) -> JSONResponse:
+    """An AppError as problem+json; also used by the ASGI middleware in front of the routes."""
     return problem_response(
         request,
         status=exc.status,
@@ -149,6 +152,11 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
         errors=exc.errors,
         headers=exc.headers,
     )
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -165,21 +173,35 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the path has a route for (RFC 9110 §15.5.6: a 405 lists them all; the
+    router would name only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return problem_response(
         request,
         status=exc.status_code,
         code=f"http-{exc.status_code}",
         title=titles.get(exc.status_code, "HTTP error"),
         detail=str(exc.detail) if exc.detail else None,
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    # A lost connection is the client's to retry; anything else from the driver is our bug.
+    # A lost connection or a pool with no free connection is the client's to retry;
+    # anything else from the driver is our bug.
     if (
         isinstance(exc, DBAPIError)
         and not exc.connection_invalidated
@@ -209,6 +231,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -221,6 +244,13 @@ def move_problems_to_their_media_type(spec: dict[str, Any]) -> dict[str, Any]:
                 if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
     return spec
+
+
+# What any write can meet before its route runs: an unparseable body (400), the body size
+# limit (413, app.core.guards) and the rate limit (429, app.core.ratelimit).
+WRITE_STATUSES = (400, 413, 429)
+# Every route that touches the database answers 503 while the database is unreachable.
+DATABASE_STATUSES = (503,)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -3,19 +3,25 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
+from fastapi.responses import JSONResponse
 
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import ReadSessionDep, SettingsDep
-from app.core.errors import problem_responses
+from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.i18n import normalize_lang
 from app.feeds import formats, service
 from app.feeds.schemas import JsonFeed
 from app.feeds.service import FeedFormat
 
-router = APIRouter(prefix="/v1/feeds", tags=["feeds"], dependencies=[PUBLIC])
+router = APIRouter(
+    prefix="/v1/feeds",
+    tags=["feeds"],
+    dependencies=[PUBLIC],
+    responses=problem_responses(*DATABASE_STATUSES),
+)
 
 
-class _FeedResponse(Response):
+class _FeedResponse(JSONResponse):
     """Documents JsonFeed under JSON Feed's own media type (the handlers set the real one)."""
 
     media_type = FeedFormat.JSON.media_type

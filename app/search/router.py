@@ -8,7 +8,7 @@ from app.articles.deps import ListingFilterDep
 from app.articles.reading import list_item_fields
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
-from app.core.errors import problem_responses
+from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from app.core.schemas import PageMeta
@@ -16,7 +16,12 @@ from app.core.sparse import FieldsParam, IncludeParam
 from app.search import service
 from app.search.schemas import HIT_FIELDS, SearchResults
 
-router = APIRouter(prefix="/v1/search", tags=["search"], dependencies=[PUBLIC])
+router = APIRouter(
+    prefix="/v1/search",
+    tags=["search"],
+    dependencies=[PUBLIC],
+    responses=problem_responses(*DATABASE_STATUSES),
+)
 
 
 @router.get(

@@ -7,14 +7,19 @@ from fastapi import APIRouter, Query, Request, Response
 from app.articles import reading
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
-from app.core.errors import problem_responses
+from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response
 from app.core.pagination import MAX_LIMIT, LimitParam
 from app.core.sparse import FieldsParam, IncludeParam
 from app.sync import service
 from app.sync.schemas import SyncPage
 
-router = APIRouter(prefix="/v1/sync", tags=["sync"], dependencies=[PUBLIC])
+router = APIRouter(
+    prefix="/v1/sync",
+    tags=["sync"],
+    dependencies=[PUBLIC],
+    responses=problem_responses(*DATABASE_STATUSES),
+)
 
 
 @router.get(

@@ -1,12 +1,12 @@
 """Tags and sources: public, localized reads and editor writes."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep, WriteSessionDep, require_write_key
-from app.core.errors import problem_responses
+from app.core.errors import DATABASE_STATUSES, WRITE_STATUSES, problem_responses
 from app.core.http import make_locale, set_language_headers
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from app.core.schemas import Page, PageMeta, Slug
@@ -24,16 +24,26 @@ from app.taxonomy.service import SOURCES, TAGS
 router = APIRouter(
     prefix="/v1",
     dependencies=[PUBLIC],
-    responses={**public_responses(), **problem_responses(422)},
+    responses={**public_responses(), **problem_responses(422, *DATABASE_STATUSES)},
 )
 editor_router = APIRouter(
     prefix="/v1/editor",
     tags=["editor"],
     dependencies=[Depends(require_write_key)],
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 422, *DATABASE_STATUSES),
 )
 
 SlugPath = Annotated[Slug, Path()]
+
+
+def taxonomy_links(kind: str) -> dict[str, Any]:
+    """OpenAPI links from a created tag or source (`kind`: tags|sources) to its reads and edits."""
+    one = kind.removesuffix("s")
+    slug = {"slug": "$response.body#/slug"}
+    return {
+        f"Get{one.title()}": {"operationId": f"{kind}-get_{one}", "parameters": slug},
+        f"Update{one.title()}": {"operationId": f"editor-update_{one}", "parameters": slug},
+    }
 
 
 @router.get("/tags", tags=["tags"], responses=problem_responses(400))
@@ -97,13 +107,17 @@ def get_source(
     return _source(service.to_read(SOURCES, item, make_locale(settings, lang)))
 
 
-@editor_router.post("/tags", status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
+@editor_router.post(
+    "/tags",
+    status_code=status.HTTP_201_CREATED,
+    responses={201: {"links": taxonomy_links("tags")}, **problem_responses(*WRITE_STATUSES, 409)},
+)
 def create_tag(data: TagCreate, session: WriteSessionDep, settings: SettingsDep) -> TagRead:
     item = service.create(session, TAGS, data)
     return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
 
 
-@editor_router.patch("/tags/{slug}", responses=problem_responses(404))
+@editor_router.patch("/tags/{slug}", responses=problem_responses(*WRITE_STATUSES, 404))
 def update_tag(
     slug: SlugPath, data: TagUpdate, session: WriteSessionDep, settings: SettingsDep
 ) -> TagRead:
@@ -112,7 +126,12 @@ def update_tag(
 
 
 @editor_router.post(
-    "/sources", status_code=status.HTTP_201_CREATED, responses=problem_responses(409)
+    "/sources",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"links": taxonomy_links("sources")},
+        **problem_responses(*WRITE_STATUSES, 409),
+    },
 )
 def create_source(
     data: SourceCreate, session: WriteSessionDep, settings: SettingsDep
@@ -121,7 +140,7 @@ def create_source(
     return _source(service.to_read(SOURCES, item, make_locale(settings, settings.default_lang)))
 
 
-@editor_router.patch("/sources/{slug}", responses=problem_responses(404))
+@editor_router.patch("/sources/{slug}", responses=problem_responses(*WRITE_STATUSES, 404))
 def update_source(
     slug: SlugPath, data: SourceUpdate, session: WriteSessionDep, settings: SettingsDep
 ) -> SourceRead:

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import InputModel, Lang, Name, Slug, Url
+from app.core.schemas import InputModel, Names, Slug, Url
 
 
 class TagRead(BaseModel):
@@ -19,13 +19,11 @@ class SourceRead(TagRead):
 
 class TagCreate(InputModel):
     slug: Slug
-    names: dict[Lang, Name] = Field(min_length=1, examples=[{"uk": "Новини", "en": "News"}])
+    names: Names = Field(min_length=1)
 
 
 class TagUpdate(InputModel):
-    names: dict[Lang, Name] | None = Field(
-        default=None, min_length=1, description="Replaces all names."
-    )
+    names: Names | None = Field(default=None, min_length=1, description="Replaces all names.")
 
 
 class SourceCreate(TagCreate):

@@ -1,6 +1,7 @@
 """Tags (sections) and sources (cited outlets) share one shape: a slug and names per
 language. One set of rules serves both, told apart by a `Taxonomy` descriptor."""
 
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 from app.articles.reading import Locale
 from app.articles.repository import next_change_seq
 from app.core.errors import Conflict, NotFound
-from app.core.pagination import decode_cursor, encode_cursor, scope_of
+from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
+from app.core.slugs import SLUG_PATTERN
 from app.models import Source, SourceName, Tag, TagName, utcnow
 from app.taxonomy.schemas import SourceRead, TagCreate, TagRead, TagUpdate
 
@@ -49,7 +51,9 @@ def list_page(
     query = select(model).options(selectinload(model.names)).order_by(model.slug).limit(limit + 1)
     if cursor:
         (after,) = decode_cursor(cursor, scope, 1)
-        query = query.where(model.slug > str(after))
+        if not isinstance(after, str) or not re.fullmatch(SLUG_PATTERN, after):
+            raise invalid_cursor()
+        query = query.where(model.slug > after)
     items: list[Tag | Source] = list(session.scalars(query))
     more = len(items) > limit
     items = items[:limit]
