@@ -2,6 +2,7 @@
 503 problem+json with Retry-After while it is away, recovery without a restart when it is
 back, and writes interrupted mid-transaction rolled back whole."""
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -162,3 +163,29 @@ def test_an_edit_cut_off_midway_keeps_the_previous_version_whole(
     assert proxied.get(url, headers=headers).json() == before
     assert proxied.put(f"{url}/translations/uk", json=edit, headers=headers).status_code == 200
     assert proxied.get(url, headers=headers).json()["version"] == before["version"] + 1
+
+
+def test_an_import_batch_cut_off_midway_is_rolled_back_whole(
+    proxied: RecordingClient, proxy: TcpProxy, sessions: sessionmaker[Session], db: Engine
+) -> None:
+    headers = {**bearer(new_key(sessions)), "Content-Type": "application/x-ndjson"}
+    lines = "\n".join(
+        json.dumps(
+            {
+                "external_id": f"cut-{n}",
+                "status": "published",
+                "translations": [{"lang": "uk", "title": f"Допис {n}", "body": "<p>Т</p>"}],
+            }
+        )
+        for n in range(20)
+    ).encode()
+    before = _state(db)
+
+    proxy.drop_on(b"INSERT INTO article_translations")
+    _assert_unavailable(proxied.post("/v1/imports", content=lines, headers=headers))
+    assert proxy.dropped == 1
+    assert _state(db) == before  # the batch's articles, translations and change numbers: none
+
+    report = proxied.post("/v1/imports", content=lines, headers=headers).json()
+    assert (report["created"], report["failed"]) == (20, 0)
+    assert _state(db) == (before[0] + 20, before[1] + 20, before[2] + 20)
