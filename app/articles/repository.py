@@ -2,7 +2,7 @@
 kind of row per page (never one per article)."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -254,6 +254,18 @@ def taken_slugs(session: Session, lang: str, stem: str, *, exclude: uuid.UUID | 
     return set(session.scalars(query))
 
 
+def slug_owners(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], uuid.UUID]:
+    """Owners of (lang, slug) pairs, in one query."""
+    rows = session.execute(
+        select(
+            ArticleTranslation.lang, ArticleTranslation.slug, ArticleTranslation.article_id
+        ).where(ArticleTranslation.slug.in_({slug for _, slug in keys}))
+    )
+    return {(lang, slug): owner for lang, slug, owner in rows if (lang, slug) in keys}
+
+
 def slug_owner(session: Session, lang: str, slug: str) -> uuid.UUID | None:
     return session.scalar(
         select(ArticleTranslation.article_id).where(
@@ -269,13 +281,18 @@ def external_id_owner(session: Session, external_id: str) -> uuid.UUID | None:
 def next_change_seq(session: Session) -> int:
     """The next number in the change log. The row lock taken here is held until commit, so
     numbers are handed out in commit order (see app.models.sync)."""
-    seq = session.execute(
+    return change_seq_block(session, 1)[0]
+
+
+def change_seq_block(session: Session, count: int) -> range:
+    """`count` consecutive change numbers in one statement (a batch of writes)."""
+    last = session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
-        .values(seq=SyncState.seq + 1)
+        .values(seq=SyncState.seq + count)
         .returning(SyncState.seq)
     ).scalar_one()
-    return int(seq)
+    return range(int(last) - count + 1, int(last) + 1)
 
 
 _CURRENT_SEQ = select(SyncState.seq).where(SyncState.id == 1)

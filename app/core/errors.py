@@ -121,7 +121,7 @@ def problem_response(
     )
 
 
-def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     # ("body", "translations", 0, "title") -> "translations[0].title"
     parts = [p for p in loc if p not in ("body", "query", "path", "header")]
     name = ""
@@ -132,7 +132,7 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def validation_field_errors(raw: list[Any]) -> list[FieldError]:
     return [
-        FieldError(field=_field_name(err.get("loc", ())), message=str(err.get("msg", "invalid")))
+        FieldError(field=field_name(err.get("loc", ())), message=str(err.get("msg", "invalid")))
         for err in jsonable_encoder(raw)
     ]
 

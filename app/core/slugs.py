@@ -1,6 +1,7 @@
 """URL slugs from titles. Cyrillic follows Ukraine's national romanization (KMU 2010)."""
 
 import re
+from functools import lru_cache
 
 from slugify import slugify
 
@@ -16,6 +17,7 @@ _WORD_INITIAL_RE = re.compile(r"\b([єїйюяЄЇЙЮЯ])")
 _APOSTROPHES_RE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
 
 
+@lru_cache(maxsize=4096)  # an import batch slugifies each title twice
 def slugify_title(title: str, max_length: int = MAX_SLUG_LENGTH) -> str:
     text = _APOSTROPHES_RE.sub("", title)
     text = _WORD_INITIAL_RE.sub(lambda m: _WORD_INITIAL[m.group(1).lower()], text)
