@@ -130,21 +130,21 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 def validate(raw: RawLine) -> ArticleLine | list[LineError]:
     """The line as an article, or every problem with it (the schema's, then the rules')."""
+    errors: list[LineError] = []
+    if raw.data.get("external_id") is None and raw.data.get("id") is None:
+        errors.append(LineError(line=raw.number, field="external_id", message="Required."))
     try:
         line = ArticleLine.model_validate(raw.data)
     except ValidationError as exc:
         details = exc.errors(include_url=False, include_context=False)
-        return [_error(raw.number, d) for d in details[:MAX_ERRORS_PER_LINE]]
+        return errors + [_error(raw.number, d) for d in details[:MAX_ERRORS_PER_LINE]]
     problems = rules.translation_errors(line.lang, line.translations)
     problems += rules.via_errors([c.via for c in line.citations])
     duplicate = rules.duplicate_tags_error([t.slug for t in line.tags])
     if duplicate is not None:
         problems.append(duplicate)
-    if line.external_id is None and line.id is None:
-        return [LineError(line=raw.number, field="external_id", message="Required.")]
-    if problems:
-        return [LineError(line=raw.number, field=p.field, message=p.message) for p in problems]
-    return line
+    errors += [LineError(line=raw.number, field=p.field, message=p.message) for p in problems]
+    return errors or line
 
 
 def _error(number: int, detail: ErrorDetails) -> LineError:

@@ -16,6 +16,7 @@ from app.core.html import to_plain_text
 from app.imports.formats.common import (
     ConversionFailed,
     excerpt,
+    paragraphs,
     primary_lang,
     slug_from_link,
     tag,
@@ -40,8 +41,9 @@ def _line(entry: Any, feed_lang: str) -> dict[str, Any]:
     lang = primary_lang(entry.get("language") or title_detail.get("language"), feed_lang)
     content = entry.get("content") or []
     summary = entry.get("summary", "")
-    body = content[0].get("value", "") if content else summary
-    published = _moment(entry.get("published_parsed") or entry.get("updated_parsed"))
+    body = paragraphs(content[0].get("value", "") if content else summary)
+    # Plain dict lookups: feedparser's own get() maps one date onto the other, with a warning.
+    published = _moment(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
     line: dict[str, Any] = {
         "external_id": entry.get("id") or entry.get("link"),
         "original_lang": lang,

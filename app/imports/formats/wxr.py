@@ -170,9 +170,10 @@ def _date(gmt: str | None, rfc822: str | None) -> str | None:
             pass
     if rfc822:
         try:
-            return utc(parsedate_to_datetime(rfc822))
+            moment = parsedate_to_datetime(rfc822)
         except (TypeError, ValueError):
             return None
+        return utc(moment) if moment.timestamp() > 0 else None  # drafts say 1 Jan 1970
     return None
 
 
