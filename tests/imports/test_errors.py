@@ -11,6 +11,7 @@ def test_every_good_line_is_stored_and_every_bad_one_reported(
     client: RecordingClient, editor_headers: dict[str, str]
 ) -> None:
     good = [article_line(n) for n in range(8)]
+    too_long = "x" * (MAX_BODY_CHARS + 1)
     clash = article_line(100)
     clash["translations"][1]["slug"] = "news-number-0"  # line 1's English slug
     lines: list[dict | str | bytes] = [
@@ -21,7 +22,7 @@ def test_every_good_line_is_stored_and_every_bad_one_reported(
         article_line(102, published_at="yesterday"),  # 5: bad date
         good[2],
         article_line(103, translations=[{"lang": "uk", "body": "<p>без заголовка</p>"}]),  # 7
-        article_line(104, translations=[{"lang": "uk", "title": "Т", "body": "x" * (MAX_BODY_CHARS + 1)}]),  # 8
+        article_line(104, translations=[{"lang": "uk", "title": "Т", "body": too_long}]),  # 8
         clash,  # 9: slug clash
         good[3],
         article_line(1),  # 11: the same external_id as line 3

@@ -102,9 +102,8 @@ def test_dry_run_reports_what_would_happen_and_writes_nothing(
 
     assert counts(report) == (1, 1, 0, 1)
     assert report["dry_run"] is True
-    assert report["errors"] == [
-        {"line": 3, "field": "translations", "message": "List should have at least 1 item after validation, not 0"}
-    ]  # fmt: skip
+    message = "List should have at least 1 item after validation, not 0"
+    assert report["errors"] == [{"line": 3, "field": "translations", "message": message}]
     assert walk_feed(client, limit=10) == [_editor_view(client, editor_headers, "wire-1")["id"]]
     assert client.get("/v1/tags").json()["data"][0]["slug"] == "news"
     assert client.get("/v1/articles/novyna-nomer-2").status_code == 404
@@ -143,11 +142,12 @@ def test_tags_and_sources_are_created_when_missing_and_citations_keep_via(
 
     article = client.get("/v1/articles/news-number-1", params={"lang": "en"}).json()
     assert article["tags"] == [{"slug": "news", "name": "news"}, {"slug": "world", "name": "Світ"}]
-    assert [(c["position"], c["source"]["slug"], c["url"], c["via"]) for c in article["citations"]] == [
+    cited = [(c["position"], c["source"]["slug"], c["url"], c["via"]) for c in article["citations"]]
+    assert cited == [
         (0, "tv-chosun", "https://example.org/chosun", None),
         (1, "isw", "https://example.org/isw", 0),
         (2, "isw", None, 1),
-    ]  # fmt: skip
+    ]
     assert article["citations"][1]["source"] == {
         "slug": "isw",
         "name": "ISW",
