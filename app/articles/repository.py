@@ -16,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    or_,
     select,
     tuple_,
     update,
@@ -243,11 +242,11 @@ def sources_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Source]
     return {s.slug: s for s in session.scalars(select(Source).where(Source.slug.in_(slugs)))}
 
 
-def taken_slugs(session: Session, lang: str, stem: str, *, exclude: uuid.UUID | None) -> set[str]:
-    """Slugs in `lang` equal to `stem` or `stem-N`, other than those of article `exclude`."""
+def taken_slugs(session: Session, lang: str, base: str, *, exclude: uuid.UUID | None) -> set[str]:
+    """Slugs in `lang` starting with `base` (see slugs.suffix_base), other than those of
+    article `exclude`. Slugs hold no LIKE wildcards."""
     query = select(ArticleTranslation.slug).where(
-        ArticleTranslation.lang == lang,
-        or_(ArticleTranslation.slug == stem, ArticleTranslation.slug.like(f"{stem}-%")),
+        ArticleTranslation.lang == lang, ArticleTranslation.slug.startswith(base)
     )
     if exclude is not None:
         query = query.where(ArticleTranslation.article_id != exclude)

@@ -12,7 +12,7 @@ from app.articles import repository as repo
 from app.articles.schemas import TranslationCreate
 from app.core.errors import Conflict, FieldError
 from app.core.html import sanitize_html, to_plain_text
-from app.core.slugs import slugify_title, with_suffix
+from app.core.slugs import slugify_title, suffix_base, with_suffix
 from app.models import ArticleStatus
 
 EXCERPT_CHARS = 300
@@ -133,11 +133,12 @@ class SlugBook:
         stem = slugify_title(title)
         if self.owner(lang, stem) in (None, article_id):
             return self._take(lang, stem, article_id)
-        taken = repo.taken_slugs(self._session, lang, stem, exclude=article_id)
+        base = suffix_base(stem)
+        taken = repo.taken_slugs(self._session, lang, base, exclude=article_id)
         taken.update(
             slug
             for (claim_lang, slug), owner in self._claims.items()
-            if claim_lang == lang and owner != article_id and slug.startswith(stem)
+            if claim_lang == lang and owner != article_id and slug.startswith(base)
         )
         n = 2
         while with_suffix(stem, n) in taken:

@@ -34,3 +34,9 @@ def with_suffix(slug: str, n: int) -> str:
     """`slug-2`, `slug-3`, ... trimmed so the result still fits."""
     suffix = f"-{n}"
     return slug[: MAX_SLUG_LENGTH - len(suffix)].rstrip("-") + suffix
+
+
+def suffix_base(slug: str) -> str:
+    """What `slug` and every `with_suffix(slug, n)` (n < 10**6) start with: for a slug of
+    full length the suffix replaces its end, so `slug-%` would not find them."""
+    return slug[: MAX_SLUG_LENGTH - 7].rstrip("-")

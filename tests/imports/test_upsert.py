@@ -213,3 +213,22 @@ def _editor_view(client: RecordingClient, headers: dict[str, str], external_id: 
     response = client.get(f"/v1/editor/articles/{ids[0]}", headers=headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def test_long_titles_that_slugify_alike_get_distinct_suffixed_slugs(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    title = "Дуже довгий заголовок " * 10  # its slug is cut at 120 characters
+    lines = [
+        article_line(n, translations=[{"lang": "uk", "title": title, "body": "<p>Т</p>"}])
+        for n in range(3)
+    ]
+    post_import(client, editor_headers, ndjson(lines[:2]))
+    post_import(client, editor_headers, ndjson(lines[2:]))
+    edited = [make_article(client, editor_headers, title=title) for _ in range(2)]
+
+    slugs = [item["slug"] for item in client.get("/v1/articles").json()["data"]]
+    stem = slugs[-1]  # the oldest
+    assert len(stem) == 120
+    assert slugs == [f"{stem[:118]}-{n}" for n in (5, 4, 3, 2)] + [stem]
+    assert [e["translations"][0]["slug"] for e in edited] == [f"{stem[:118]}-4", f"{stem[:118]}-5"]
