@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.articles import repository as repo
 from app.articles.schemas import TranslationCreate
 from app.core.errors import Conflict, FieldError
-from app.core.html import sanitize_html, to_plain_text
+from app.core.html import sanitize_html, sanitized_to_plain_text
 from app.core.slugs import slugify_title, suffix_base, with_suffix
 from app.models import ArticleStatus
 
@@ -27,7 +27,11 @@ def excerpt_for(excerpt: str, clean_html: str) -> str:
     """The editor's excerpt, else the start of the body's plain text."""
     if excerpt:
         return excerpt
-    text = to_plain_text(clean_html)
+    # The start of the body is enough (cut where a tag begins); all of it only if too short.
+    cut = clean_html.find("<", EXCERPT_CHARS * 4)
+    text = sanitized_to_plain_text(clean_html[:cut]) if cut > 0 else ""
+    if len(text) <= EXCERPT_CHARS:
+        text = sanitized_to_plain_text(clean_html)
     if len(text) <= EXCERPT_CHARS:
         return text
     return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
