@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
 
-from app.articles.schemas import ExternalId, TranslationCreate
+from app.articles.schemas import ExternalId, TranslationCreate, Via
 from app.core.schemas import InputModel, Lang, Name, Slug, Url
 from app.models import ArticleStatus
 
@@ -39,9 +39,7 @@ SourceItem = Annotated[
 class CitationLine(InputModel):
     source: SourceItem = Field(description="A source slug, or the source itself.")
     url: Url | None = None
-    via: int | None = Field(
-        default=None, ge=0, description="Index (in this list) of the citation this one came via."
-    )
+    via: Via | None = None
 
 
 class TranslationLine(TranslationCreate):
