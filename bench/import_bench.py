@@ -2,7 +2,8 @@
 ../shared/data/ntrex-en-uk.jsonl, cycled) into a fresh SQLite and/or PostgreSQL database,
 through a real uvicorn (POST /v1/imports) and through the CLI.
 
-For each database it reports articles/s for: the first API import (all created), an API
+For each database it reports articles/s (wall clock, and per CPU-second of the server,
+which a busy machine does not skew) for: the first API import (all created), an API
 re-run (all unchanged), a CLI re-run against the server, a first CLI import into a second
 fresh database (local, the same service) and its re-run; the article count after each; and
 the peak RSS (VmHWM) of the uvicorn process and of the local CLI process.
@@ -163,6 +164,11 @@ class Server:
                 return int(line.split()[1])
         raise KeyError(field)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server so far (load-independent, unlike wall time)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def sample(self, stop: threading.Event) -> None:
         while not stop.wait(0.5):
             self.samples.append(self.status_kb("VmRSS"))
@@ -220,12 +226,16 @@ def bench(backend: str, count: int, workdir: Path, api_only: bool) -> dict[str, 
         sampler.start()
         for run in ("api_first", "api_rerun"):
             body = chunks(lines(count)) if api_only else _read(path)
+            cpu = server.cpu_seconds()
             report, seconds = api_import(server, db.key, body)
+            cpu = server.cpu_seconds() - cpu
             summary = {k: report[k] for k in ("created", "updated", "unchanged", "failed")}
             result[run] = {
                 **summary,
                 "seconds": round(seconds, 1),
                 "articles_per_s": round(count / seconds),
+                "server_cpu_s": round(cpu, 1),
+                "articles_per_server_cpu_s": round(count / cpu),
                 "articles": db.articles(),
             }
         if not api_only:

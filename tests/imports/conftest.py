@@ -40,9 +40,10 @@ def run_cli(
     return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """uvicorn in its own process (the tests empty the tables under it as usual)."""
+    """uvicorn in its own process, one per database for the whole run (the tests empty the
+    tables under it as usual)."""
     port = _free_port()
     log = tmp_path_factory.mktemp("uvicorn") / "server.log"
     with log.open("wb") as out:

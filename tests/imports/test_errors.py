@@ -1,7 +1,7 @@
 """Bad lines are reported (line, field, message) and never stop the good ones."""
 
 from app.articles.schemas import MAX_BODY_CHARS
-from app.imports.parsing import LineSplitter
+from app.imports.parsing import LineSplitter, SeenKeys
 from tests.conftest import RecordingClient
 from tests.factories import walk_feed
 from tests.imports.helpers import article_line, ndjson, post_import
@@ -103,3 +103,13 @@ def test_the_splitter_skips_an_over_long_line_without_keeping_it() -> None:
     out += splitter.close()
 
     assert out == [(1, b'{"a":1}'), (2, None), (3, b"{}\r"), (4, b'{"b":2}')]
+
+
+def test_seen_keys_remember_every_key_and_its_line_as_the_table_grows() -> None:
+    seen = SeenKeys(capacity=8)
+    for n in range(1, 10_001):
+        seen.add(f"e:wire-{n}", n)
+
+    assert [seen.line_of(f"e:wire-{n}") for n in (1, 2048, 4097, 10_000)] == [1, 2048, 4097, 10_000]
+    assert seen.line_of("e:wire-10001") is None
+    assert seen.line_of("i:wire-1") is None
