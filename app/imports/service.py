@@ -41,7 +41,10 @@ class _Outcome:
     updated: int = 0
     unchanged: int = 0
     errors: list[LineError] = field(default_factory=list)
-    keys: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, int] = field(default_factory=dict)  # upsert keys taken, by line
+    # Ids of lines keyed by external_id: checked within the batch only (across batches the
+    # stored article answers), so a million-line export costs one remembered key a line.
+    ids: set[uuid.UUID] = field(default_factory=set)
 
 
 @dataclass
@@ -183,8 +186,7 @@ class _Batch:
                 field="id",
                 message=f"The article with this external_id has the id {target.id}.",
             )
-        id_key = f"i:{raw.article_id}"
-        if target is None and (raw.article_id in self.by_id or id_key in self.outcome.keys):
+        if target is None and (raw.article_id in self.by_id or raw.article_id in self.outcome.ids):
             return LineError(line=raw.number, field="id", message="Another article has this id.")
         return target
 
@@ -193,7 +195,7 @@ class _Batch:
         if key is not None:
             self.outcome.keys[key] = raw.number
         if raw.external_id is not None and raw.article_id is not None:
-            self.outcome.keys[f"i:{raw.article_id}"] = raw.number
+            self.outcome.ids.add(raw.article_id)
 
     def _plan(
         self, changed: list[tuple[RawLine, ArticleLine, repo.Existing | None]]
@@ -243,9 +245,8 @@ class _Batch:
                 self.outcome.errors.append(
                     LineError(line=raw.number, field=f"translations[{i}].slug", message=str(exc))
                 )
-                for key, number in list(self.outcome.keys.items()):
-                    if number == raw.number:
-                        del self.outcome.keys[key]
+                self.outcome.keys.pop(_primary_key(raw) or "", None)
+                self.outcome.ids.discard(article_id)
                 return None
         return claimed
 

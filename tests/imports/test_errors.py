@@ -113,3 +113,27 @@ def test_seen_keys_remember_every_key_and_its_line_as_the_table_grows() -> None:
     assert [seen.line_of(f"e:wire-{n}") for n in (1, 2048, 4097, 10_000)] == [1, 2048, 4097, 10_000]
     assert seen.line_of("e:wire-10001") is None
     assert seen.line_of("i:wire-1") is None
+
+
+def test_an_id_that_contradicts_the_stored_article_fails_its_line(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    post_import(client, editor_headers, ndjson([article_line(1)]))
+    stored_id = client.get("/v1/articles/novyna-nomer-1").json()["id"]
+    other = "0b4c9a52-5d7e-4f57-9a5f-0b0c1d2e3f40"
+    lines = [
+        article_line(1, id=other),  # wire-1 is stored under another id
+        article_line(2, id=stored_id),  # a new external_id, but wire-1's id
+        article_line(3, id=other),
+        article_line(4, id=other),  # the id line 3 just took
+    ]
+
+    report = post_import(client, editor_headers, ndjson(lines))
+
+    assert (report["created"], report["failed"]) == (1, 3)
+    taken = "Another article has this id."
+    assert [(e["line"], e["field"], e["message"]) for e in report["errors"]] == [
+        (1, "id", f"The article with this external_id has the id {stored_id}."),
+        (2, "id", taken),
+        (4, "id", taken),
+    ]
