@@ -16,6 +16,7 @@ from app.articles.rules import (
     excerpt_for,
     kept_slug,
     published_at_for,
+    removal_reason,
     translation_errors,
     via_errors,
 )
@@ -259,18 +260,14 @@ def _touch(
     public = repo.is_public_article(article, now)
     if was_public and not public:
         repo.put_tombstone(
-            session, article.id, seq=article.change_seq, reason=_removal_reason(article), at=now
+            session,
+            article.id,
+            seq=article.change_seq,
+            reason=removal_reason(article.status),
+            at=now,
         )
     elif public and not was_public:
         repo.drop_tombstone(session, article.id)
-
-
-def _removal_reason(article: Article) -> RemovalReason:
-    if article.status == ArticleStatus.ARCHIVED:
-        return RemovalReason.ARCHIVED
-    if article.status == ArticleStatus.PUBLISHED:
-        return RemovalReason.SCHEDULED
-    return RemovalReason.UNPUBLISHED
 
 
 def _new_translation(

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import (
     BindParameter,
@@ -48,7 +49,17 @@ def is_public(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     )
 
 
-def is_public_article(article: Article, now: datetime) -> bool:
+class Visibility(Protocol):
+    """What decides whether an article is public: an Article, or its columns from a row."""
+
+    @property
+    def status(self) -> ArticleStatus: ...
+
+    @property
+    def published_at(self) -> datetime | None: ...
+
+
+def is_public_article(article: Visibility, now: datetime) -> bool:
     """`is_public` for a loaded article (the same rule, evaluated in Python)."""
     return (
         article.status == ArticleStatus.PUBLISHED

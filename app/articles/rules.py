@@ -13,7 +13,7 @@ from app.articles.schemas import TranslationCreate
 from app.core.errors import Conflict, FieldError
 from app.core.html import sanitize_html, sanitized_to_plain_text
 from app.core.slugs import slugify_title, suffix_base, with_suffix
-from app.models import ArticleStatus
+from app.models import ArticleStatus, RemovalReason
 
 EXCERPT_CHARS = 300
 
@@ -44,6 +44,15 @@ def published_at_for(
     if status == ArticleStatus.PUBLISHED and published_at is None:
         return now
     return published_at
+
+
+def removal_reason(status: ArticleStatus) -> RemovalReason:
+    """Why an article that was public no longer is: what its tombstone tells sync clients."""
+    if status == ArticleStatus.ARCHIVED:
+        return RemovalReason.ARCHIVED
+    if status == ArticleStatus.PUBLISHED:
+        return RemovalReason.SCHEDULED  # moved back into the future
+    return RemovalReason.UNPUBLISHED
 
 
 def change_marks(now: datetime, version: int, change_seq: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Article,
+    ArticleStatus,
     ArticleTag,
     ArticleTombstone,
     ArticleTranslation,
@@ -18,7 +19,7 @@ from app.models import (
 )
 from app.taxonomy.service import Taxonomy
 
-Existing = Row[uuid.UUID, str | None, str | None, int, datetime | None]
+Existing = Row[uuid.UUID, str | None, str | None, int, ArticleStatus, datetime | None]
 
 
 def existing_articles(
@@ -34,6 +35,7 @@ def existing_articles(
                 Article.external_id,
                 Article.import_hash,
                 Article.version,
+                Article.status,
                 Article.published_at,
             ).where(or_(Article.external_id.in_(external_ids), Article.id.in_(ids)))
         ).all()
@@ -107,10 +109,18 @@ def _dialect(session: Session) -> str:
 def insert_articles(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(Article), rows)
-        # An id coming back (export, then import) is no longer deleted.
-        session.execute(
-            delete(ArticleTombstone).where(ArticleTombstone.article_id.in_([r["id"] for r in rows]))
-        )
+
+
+def set_tombstones(
+    session: Session, removed: Sequence[dict[str, Any]], revived: Collection[uuid.UUID]
+) -> None:
+    """Tombstones for articles that stopped being public (rows of ArticleTombstone), none
+    for those that became public (again)."""
+    gone = [row["article_id"] for row in removed] + list(revived)
+    if gone:
+        session.execute(delete(ArticleTombstone).where(ArticleTombstone.article_id.in_(gone)))
+    if removed:
+        session.execute(insert(ArticleTombstone), removed)
 
 
 def update_articles(session: Session, rows: Sequence[dict[str, Any]]) -> None:

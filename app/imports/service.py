@@ -10,19 +10,19 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles import rules
-from app.articles.repository import change_seq_block
+from app.articles.repository import change_seq_block, is_public_article
 from app.core.errors import Conflict
 from app.core.slugs import slugify_title
 from app.imports import repository as repo
 from app.imports.parsing import RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, LineError
-from app.models import utcnow
+from app.models import ArticleStatus, utcnow
 from app.taxonomy.service import SOURCES, TAGS
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,11 @@ class _Outcome:
     # Ids of lines keyed by external_id: checked within the batch only (across batches the
     # stored article answers), so a million-line export costs one remembered key a line.
     ids: set[uuid.UUID] = field(default_factory=set)
+
+
+class _Visible(NamedTuple):
+    status: ArticleStatus
+    published_at: datetime | None
 
 
 @dataclass
@@ -257,6 +262,8 @@ class _Batch:
         seqs = change_seq_block(self.session, len(plans) + (1 if created else 0))
         articles_new: list[dict[str, Any]] = []
         articles_changed: list[dict[str, Any]] = []
+        removed: list[dict[str, Any]] = []
+        revived: list[uuid.UUID] = []
         translations: list[dict[str, Any]] = []
         tag_links: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
@@ -264,6 +271,7 @@ class _Batch:
         for plan, seq in zip(plans, seqs, strict=False):
             row = self._article_row(plan, seq)
             (articles_changed if plan.existing else articles_new).append(row)
+            self._visibility(plan, row, removed, revived)
             translations += self._translation_rows(plan, row["updated_at"])
             tag_links += [
                 {"article_id": plan.article_id, "tag_id": tag_ids[tag.slug], "position": i}
@@ -283,6 +291,30 @@ class _Batch:
         repo.update_articles(self.session, articles_changed)
         repo.insert_articles(self.session, articles_new)
         repo.insert_children(self.session, translations, tag_links, citations, vias)
+        repo.set_tombstones(self.session, removed, revived)
+
+    def _visibility(
+        self,
+        plan: _Plan,
+        row: dict[str, Any],
+        removed: list[dict[str, Any]],
+        revived: list[uuid.UUID],
+    ) -> None:
+        """The editor API's rule for sync clients: an article that stops being public gets
+        a tombstone; one that becomes public loses it (an id may come back via export)."""
+        public = is_public_article(_Visible(row["status"], row["published_at"]), self.now)
+        was_public = plan.existing is not None and is_public_article(plan.existing, self.now)
+        if was_public and not public:
+            removed.append(
+                {
+                    "article_id": plan.article_id,
+                    "change_seq": row["change_seq"],
+                    "deleted_at": self.now,
+                    "reason": rules.removal_reason(row["status"]),
+                }
+            )
+        elif public and not was_public:
+            revived.append(plan.article_id)
 
     def _taxonomy(self, plans: list[_Plan]) -> tuple[dict[str, int], dict[str, int], int]:
         tags: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}

@@ -232,3 +232,30 @@ def test_long_titles_that_slugify_alike_get_distinct_suffixed_slugs(
     assert len(stem) == 120
     assert slugs == [f"{stem[:118]}-{n}" for n in (5, 4, 3, 2)] + [stem]
     assert [e["translations"][0]["slug"] for e in edited] == [f"{stem[:118]}-4", f"{stem[:118]}-5"]
+
+
+def test_sync_clients_see_imported_changes_and_removals(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    post_import(client, editor_headers, ndjson(article_line(n) for n in range(3)))
+    first = client.get("/v1/sync").json()
+    assert len(first["data"]) == 3
+    token = first["meta"]["next_sync_token"]
+    ids = {item["slug"]: item["id"] for item in first["data"]}
+
+    changed = [article_line(0, status="archived"), article_line(1), article_line(2)]
+    changed[2]["translations"][0]["body"] = "<p>Оновлено.</p>"
+    post_import(client, editor_headers, ndjson(changed))
+    delta = client.get("/v1/sync", params={"token": token}).json()
+
+    assert [item["id"] for item in delta["data"]] == [ids["novyna-nomer-2"]]
+    assert [(d["id"], d["reason"]) for d in delta["deleted"]] == [
+        (ids["novyna-nomer-0"], "archived")
+    ]
+
+    post_import(client, editor_headers, ndjson([article_line(0)]))  # public again
+    again = client.get("/v1/sync", params={"token": delta["meta"]["next_sync_token"]}).json()
+    assert ([item["id"] for item in again["data"]], again["deleted"]) == (
+        [ids["novyna-nomer-0"]],
+        [],
+    )
