@@ -1,18 +1,28 @@
-"""`dopys`: serve the API, migrate the database, load demo content, manage API keys."""
+"""`dopys`: serve the API, migrate the database, load demo content, manage API keys,
+import and export articles."""
 
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import IO, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import migrations
 from app.core.config import get_settings
 from app.core.db import create_db_engine, make_session_factory, unit_of_work
 from app.demo.service import load_demo
+from app.imports import transfer
+from app.imports.formats import Format
+from app.imports.formats.common import ConversionFailed
+from app.imports.schemas import ImportReport
+from app.imports.service import BATCH_SIZE
 from app.keys import service as keys
 from app.models import KeyScope
 
@@ -24,15 +34,27 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(keys_cli, name="keys")
 console = Console()
+progress_console = Console(stderr=True)
+
+ExitOnFailedLines = 1
+ExitCouldNotRun = 2
+SHOWN_ERRORS = 50
 
 
 @contextmanager
 def _unit_of_work() -> Iterator[Session]:
     """One transaction against the configured database; the engine is closed afterwards."""
+    with _write_sessions() as sessions, unit_of_work(sessions) as session:
+        yield session
+
+
+@contextmanager
+def _write_sessions() -> Iterator[sessionmaker[Session]]:
+    """Write sessions on the configured database (a transaction each, for imports that
+    commit batch by batch); the engine is closed afterwards."""
     engine = create_db_engine(get_settings().database_url)
     try:
-        with unit_of_work(make_session_factory(engine, write=True)) as session:
-            yield session
+        yield make_session_factory(engine, write=True)
     finally:
         engine.dispose()
 
@@ -121,6 +143,132 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) ->
     with _unit_of_work() as session:
         keys.revoke_key(session, key_id)
     console.print(f"Key {key_id} revoked.")
+
+
+@cli.command("import")
+def import_command(
+    file: Annotated[str, typer.Argument(help="The file to import, or - for standard input.")],
+    fmt: Annotated[Format, typer.Option("--format", help="What the file is.")] = Format.NDJSON,
+    dry_run: Annotated[bool, typer.Option(help="Validate and report; write nothing.")] = False,
+    url: Annotated[str | None, typer.Option(help="A Dopys server (else: this database).")] = None,
+    key: Annotated[str | None, typer.Option(help="Write-scope API key for --url.")] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="Language of posts that name none (default: the site's).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Lines per transaction.")] = (
+        BATCH_SIZE
+    ),
+) -> None:
+    """Import articles (upsert by external_id). Exit status 1 if any line failed."""
+    if url is not None and not key:
+        raise typer.BadParameter("--url needs --key (a write-scope API key).")
+    settings = get_settings()
+    try:
+        with _input(file) as stream, _progress(file) as progress:
+            chunks = transfer.ndjson_chunks(stream, fmt, lang or settings.default_lang)
+            if url is not None:
+                report = transfer.import_remote(
+                    chunks, url, key or "", dry_run=dry_run, progress=progress
+                )
+            else:
+                migrations.upgrade(settings.database_url)
+                with _write_sessions() as sessions:
+                    report = transfer.import_local(
+                        chunks, sessions, dry_run=dry_run, batch_size=batch_size, progress=progress
+                    )
+    except (transfer.TransferFailed, ConversionFailed, OSError) as exc:
+        progress_console.print(f"[red]Import failed:[/red] {exc}")
+        raise typer.Exit(ExitCouldNotRun) from exc
+    _print_report(report)
+    if report.failed:
+        raise typer.Exit(ExitOnFailedLines)
+
+
+@cli.command("export")
+def export_command(
+    file: Annotated[
+        Path | None, typer.Argument(help="Where to write (default: standard output).")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="A Dopys server (else: this database).")] = None,
+    key: Annotated[str | None, typer.Option(help="Write-scope API key for --url.")] = None,
+) -> None:
+    """Export every article, drafts included, as NDJSON (the import format)."""
+    if url is not None and not key:
+        raise typer.BadParameter("--url needs --key (a write-scope API key).")
+    try:
+        with _output(file) as out:
+            if url is not None:
+                count = transfer.export_remote(url, key or "", out)
+            else:
+                migrations.upgrade(get_settings().database_url)
+                with _write_sessions() as sessions:
+                    count = transfer.export_local(sessions, out)
+    except (transfer.TransferFailed, OSError) as exc:
+        progress_console.print(f"[red]Export failed:[/red] {exc}")
+        raise typer.Exit(ExitCouldNotRun) from exc
+    progress_console.print(f"Exported {count} articles.")
+
+
+@contextmanager
+def _input(file: str) -> Iterator[IO[bytes]]:
+    if file == "-":
+        yield sys.stdin.buffer
+        return
+    with Path(file).open("rb") as stream:
+        yield stream
+
+
+@contextmanager
+def _output(file: Path | None) -> Iterator[IO[bytes]]:
+    if file is None:
+        yield sys.stdout.buffer
+        return
+    with file.open("wb") as out:
+        yield out
+
+
+@contextmanager
+def _progress(file: str) -> Iterator[transfer.Progress]:
+    """A progress line on stderr: lines done, lines per second, failed lines so far."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("[bold]{task.completed:,.0f}[/bold] lines"),
+        TextColumn("{task.fields[rate]:,.0f} lines/s"),
+        TextColumn("[red]{task.fields[errors]}[/red] errors"),
+        TimeElapsedColumn(),
+    )
+    started = time.monotonic()
+    with Progress(*columns, console=progress_console, transient=False) as bar:
+        task = bar.add_task(f"Importing {file}", total=None, rate=0.0, errors="–")
+
+        def update(lines: int, report: ImportReport | None) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            errors = "–" if report is None else str(report.failed)
+            bar.update(task, completed=lines, rate=lines / elapsed, errors=errors)
+
+        yield update
+
+
+def _print_report(report: ImportReport) -> None:
+    title = "Import (dry run: nothing written)" if report.dry_run else "Import"
+    summary = Table("created", "updated", "unchanged", "failed", title=title)
+    summary.add_row(
+        str(report.created),
+        str(report.updated),
+        str(report.unchanged),
+        f"[red]{report.failed}[/red]" if report.failed else "0",
+    )
+    console.print(summary)
+    if not report.errors:
+        return
+    errors = Table("line", "field", "message", title="Failed lines")
+    for error in report.errors[:SHOWN_ERRORS]:
+        errors.add_row(str(error.line), error.field or "", error.message)
+    console.print(errors)
+    hidden = len(report.errors) - SHOWN_ERRORS + report.errors_omitted
+    if hidden > 0:
+        console.print(f"… and {hidden} more errors.")
 
 
 def main() -> None:

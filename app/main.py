@@ -16,7 +16,9 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, make_session_factory
 from app.core.errors import install_error_handlers, move_problems_to_their_media_type
 from app.core.http import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS
+from app.exports.router import router as exports_router
 from app.health.router import router as health_router
+from app.imports.router import router as imports_router
 from app.sync.router import router as sync_router
 from app.taxonomy.router import editor_router as taxonomy_editor_router
 from app.taxonomy.router import router as taxonomy_router
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sync_router,
         article_editor_router,
         taxonomy_editor_router,
+        imports_router,
+        exports_router,
     ):
         app.include_router(router)
     install_middleware(app, settings)

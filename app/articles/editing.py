@@ -8,19 +8,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.articles import repository as repo
+from app.articles.rules import (
+    SlugBook,
+    change_marks,
+    clean_body,
+    duplicate_tags_error,
+    excerpt_for,
+    kept_slug,
+    published_at_for,
+    removal_reason,
+    translation_errors,
+    via_errors,
+)
 from app.articles.schemas import (
     ArticleCreate,
     ArticleEditorRead,
     ArticleUpdate,
     CitationEditorRead,
     CitationIn,
-    TranslationCreate,
     TranslationEditorRead,
     TranslationIn,
 )
 from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, ValidationFailed
-from app.core.html import sanitize_html, to_plain_text
-from app.core.slugs import slugify_title, with_suffix
 from app.models import (
     Article,
     ArticleStatus,
@@ -30,8 +39,6 @@ from app.models import (
     RemovalReason,
     utcnow,
 )
-
-EXCERPT_CHARS = 300
 
 
 def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorRead:
@@ -98,9 +105,9 @@ def check_version(article: Article, if_match: int | None) -> None:
 
 
 def create_article(session: Session, data: ArticleCreate) -> Article:
-    _check_unique_langs(data.translations)
-    if data.original_lang not in {t.lang for t in data.translations}:
-        raise _invalid("original_lang", "There must be a translation in the original language.")
+    errors = translation_errors(data.original_lang, data.translations)
+    if errors:
+        raise ValidationFailed(f"Invalid value for: {errors[0].field}", errors=errors)
     if data.external_id is not None and repo.external_id_owner(session, data.external_id):
         raise Conflict(f"An article with external_id '{data.external_id}' already exists.")
     now = utcnow()
@@ -109,7 +116,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
         external_id=data.external_id,
         original_lang=data.original_lang,
         status=data.status,
-        published_at=_published_at(data.status, data.published_at, now),
+        published_at=published_at_for(data.status, data.published_at, now),
         cover_image_url=data.cover_image_url,
         created_at=now,
         updated_at=now,
@@ -119,9 +126,10 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
         citations=[],
     )
     session.add(article)
+    slugs = SlugBook(session)
     for translation in data.translations:
         article.translations.append(
-            _new_translation(session, article.id, translation.lang, translation, now)
+            _new_translation(slugs, article.id, translation.lang, translation, now)
         )
     _set_tags(session, article, data.tags)
     _set_citations(session, article, data.citations)
@@ -154,7 +162,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
         status = changes.get("status", article.status)
         published_at = changes.get("published_at", article.published_at)
         article.status = status
-        article.published_at = _published_at(status, published_at, now)
+        article.published_at = published_at_for(status, published_at, now)
     if data.tags is not None:
         _set_tags(session, article, data.tags)
     if data.citations is not None:
@@ -168,14 +176,15 @@ def put_translation(session: Session, article: Article, lang: str, data: Transla
     """Create or replace the translation in `lang`. True when it was created."""
     now = utcnow()
     existing = next((t for t in article.translations if t.lang == lang), None)
+    slugs = SlugBook(session)
     if existing is None:
-        article.translations.append(_new_translation(session, article.id, lang, data, now))
+        article.translations.append(_new_translation(slugs, article.id, lang, data, now))
     else:
-        slug = data.slug or (existing.slug if data.title == existing.title else None)
-        existing.slug = _claim_slug(session, lang, slug, data.title, article.id)
+        wanted = kept_slug(data.slug, data.title, (existing.title, existing.slug))
+        existing.slug = slugs.claim(lang, wanted, data.title, article.id)
         existing.title = data.title
-        existing.body = sanitize_html(data.body)
-        existing.excerpt = data.excerpt or _excerpt_from(existing.body)
+        existing.body = clean_body(data.body)
+        existing.excerpt = excerpt_for(data.excerpt, existing.body)
         existing.updated_at = now
     _touch(session, article, now)
     _flush(session)
@@ -232,14 +241,6 @@ def delete_article(session: Session, article: Article) -> None:
 # ---- rules shared by the writes above -------------------------------------------------
 
 
-def _published_at(
-    status: ArticleStatus, published_at: datetime | None, now: datetime
-) -> datetime | None:
-    if status == ArticleStatus.PUBLISHED and published_at is None:
-        return now
-    return published_at
-
-
 def _touch(
     session: Session,
     article: Article,
@@ -251,73 +252,43 @@ def _touch(
     """Every change: new updated_at, new version (the ETag), next place in the change log.
     `was_public` (visibility before a write that may change it) keeps the tombstones that
     tell sync clients to drop an article right."""
-    article.updated_at = now
-    if bump_version:
-        article.version += 1
-    article.change_seq = repo.next_change_seq(session)
+    version = article.version + 1 if bump_version else article.version
+    for name, value in change_marks(now, version, repo.next_change_seq(session)).items():
+        setattr(article, name, value)
     if was_public is None:
         return
     public = repo.is_public_article(article, now)
     if was_public and not public:
         repo.put_tombstone(
-            session, article.id, seq=article.change_seq, reason=_removal_reason(article), at=now
+            session,
+            article.id,
+            seq=article.change_seq,
+            reason=removal_reason(article.status),
+            at=now,
         )
     elif public and not was_public:
         repo.drop_tombstone(session, article.id)
 
 
-def _removal_reason(article: Article) -> RemovalReason:
-    if article.status == ArticleStatus.ARCHIVED:
-        return RemovalReason.ARCHIVED
-    if article.status == ArticleStatus.PUBLISHED:
-        return RemovalReason.SCHEDULED
-    return RemovalReason.UNPUBLISHED
-
-
 def _new_translation(
-    session: Session, article_id: uuid.UUID, lang: str, data: TranslationIn, now: datetime
+    slugs: SlugBook, article_id: uuid.UUID, lang: str, data: TranslationIn, now: datetime
 ) -> ArticleTranslation:
-    body = sanitize_html(data.body)
+    body = clean_body(data.body)
     return ArticleTranslation(
         article_id=article_id,
         lang=lang,
         title=data.title,
-        slug=_claim_slug(session, lang, data.slug, data.title, article_id),
-        excerpt=data.excerpt or _excerpt_from(body),
+        slug=slugs.claim(lang, data.slug, data.title, article_id),
+        excerpt=excerpt_for(data.excerpt, body),
         body=body,
         updated_at=now,
     )
 
 
-def _claim_slug(
-    session: Session, lang: str, wanted: str | None, title: str, article_id: uuid.UUID
-) -> str:
-    """A slug given by the editor must be free (409 otherwise); a generated one is made free."""
-    if wanted is not None:
-        owner = repo.slug_owner(session, lang, wanted)
-        if owner is not None and owner != article_id:
-            raise Conflict(f"The slug '{wanted}' is already used by another '{lang}' article.")
-        return wanted
-    stem = slugify_title(title)
-    taken = repo.taken_slugs(session, lang, stem, exclude=article_id)
-    if stem not in taken:
-        return stem
-    n = 2
-    while with_suffix(stem, n) in taken:
-        n += 1
-    return with_suffix(stem, n)
-
-
-def _excerpt_from(body_html: str) -> str:
-    text = to_plain_text(body_html)
-    if len(text) <= EXCERPT_CHARS:
-        return text
-    return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
-
-
 def _set_tags(session: Session, article: Article, slugs: Sequence[str]) -> None:
-    if len(set(slugs)) != len(slugs):
-        raise _invalid("tags", "A tag is listed twice.")
+    duplicate = duplicate_tags_error(slugs)
+    if duplicate is not None:
+        raise ValidationFailed("Invalid value for: tags", errors=[duplicate])
     known = repo.tags_by_slug(session, slugs)
     missing = [
         FieldError(field=f"tags[{i}]", message=f"Unknown tag '{slug}'; create it first.")
@@ -344,12 +315,7 @@ def _set_citations(session: Session, article: Article, citations: Sequence[Citat
                     field=f"citations[{i}].source", message=f"Unknown source '{citation.source}'."
                 )
             )
-        if citation.via is not None and citation.via >= i:
-            errors.append(
-                FieldError(
-                    field=f"citations[{i}].via", message="Must point at an earlier citation."
-                )
-            )
+    errors.extend(via_errors([c.via for c in citations]))
     if errors:
         raise ValidationFailed("Invalid citations.", errors=errors)
     article.citations.clear()
@@ -369,14 +335,6 @@ def _set_citations(session: Session, article: Article, citations: Sequence[Citat
     for row, citation in zip(created, citations, strict=True):
         if citation.via is not None:
             row.via_id = created[citation.via].id
-
-
-def _check_unique_langs(translations: Sequence[TranslationCreate]) -> None:
-    seen: set[str] = set()
-    for i, translation in enumerate(translations):
-        if translation.lang in seen:
-            raise _invalid(f"translations[{i}].lang", f"A second '{translation.lang}' translation.")
-        seen.add(translation.lang)
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:

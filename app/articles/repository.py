@@ -2,9 +2,10 @@
 kind of row per page (never one per article)."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import (
     BindParameter,
@@ -16,7 +17,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    or_,
     select,
     tuple_,
     update,
@@ -49,7 +49,17 @@ def is_public(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     )
 
 
-def is_public_article(article: Article, now: datetime) -> bool:
+class Visibility(Protocol):
+    """What decides whether an article is public: an Article, or its columns from a row."""
+
+    @property
+    def status(self) -> ArticleStatus: ...
+
+    @property
+    def published_at(self) -> datetime | None: ...
+
+
+def is_public_article(article: Visibility, now: datetime) -> bool:
     """`is_public` for a loaded article (the same rule, evaluated in Python)."""
     return (
         article.status == ArticleStatus.PUBLISHED
@@ -243,15 +253,27 @@ def sources_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Source]
     return {s.slug: s for s in session.scalars(select(Source).where(Source.slug.in_(slugs)))}
 
 
-def taken_slugs(session: Session, lang: str, stem: str, *, exclude: uuid.UUID | None) -> set[str]:
-    """Slugs in `lang` equal to `stem` or `stem-N`, other than those of article `exclude`."""
+def taken_slugs(session: Session, lang: str, base: str, *, exclude: uuid.UUID | None) -> set[str]:
+    """Slugs in `lang` starting with `base` (see slugs.suffix_base), other than those of
+    article `exclude`. Slugs hold no LIKE wildcards."""
     query = select(ArticleTranslation.slug).where(
-        ArticleTranslation.lang == lang,
-        or_(ArticleTranslation.slug == stem, ArticleTranslation.slug.like(f"{stem}-%")),
+        ArticleTranslation.lang == lang, ArticleTranslation.slug.startswith(base)
     )
     if exclude is not None:
         query = query.where(ArticleTranslation.article_id != exclude)
     return set(session.scalars(query))
+
+
+def slug_owners(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], uuid.UUID]:
+    """Owners of (lang, slug) pairs, in one query."""
+    rows = session.execute(
+        select(
+            ArticleTranslation.lang, ArticleTranslation.slug, ArticleTranslation.article_id
+        ).where(ArticleTranslation.slug.in_({slug for _, slug in keys}))
+    )
+    return {(lang, slug): owner for lang, slug, owner in rows if (lang, slug) in keys}
 
 
 def slug_owner(session: Session, lang: str, slug: str) -> uuid.UUID | None:
@@ -269,13 +291,18 @@ def external_id_owner(session: Session, external_id: str) -> uuid.UUID | None:
 def next_change_seq(session: Session) -> int:
     """The next number in the change log. The row lock taken here is held until commit, so
     numbers are handed out in commit order (see app.models.sync)."""
-    seq = session.execute(
+    return change_seq_block(session, 1)[0]
+
+
+def change_seq_block(session: Session, count: int) -> range:
+    """`count` consecutive change numbers in one statement (a batch of writes)."""
+    last = session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
-        .values(seq=SyncState.seq + 1)
+        .values(seq=SyncState.seq + count)
         .returning(SyncState.seq)
     ).scalar_one()
-    return int(seq)
+    return range(int(last) - count + 1, int(last) + 1)
 
 
 _CURRENT_SEQ = select(SyncState.seq).where(SyncState.id == 1)

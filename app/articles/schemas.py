@@ -106,12 +106,15 @@ class TranslationCreate(TranslationIn):
     lang: Lang
 
 
+Via = Annotated[
+    int, Field(ge=0, description="Index (in this list) of the citation this one came via.")
+]
+
+
 class CitationIn(InputModel):
     source: Slug = Field(description="Slug of an existing source.")
     url: Url | None = None
-    via: int | None = Field(
-        default=None, ge=0, description="Index (in this list) of the citation this one came via."
-    )
+    via: Via | None = None
 
 
 class ArticleCreate(InputModel):

@@ -121,9 +121,10 @@ def problem_response(
     )
 
 
-def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
-    # ("body", "translations", 0, "title") -> "translations[0].title"
-    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "translations", 0, "title") -> "translations[0].title". Only the leading
+    # element names where the value came from: a field may itself be called "body".
+    parts = list(loc[1:]) if loc and loc[0] in ("body", "query", "path", "header") else loc
     name = ""
     for part in parts:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
@@ -132,7 +133,7 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def validation_field_errors(raw: list[Any]) -> list[FieldError]:
     return [
-        FieldError(field=_field_name(err.get("loc", ())), message=str(err.get("msg", "invalid")))
+        FieldError(field=field_name(err.get("loc", ())), message=str(err.get("msg", "invalid")))
         for err in jsonable_encoder(raw)
     ]
 

@@ -40,6 +40,9 @@ class Article(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Position in the change log (see SyncState): what a sync client has seen.
     change_seq: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # SHA-256 of the canonical import line this article was last written from; any other
+    # write clears it. A re-import compares hashes instead of whole articles.
+    import_hash: Mapped[str | None] = mapped_column(String(64))
 
     translations: Mapped[list["ArticleTranslation"]] = relationship(
         lazy="raise",

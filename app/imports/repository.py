@@ -1,0 +1,158 @@
+"""All SQL of imports: a few set-based statements per batch, never one per line."""
+
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Table, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Article,
+    ArticleStatus,
+    ArticleTag,
+    ArticleTombstone,
+    ArticleTranslation,
+    Citation,
+)
+from app.taxonomy.service import Taxonomy
+
+Existing = Row[uuid.UUID, str | None, str | None, int, ArticleStatus, datetime | None]
+
+
+def existing_articles(
+    session: Session, external_ids: Collection[str], ids: Collection[uuid.UUID]
+) -> list[Existing]:
+    """The stored articles a batch's lines name, by external_id or id: one query."""
+    if not external_ids and not ids:
+        return []
+    return list(
+        session.execute(
+            select(
+                Article.id,
+                Article.external_id,
+                Article.import_hash,
+                Article.version,
+                Article.status,
+                Article.published_at,
+            ).where(or_(Article.external_id.in_(external_ids), Article.id.in_(ids)))
+        ).all()
+    )
+
+
+def stored_translations(
+    session: Session, ids: Collection[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], tuple[str, str]]:
+    """(article id, lang) -> (title, slug) of the articles a batch updates."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            ArticleTranslation.article_id,
+            ArticleTranslation.lang,
+            ArticleTranslation.title,
+            ArticleTranslation.slug,
+        ).where(ArticleTranslation.article_id.in_(ids))
+    )
+    return {(r.article_id, r.lang): (r.title, r.slug) for r in rows}
+
+
+def ensure_taxonomy(
+    session: Session,
+    taxonomy: Taxonomy,
+    wanted: Mapping[str, tuple[dict[str, str], dict[str, Any]]],
+    now: datetime,
+) -> tuple[dict[str, int], int]:
+    """Ids of the tags (or sources) by slug, creating the missing ones with the names and
+    fields given. Returns (ids, how many were created). A concurrent import creating the
+    same slug is not an error: ON CONFLICT DO NOTHING, then read back."""
+    model = taxonomy.model
+    ids = _ids_by_slug(session, taxonomy, wanted)
+    missing = [slug for slug in wanted if slug not in ids]
+    if not missing:
+        return ids, 0
+    table = model.__table__
+    assert isinstance(table, Table)
+    dialect_insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    rows = [
+        {"slug": slug, "created_at": now, "updated_at": now, **wanted[slug][1]} for slug in missing
+    ]
+    statement = (
+        dialect_insert(table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["slug"])
+        .returning(table.c.id, table.c.slug)
+    )
+    created = {slug: id_ for id_, slug in session.execute(statement)}
+    name_key = "tag_id" if taxonomy.kind == "tag" else "source_id"
+    names = [
+        {name_key: id_, "lang": lang, "name": name}
+        for slug, id_ in created.items()
+        for lang, name in sorted(wanted[slug][0].items())
+    ]
+    if names:
+        session.execute(insert(taxonomy.name_model), names)
+    return _ids_by_slug(session, taxonomy, wanted), len(created)
+
+
+def _ids_by_slug(session: Session, taxonomy: Taxonomy, slugs: Collection[str]) -> dict[str, int]:
+    model = taxonomy.model
+    return dict(session.execute(select(model.slug, model.id).where(model.slug.in_(slugs))).all())
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_articles(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Article), rows)
+
+
+def set_tombstones(
+    session: Session, removed: Sequence[dict[str, Any]], revived: Collection[uuid.UUID]
+) -> None:
+    """Tombstones for articles that stopped being public (rows of ArticleTombstone), none
+    for those that became public (again)."""
+    gone = [row["article_id"] for row in removed] + list(revived)
+    if gone:
+        session.execute(delete(ArticleTombstone).where(ArticleTombstone.article_id.in_(gone)))
+    if removed:
+        session.execute(insert(ArticleTombstone), removed)
+
+
+def update_articles(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk UPDATE by primary key, and drop the children the batch writes anew."""
+    if not rows:
+        return
+    session.execute(update(Article), rows)
+    ids = [r["id"] for r in rows]
+    for model in (ArticleTranslation, ArticleTag, Citation):
+        session.execute(delete(model).where(model.article_id.in_(ids)))
+
+
+def insert_children(
+    session: Session,
+    translations: Sequence[dict[str, Any]],
+    tag_links: Sequence[dict[str, Any]],
+    citations: Sequence[dict[str, Any]],
+    vias: Sequence[int | None],
+) -> None:
+    """Translations, tag links and citations; `vias[i]` is the index (in `citations`) of the
+    citation that citations[i] came through."""
+    if translations:
+        session.execute(insert(ArticleTranslation), translations)
+    if tag_links:
+        session.execute(insert(ArticleTag), tag_links)
+    if not citations:
+        return
+    ids = list(
+        session.scalars(
+            insert(Citation).returning(Citation.id, sort_by_parameter_order=True), citations
+        )
+    )
+    links = [{"id": ids[i], "via_id": ids[via]} for i, via in enumerate(vias) if via is not None]
+    if links:
+        session.execute(update(Citation), links)

@@ -1,0 +1,90 @@
+"""The NDJSON import/export line (one article a line) and the import report."""
+
+import uuid
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
+
+from app.articles.schemas import ExternalId, TranslationCreate, Via
+from app.core.schemas import InputModel, Lang, Name, Slug, Url
+from app.models import ArticleStatus
+
+NDJSON_MEDIA_TYPE = "application/x-ndjson"
+SourceKind = Annotated[str, StringConstraints(max_length=50)]
+
+
+class TagLine(InputModel):
+    slug: Slug
+    names: dict[Lang, Name] = Field(default={}, description="Used when the tag is created.")
+
+
+class SourceLine(InputModel):
+    slug: Slug
+    names: dict[Lang, Name] = Field(default={}, description="Used when the source is created.")
+    kind: SourceKind | None = None
+    homepage_url: Url | None = None
+
+
+def _bare_slug(value: Any) -> Any:
+    # "news" is short for {"slug": "news"}; one shape after parsing, one error path.
+    return {"slug": value} if isinstance(value, str) else value
+
+
+TagItem = Annotated[TagLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | TagLine)]
+SourceItem = Annotated[
+    SourceLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | SourceLine)
+]
+
+
+class CitationLine(InputModel):
+    source: SourceItem = Field(description="A source slug, or the source itself.")
+    url: Url | None = None
+    via: Via | None = None
+
+
+class TranslationLine(TranslationCreate):
+    updated_at: AwareDatetime | None = Field(
+        default=None, description="Kept when given (exports carry it); else the import time."
+    )
+
+
+class ArticleLine(InputModel):
+    """One article. Upserted by `external_id`; an article without one (made in the editor)
+    is exported with its `id`, which then serves as the key."""
+
+    external_id: ExternalId | None = Field(default=None, description="The upsert key.")
+    id: uuid.UUID | None = Field(default=None, description="The article's id, kept on create.")
+    original_lang: Lang | None = Field(
+        default=None, description="Defaults to the first translation's language."
+    )
+    status: ArticleStatus = ArticleStatus.DRAFT
+    published_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = Field(
+        default=None, description="Kept when given (exports carry it); else the import time."
+    )
+    cover_image_url: Url | None = None
+    tags: list[TagItem] = Field(default=[], max_length=20, description="First = section.")
+    citations: list[CitationLine] = Field(default=[], max_length=50)
+    translations: list[TranslationLine] = Field(min_length=1, max_length=20)
+
+    @property
+    def lang(self) -> str:
+        return self.original_lang or self.translations[0].lang
+
+
+class LineError(BaseModel):
+    line: int = Field(description="1-based line number in the uploaded file.")
+    field: str | None = Field(description="The offending field; null when the whole line is bad.")
+    message: str
+
+
+class ImportReport(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = Field(default=0, description="Lines not stored (each reported in `errors`).")
+    errors: list[LineError] = Field(default=[], description="Per-line errors, in line order.")
+    errors_omitted: int = Field(
+        default=0, description="Errors past the first 1,000, counted but not listed."
+    )
+    dry_run: bool = False

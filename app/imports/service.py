@@ -1,0 +1,368 @@
+"""Bulk upsert of article lines by external_id (or id): created, updated or unchanged.
+
+Lines arrive in batches; each batch is one transaction, so an interrupted import leaves
+whole batches behind and a re-run completes it. The rules are the editor API's
+(app.articles.rules): sanitized bodies, slug claiming, excerpts, change marks.
+"""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.articles import rules
+from app.articles.repository import change_seq_block, is_public_article
+from app.core.errors import Conflict
+from app.core.slugs import slugify_title
+from app.imports import repository as repo
+from app.imports.parsing import RawLine, SeenKeys, decode, validate
+from app.imports.schemas import ArticleLine, ImportReport, LineError
+from app.models import ArticleStatus, utcnow
+from app.taxonomy.service import SOURCES, TAGS
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+MAX_REPORTED_ERRORS = 1000
+
+NumberedLine = tuple[int, bytes | None]
+
+
+@dataclass
+class _Outcome:
+    """What one batch did; added to the report only once its transaction committed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[LineError] = field(default_factory=list)
+    keys: dict[str, int] = field(default_factory=dict)  # upsert keys taken, by line
+    # Ids of lines keyed by external_id: checked within the batch only (across batches the
+    # stored article answers), so a million-line export costs one remembered key a line.
+    ids: set[uuid.UUID] = field(default_factory=set)
+
+
+class _Visible(NamedTuple):
+    status: ArticleStatus
+    published_at: datetime | None
+
+
+@dataclass
+class _Plan:
+    number: int
+    digest: str
+    line: ArticleLine
+    article_id: uuid.UUID
+    existing: repo.Existing | None
+    slugs: list[str]
+
+
+class ImportRun:
+    """One import: batches of numbered raw lines in (`process`), a report out."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        dry_run: bool = False,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.sessions = sessions
+        self.batch_size = batch_size
+        self.report = ImportReport(dry_run=dry_run)
+        self._seen = SeenKeys()
+
+    def process(self, lines: Sequence[NumberedLine]) -> None:
+        """Decode, validate and store one batch in one transaction (a dry run stores none)."""
+        decoded: list[RawLine] = []
+        errors: list[LineError] = []
+        for number, raw in lines:
+            item = decode(number, raw)
+            if isinstance(item, LineError):
+                errors.append(item)
+            elif item is not None:
+                decoded.append(item)
+        try:
+            outcome = self._run_batch(decoded)
+        except IntegrityError:
+            # Another writer stored one of these keys or slugs since we looked: look again.
+            logger.info("import batch lost a race; retrying it once")
+            outcome = self._run_batch(decoded)
+        self._record(outcome, errors)
+
+    def _run_batch(self, lines: list[RawLine]) -> _Outcome:
+        with self.sessions() as session:
+            try:
+                outcome = _Batch(session, lines, self._seen, self.report.dry_run).run()
+                if self.report.dry_run:
+                    session.rollback()
+                else:
+                    session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return outcome
+
+    def _record(self, outcome: _Outcome, decode_errors: list[LineError]) -> None:
+        report = self.report
+        report.created += outcome.created
+        report.updated += outcome.updated
+        report.unchanged += outcome.unchanged
+        errors = sorted(decode_errors + outcome.errors, key=lambda e: e.line)
+        report.failed += len({e.line for e in errors})
+        room = max(0, MAX_REPORTED_ERRORS - len(report.errors))
+        report.errors.extend(errors[:room])
+        report.errors_omitted += len(errors[room:])
+        for key, number in outcome.keys.items():
+            self._seen.add(key, number)
+
+
+def _primary_key(raw: RawLine) -> str | None:
+    if raw.external_id is not None:
+        return f"e:{raw.external_id}"
+    return f"i:{raw.article_id}" if raw.article_id is not None else None
+
+
+class _Batch:
+    """One batch inside one session: match, validate, plan, then write in bulk."""
+
+    def __init__(self, session: Session, lines: list[RawLine], seen: SeenKeys, dry: bool) -> None:
+        self.session = session
+        self.lines = lines
+        self.seen = seen
+        self.dry = dry
+        self.now = utcnow()
+        self.outcome = _Outcome()
+
+    def run(self) -> _Outcome:
+        stored = repo.existing_articles(
+            self.session,
+            {r.external_id for r in self.lines if r.external_id is not None},
+            {r.article_id for r in self.lines if r.article_id is not None},
+        )
+        self.by_external_id = {row.external_id: row for row in stored if row.external_id}
+        self.by_id = {row.id: row for row in stored}
+        changed: list[tuple[RawLine, ArticleLine, repo.Existing | None]] = []
+        for raw in self.lines:
+            target = self._match(raw)
+            if isinstance(target, LineError):
+                self.outcome.errors.append(target)
+            elif target is not None and target.import_hash == raw.digest:
+                self.outcome.unchanged += 1
+                self._claim_keys(raw)
+            else:
+                line = validate(raw)
+                if isinstance(line, list):
+                    self.outcome.errors.extend(line)
+                else:
+                    changed.append((raw, line, target))
+                    self._claim_keys(raw)  # so a second line with this key is a duplicate
+        plans = self._plan(changed)
+        if not self.dry:
+            self._write(plans)
+        self.outcome.created = sum(1 for p in plans if p.existing is None)
+        self.outcome.updated = len(plans) - self.outcome.created
+        return self.outcome
+
+    def _match(self, raw: RawLine) -> repo.Existing | LineError | None:
+        """The stored article this line upserts, None for a new one, or why it cannot be."""
+        key = _primary_key(raw)
+        if key is None:
+            return None  # validation reports the missing key
+        field_ = "external_id" if raw.external_id is not None else "id"
+        earlier = self.outcome.keys.get(key) or self.seen.line_of(key)
+        if earlier is not None:
+            return LineError(
+                line=raw.number, field=field_, message=f"Also on line {earlier} of this file."
+            )
+        if raw.external_id is None:
+            return self.by_id.get(raw.article_id) if raw.article_id else None
+        target = self.by_external_id.get(raw.external_id)
+        if raw.article_id is None:
+            return target
+        if target is not None and target.id != raw.article_id:
+            return LineError(
+                line=raw.number,
+                field="id",
+                message=f"The article with this external_id has the id {target.id}.",
+            )
+        if target is None and (raw.article_id in self.by_id or raw.article_id in self.outcome.ids):
+            return LineError(line=raw.number, field="id", message="Another article has this id.")
+        return target
+
+    def _claim_keys(self, raw: RawLine) -> None:
+        key = _primary_key(raw)
+        if key is not None:
+            self.outcome.keys[key] = raw.number
+        if raw.external_id is not None and raw.article_id is not None:
+            self.outcome.ids.add(raw.article_id)
+
+    def _plan(
+        self, changed: list[tuple[RawLine, ArticleLine, repo.Existing | None]]
+    ) -> list[_Plan]:
+        """Claim every translation's slug (the editor API's rules); a clash fails its line."""
+        stored = repo.stored_translations(
+            self.session, [target.id for _, _, target in changed if target is not None]
+        )
+        book = rules.SlugBook(self.session)
+        wanted: list[list[str | None]] = []
+        for _, line, target in changed:
+            wanted.append(
+                [
+                    rules.kept_slug(t.slug, t.title, stored.get((target.id, t.lang)))
+                    if target
+                    else t.slug
+                    for t in line.translations
+                ]
+            )
+        book.prefetch(
+            (t.lang, slug or slugify_title(t.title))
+            for (_, line, _), slugs in zip(changed, wanted, strict=True)
+            for t, slug in zip(line.translations, slugs, strict=True)
+        )
+        plans: list[_Plan] = []
+        for (raw, line, target), slugs in zip(changed, wanted, strict=True):
+            article_id = target.id if target else (line.id or uuid.uuid4())
+            claimed = self._claim_slugs(book, raw, line, slugs, article_id)
+            if claimed is not None:
+                plans.append(_Plan(raw.number, raw.digest, line, article_id, target, claimed))
+        return plans
+
+    def _claim_slugs(
+        self,
+        book: rules.SlugBook,
+        raw: RawLine,
+        line: ArticleLine,
+        wanted: list[str | None],
+        article_id: uuid.UUID,
+    ) -> list[str] | None:
+        claimed: list[str] = []
+        for i, (translation, slug) in enumerate(zip(line.translations, wanted, strict=True)):
+            try:
+                claimed.append(book.claim(translation.lang, slug, translation.title, article_id))
+            except Conflict as exc:
+                book.release(article_id)
+                self.outcome.errors.append(
+                    LineError(line=raw.number, field=f"translations[{i}].slug", message=str(exc))
+                )
+                self.outcome.keys.pop(_primary_key(raw) or "", None)
+                self.outcome.ids.discard(article_id)
+                return None
+        return claimed
+
+    def _write(self, plans: list[_Plan]) -> None:
+        if not plans:
+            return
+        tag_ids, source_ids, created = self._taxonomy(plans)
+        seqs = change_seq_block(self.session, len(plans) + (1 if created else 0))
+        articles_new: list[dict[str, Any]] = []
+        articles_changed: list[dict[str, Any]] = []
+        removed: list[dict[str, Any]] = []
+        revived: list[uuid.UUID] = []
+        translations: list[dict[str, Any]] = []
+        tag_links: list[dict[str, Any]] = []
+        citations: list[dict[str, Any]] = []
+        vias: list[int | None] = []
+        for plan, seq in zip(plans, seqs, strict=False):
+            row = self._article_row(plan, seq)
+            (articles_changed if plan.existing else articles_new).append(row)
+            self._visibility(plan, row, removed, revived)
+            translations += self._translation_rows(plan, row["updated_at"])
+            tag_links += [
+                {"article_id": plan.article_id, "tag_id": tag_ids[tag.slug], "position": i}
+                for i, tag in enumerate(plan.line.tags)
+            ]
+            offset = len(citations)
+            for i, citation in enumerate(plan.line.citations):
+                citations.append(
+                    {
+                        "article_id": plan.article_id,
+                        "source_id": source_ids[citation.source.slug],
+                        "position": i,
+                        "url": citation.url,
+                    }
+                )
+                vias.append(None if citation.via is None else offset + citation.via)
+        repo.update_articles(self.session, articles_changed)
+        repo.insert_articles(self.session, articles_new)
+        repo.insert_children(self.session, translations, tag_links, citations, vias)
+        repo.set_tombstones(self.session, removed, revived)
+
+    def _visibility(
+        self,
+        plan: _Plan,
+        row: dict[str, Any],
+        removed: list[dict[str, Any]],
+        revived: list[uuid.UUID],
+    ) -> None:
+        """The editor API's rule for sync clients: an article that stops being public gets
+        a tombstone; one that becomes public loses it (an id may come back via export)."""
+        public = is_public_article(_Visible(row["status"], row["published_at"]), self.now)
+        was_public = plan.existing is not None and is_public_article(plan.existing, self.now)
+        if was_public and not public:
+            removed.append(
+                {
+                    "article_id": plan.article_id,
+                    "change_seq": row["change_seq"],
+                    "deleted_at": self.now,
+                    "reason": rules.removal_reason(row["status"]),
+                }
+            )
+        elif public and not was_public:
+            revived.append(plan.article_id)
+
+    def _taxonomy(self, plans: list[_Plan]) -> tuple[dict[str, int], dict[str, int], int]:
+        tags: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+        sources: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+        for plan in plans:
+            for tag in plan.line.tags:
+                tags.setdefault(tag.slug, (tag.names, {}))
+            for citation in plan.line.citations:
+                source = citation.source
+                extra = {"kind": source.kind, "homepage_url": source.homepage_url}
+                sources.setdefault(source.slug, (source.names, extra))
+        tag_ids, new_tags = repo.ensure_taxonomy(self.session, TAGS, tags, self.now)
+        source_ids, new_sources = repo.ensure_taxonomy(self.session, SOURCES, sources, self.now)
+        return tag_ids, source_ids, new_tags + new_sources
+
+    def _article_row(self, plan: _Plan, seq: int) -> dict[str, Any]:
+        line, existing = plan.line, plan.existing
+        updated_at = line.updated_at or self.now
+        published_at = line.published_at or (existing.published_at if existing else None)
+        row: dict[str, Any] = {
+            "id": plan.article_id,
+            "original_lang": line.lang,
+            "status": line.status,
+            "published_at": rules.published_at_for(line.status, published_at, self.now),
+            "cover_image_url": line.cover_image_url,
+            **rules.change_marks(updated_at, existing.version + 1 if existing else 1, seq),
+            "import_hash": plan.digest,
+        }
+        if line.external_id is not None or existing is None:
+            row["external_id"] = line.external_id
+        if existing is None:
+            row["created_at"] = self.now
+        return row
+
+    @staticmethod
+    def _translation_rows(plan: _Plan, updated_at: datetime) -> list[dict[str, Any]]:
+        rows = []
+        for t, slug in zip(plan.line.translations, plan.slugs, strict=True):
+            body = rules.clean_body(t.body)
+            rows.append(
+                {
+                    "article_id": plan.article_id,
+                    "lang": t.lang,
+                    "title": t.title,
+                    "slug": slug,
+                    "excerpt": rules.excerpt_for(t.excerpt, body),
+                    "body": body,
+                    "updated_at": t.updated_at or updated_at,
+                }
+            )
+        return rows

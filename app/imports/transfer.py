@@ -1,0 +1,150 @@
+"""Moving NDJSON between a file and a database: in this process (the same service the API
+uses) or through a server's /v1/imports and /v1/exports. Streams both ways: a file is
+never held whole in memory, whatever its size."""
+
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+import httpx2
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.exports.service import export_lines
+from app.imports.formats import CONVERTERS, Format
+from app.imports.parsing import LineSplitter
+from app.imports.schemas import NDJSON_MEDIA_TYPE, ImportReport
+from app.imports.service import ImportRun, NumberedLine
+
+CHUNK_BYTES = 1 << 20
+# Connecting must be quick; a batch being written on the server may hold a write back.
+TIMEOUT = httpx2.Timeout(300.0, connect=10.0)
+
+Progress = Callable[[int, ImportReport | None], None]  # (lines sent, report so far)
+
+
+class TransferFailed(Exception):
+    """The import or export could not run at all (unreachable server, refused key...)."""
+
+
+def ndjson_chunks(stream: IO[bytes], fmt: Format, default_lang: str) -> Iterator[bytes]:
+    """The input as NDJSON bytes: read through for ndjson, converted for other formats."""
+    if fmt == Format.NDJSON:
+        while chunk := stream.read(CHUNK_BYTES):
+            yield chunk
+        return
+    import orjson
+
+    buffer = bytearray()
+    for line in CONVERTERS[fmt](stream, default_lang):
+        buffer += orjson.dumps(line) + b"\n"
+        if len(buffer) >= CHUNK_BYTES:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+def import_local(
+    chunks: Iterator[bytes],
+    sessions: sessionmaker[Session],
+    *,
+    dry_run: bool,
+    batch_size: int,
+    progress: Progress,
+) -> ImportReport:
+    run = ImportRun(sessions, dry_run=dry_run, batch_size=batch_size)
+    splitter = LineSplitter()
+    pending: list[NumberedLine] = []
+    done = 0
+
+    def flush(batch: list[NumberedLine]) -> None:
+        nonlocal done
+        run.process(batch)
+        done += len(batch)
+        progress(done, run.report)
+
+    for chunk in chunks:
+        pending += splitter.feed(chunk)
+        while len(pending) >= batch_size:
+            flush(pending[:batch_size])
+            del pending[:batch_size]
+    pending += splitter.close()
+    if pending:
+        flush(pending)
+    return run.report
+
+
+def import_remote(
+    chunks: Iterator[bytes], url: str, key: str, *, dry_run: bool, progress: Progress
+) -> ImportReport:
+    def counted() -> Iterator[bytes]:
+        lines = 0
+        for chunk in chunks:
+            yield chunk
+            lines += chunk.count(b"\n")
+            progress(lines, None)
+
+    response = _request(
+        "POST",
+        url,
+        key,
+        content=counted(),
+        params={"dry_run": "true"} if dry_run else {},
+        headers={"Content-Type": NDJSON_MEDIA_TYPE},
+    )
+    return ImportReport.model_validate_json(response.read())
+
+
+def export_local(sessions: sessionmaker[Session], out: IO[bytes]) -> int:
+    return _write_all(export_lines(sessions), out)
+
+
+def export_remote(url: str, key: str, out: IO[bytes]) -> int:
+    try:
+        with (
+            httpx2.Client(timeout=TIMEOUT) as client,
+            client.stream("GET", _endpoint(url, "exports"), headers=_auth(key)) as response,
+        ):
+            _raise_for(response)
+            return _write_all(response.iter_bytes(), out)
+    except httpx2.HTTPError as exc:
+        raise TransferFailed(f"{url}: {exc}") from exc
+
+
+def _write_all(chunks: Iterator[bytes], out: IO[bytes]) -> int:
+    lines = 0
+    for chunk in chunks:
+        out.write(chunk)
+        lines += chunk.count(b"\n")
+    out.flush()
+    return lines
+
+
+def _request(method: str, url: str, key: str, **kwargs: Any) -> httpx2.Response:
+    headers = {**kwargs.pop("headers", {}), **_auth(key)}
+    try:
+        with httpx2.Client(timeout=TIMEOUT) as client:
+            response = client.request(method, _endpoint(url, "imports"), headers=headers, **kwargs)
+    except httpx2.HTTPError as exc:
+        raise TransferFailed(f"{url}: {exc}") from exc
+    _raise_for(response)
+    return response
+
+
+def _raise_for(response: httpx2.Response) -> None:
+    if response.status_code == 200:
+        return
+    response.read()
+    try:
+        problem = response.json()
+        detail = problem.get("detail") or problem.get("title")
+    except ValueError:
+        detail = response.text[:200]
+    raise TransferFailed(f"The server answered {response.status_code}: {detail}")
+
+
+def _endpoint(url: str, name: str) -> str:
+    return f"{url.rstrip('/')}/v1/{name}"
+
+
+def _auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

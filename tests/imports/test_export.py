@@ -1,0 +1,122 @@
+"""GET /v1/exports, and the round trip: export, import into an empty database, same API."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from tests.conftest import RecordingClient, _clean
+from tests.factories import hours_ago, make_article, make_source, make_tag
+from tests.imports.helpers import NDJSON, article_line, counts, ndjson, post_import
+
+
+def _make_newsroom(client: RecordingClient, headers: dict[str, str]) -> None:
+    """Articles of every kind: bilingual, cited via another source, draft, scheduled, with
+    and without external_id, made in the editor and imported."""
+    make_tag(client, headers, "news", uk="Новини", en="News")
+    make_tag(client, headers, "world", en="World")
+    make_source(client, headers, "isw", "think_tank", en="ISW", uk="Інститут вивчення війни")
+    make_source(client, headers, "tv-chosun", "broadcaster", en="TV Chosun")
+    seed = make_article(
+        client,
+        headers,
+        lang="en",
+        title="Czech Republic is ready to search for ammunition",
+        body='<p>Prague <a href="https://example.org/">said</a> &amp; more.</p>',
+        tags=["news", "world"],
+        citations=[
+            {"source": "tv-chosun", "url": "https://example.org/chosun"},
+            {"source": "isw", "url": "https://example.org/isw", "via": 0},
+        ],
+        external_id="seed-1",
+        cover_image_url="https://example.org/cover.jpg",
+    )
+    translated = client.put(
+        f"/v1/editor/articles/{seed['id']}/translations/uk",
+        json={"title": "Чехія готова шукати боєприпаси", "body": "<p>Прага заявила.</p>"},
+        headers=headers,
+    )
+    assert translated.status_code == 201, translated.text
+    same = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)  # two articles at one instant: id decides
+    for n in range(4):
+        make_article(client, headers, title=f"Свіжий допис {n}", published_at=same, tags=["news"])
+    make_article(client, headers, title="Чернетка", status="draft")
+    make_article(
+        client, headers, title="Заплановано", published_at=datetime.now(UTC) + timedelta(days=2)
+    )
+    make_article(client, headers, title="Архів", status="archived", published_at=hours_ago(100))
+    post_import(client, headers, ndjson(article_line(n) for n in range(3)))
+
+
+def _public_api(client: RecordingClient) -> dict[str, Any]:
+    """Everything a reader can fetch: feed pages in both languages (and filtered), and every
+    article by the slug of each of its translations."""
+    seen: dict[str, Any] = {}
+    slugs: set[str] = set()
+    for params in ({"lang": "uk"}, {"lang": "en"}, {"lang": "en", "tag": "world"}):
+        cursor = None
+        while True:
+            query = {**params, "limit": 3, **({"cursor": cursor} if cursor else {})}
+            page = client.get("/v1/articles", params=query)
+            assert page.status_code == 200, page.text
+            seen[json.dumps(query, sort_keys=True)] = page.json()
+            slugs |= {t["slug"] for item in page.json()["data"] for t in item["translations"]}
+            cursor = page.json()["meta"]["next_cursor"]
+            if cursor is None:
+                break
+    for slug in sorted(slugs):
+        for lang in ("uk", "en"):
+            response = client.get(f"/v1/articles/{slug}", params={"lang": lang})
+            assert response.status_code == 200, response.text
+            seen[f"{slug}?{lang}"] = response.json()
+    for path in ("/v1/tags/news", "/v1/tags/world", "/v1/sources/isw", "/v1/sources/tv-chosun"):
+        seen[path] = client.get(path, params={"lang": "uk"}).json()
+    return seen
+
+
+def test_export_then_import_into_an_empty_database_serves_the_same_public_api(
+    client: RecordingClient, editor_headers: dict[str, str], db: Engine
+) -> None:
+    _make_newsroom(client, editor_headers)
+    before = _public_api(client)
+    export = client.get("/v1/exports", headers=editor_headers)
+    assert export.status_code == 200
+    assert export.headers["content-type"] == "application/x-ndjson"
+    lines = [json.loads(line) for line in export.text.splitlines()]
+    assert len(lines) == 11
+    assert {line["status"] for line in lines} == {"draft", "published", "archived"}
+
+    _clean(db)
+    assert client.get("/v1/articles").json()["data"] == []
+    key = _recreate_key(db)
+    report = post_import(client, key, export.content)
+
+    assert counts(report) == (11, 0, 0, 0)
+    assert _public_api(client) == before
+    again = client.get("/v1/exports", headers=key)
+    assert again.text == export.text
+    assert counts(post_import(client, key, again.content)) == (0, 0, 11, 0)
+
+
+def test_export_walks_every_article_across_pages_in_id_order(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    post_import(client, editor_headers, ndjson(article_line(n) for n in range(1203)))
+
+    lines = client.get("/v1/exports", headers=editor_headers).text.splitlines()
+
+    ids = [json.loads(line)["id"] for line in lines]
+    assert len(ids) == 1203
+    assert ids == sorted(set(ids))
+    assert json.loads(lines[0])["translations"][0]["lang"] == "en"
+
+
+def _recreate_key(db: Engine) -> dict[str, str]:
+    from app.core.db import make_session_factory, unit_of_work
+    from app.keys.service import create_key
+    from app.models import KeyScope
+
+    with unit_of_work(make_session_factory(db, write=True)) as session:
+        secret = create_key(session, name="restore", scope=KeyScope.WRITE).secret
+    return {"Authorization": f"Bearer {secret}", **NDJSON}
