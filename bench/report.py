@@ -20,11 +20,18 @@ def import_line(result: dict[str, Any]) -> str:
     if "articles_per_s" not in result:
         return f"{result['path']} ({result['articles']:,} articles in {result['seconds']:.0f}s)"
     peak = result["peak_rss_mb"]
+    autovacuum = result.get("autovacuum") or {}
+    note = (
+        f" (this server has autovacuum off: the harness ran ANALYZE every 30 s in its place, "
+        f"{autovacuum['analyzes']} times)"
+        if autovacuum.get("autovacuum") == "off"
+        else ""
+    )
     return (
         f"{result['articles']:,} articles in {result['seconds']:.1f}s = "
         f"{result['articles_per_s']:,.0f} articles/s; server peak RSS "
         f"{peak['largest_process_vmhwm']:.0f} MB (largest process VmHWM), "
-        f"{peak['tree_total_sampled']:.0f} MB (all processes, sampled)"
+        f"{peak['tree_total_sampled']:.0f} MB (all processes, sampled){note}"
     )
 
 
@@ -181,7 +188,11 @@ def _profiles(profiles: dict[str, Any] | None) -> list[str]:
         return ["", f"Profile: {profiles['skipped']}"]
     lines = []
     for key, views in profiles.items():
-        title = {"feed": "feed page 1", "slug": "article by slug"}.get(key, key)
+        title = {
+            "feed": "feed page 1",
+            "feed_uncached": "feed page 1 with the response cache bypassed",
+            "slug": "article by slug",
+        }.get(key, key)
         busy, gil = views["busy"], views["gil"]
         lines += [
             "",

@@ -13,6 +13,7 @@ import os
 import platform
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 WALK_LIMIT = 100  # page size used to walk the feed down to the deep cursor
 SLUG_SAMPLE = 50  # article-by-slug requests rotate over this many articles
+PROFILED = ("feed", "feed_uncached", "slug")  # workloads --profile samples
 
 
 @dataclass
@@ -96,6 +98,38 @@ def settle(database_url: str) -> str:
             conn.execute(text("VACUUM ANALYZE"))
         return "VACUUM ANALYZE (what autovacuum does after a bulk load)"
     finally:
+        engine.dispose()
+
+
+@contextmanager
+def stand_in_for_autovacuum(database_url: str, every_s: float = 30) -> Iterator[dict[str, Any]]:
+    """While the block runs, ANALYZE every `every_s` if this PostgreSQL server has
+    autovacuum off. Production servers run it, and it re-analyzes a growing table; without
+    statistics the planner keeps choosing sequential scans for the import's lookups, and a
+    load slows down as the table grows."""
+    state: dict[str, Any] = {"autovacuum": None, "analyzes": 0}
+    engine = create_db_engine(database_url)
+    stop = threading.Event()
+    thread: threading.Thread | None = None
+    try:
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                state["autovacuum"] = conn.execute(text("SHOW autovacuum")).scalar()
+        if state["autovacuum"] == "off":
+
+            def analyze() -> None:
+                while not stop.wait(every_s):
+                    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                        c.execute(text("ANALYZE"))
+                    state["analyzes"] += 1
+
+            thread = threading.Thread(target=analyze, daemon=True)
+            thread.start()
+        yield state
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join()
         engine.dispose()
 
 
@@ -360,15 +394,15 @@ def data_level(args: argparse.Namespace, url: str, port: int, workload: Workload
 def profile_workers(
     args: argparse.Namespace, product: servers.Server, workloads: list[Workload], stem: str
 ) -> dict[str, Any]:
-    """py-spy on every worker during extra (unrecorded) wrk runs of feed page 1 and of
-    article by slug, once for busy threads and once for the GIL holder; raw stacks are kept
-    in bench/results/."""
+    """py-spy on every worker during extra (unrecorded) wrk runs of feed page 1 (cached and
+    rendered) and of article by slug, once for busy threads and once for the GIL holder;
+    raw stacks are kept in bench/results/."""
     if not profile.available():
         return {"skipped": "py-spy not installed (pip install py-spy==0.4.3)"}
     RESULTS.mkdir(exist_ok=True)
     summaries: dict[str, Any] = {}
     for workload in workloads:
-        if workload.key not in {"feed", "slug"} or workload.skipped:
+        if workload.key not in PROFILED or workload.skipped:
             continue
         for view in ("busy", "gil"):
             name = f"{stem}-profile-{workload.key}-{view}"
@@ -381,7 +415,9 @@ def profile_workers(
                 seconds=args.duration,
                 connections=args.connections,
                 threads=args.threads,
+                bust_cache=workload.bust_cache,
             )
+            servers.wait_idle(product)
             for sampler in samplers:
                 sampler.wait(timeout=60)
             files = sorted(RESULTS.glob(f"{name}-*.txt"))
@@ -390,13 +426,13 @@ def profile_workers(
 
 
 def load_dataset(
-    args: argparse.Namespace, key: str, product: servers.Server, path: Path
+    args: argparse.Namespace, url: str, key: str, product: servers.Server, path: Path
 ) -> dict[str, Any]:
     """Through the product's own import path; its throughput and the server's memory."""
     if "/v1/imports" not in Client(product.port).json("/openapi.json")["paths"]:
         raise SystemExit("this build has no POST /v1/imports to load the dataset through")
     started = time.perf_counter()
-    with servers.sample_rss(product) as window:
+    with servers.sample_rss(product) as window, stand_in_for_autovacuum(url) as autovacuum:
         result = import_over_http(product.port, key, path)
     seconds = time.perf_counter() - started
     if result.get("failed") or result.get("created") != args.articles:
@@ -408,6 +444,7 @@ def load_dataset(
         "seconds": seconds,
         "articles_per_s": args.articles / seconds,
         "counts": {k: result.get(k) for k in ("created", "updated", "unchanged", "failed")},
+        "autovacuum": autovacuum,
         "peak_rss_mb": {
             "largest_process_vmhwm": max(peaks.values()),
             "per_process_vmhwm": {str(pid): size for pid, size in peaks.items()},
@@ -458,7 +495,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         product = servers.product(env, args.port, args.workers, workdir)
         stack.callback(product.stop)
-        results["import"] = load_dataset(args, key, product, source)
+        results["import"] = load_dataset(args, url, key, product, source)
         _say(f"import: {report.import_line(results['import'])}")
         results["settle"] = settle(url)
 
