@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -76,15 +76,18 @@ def serve(
         )
     if migrate:
         migrations.upgrade(settings.database_url)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        access_log=False,
-    )
+    uvicorn.run("app.main:create_app", factory=True, **server_options(host, port, workers))
+
+
+def server_options(host: str, port: int, workers: int) -> dict[str, Any]:
+    """How `serve` runs uvicorn; bench/ serves its HTTP-ceiling app with the same options."""
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "proxy_headers": True,
+        "access_log": False,
+    }
 
 
 @db_cli.command("upgrade")

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -56,9 +57,9 @@ def _load(engine: Engine, copies: int) -> float:
     def run() -> None:
         with engine.begin() as conn:
             for i in range(0, len(articles), 1000):
-                conn.execute(insert(Article.__table__), articles[i : i + 1000])
+                conn.execute(insert(Article), articles[i : i + 1000])
             for i in range(0, len(translations), 1000):
-                conn.execute(insert(ArticleTranslation.__table__), translations[i : i + 1000])
+                conn.execute(insert(ArticleTranslation), translations[i : i + 1000])
 
     return _timed(run)
 
@@ -97,7 +98,8 @@ def bench(url: str, copies: int) -> None:
                 total = len(response.json()["data"])
             print(f"  search {q!r:32} {total:3} on page 1  {_percentiles(samples)}")
         for fmt in ("rss", "atom", "json"):
-            samples = [_timed(lambda f=fmt: client.get(f"/v1/feeds/uk.{f}")) for _ in range(20)]
+            url = f"/v1/feeds/uk.{fmt}"
+            samples = [_timed(partial(client.get, url)) for _ in range(20)]
             print(f"  feed uk.{fmt:5} (30 items)                      {_percentiles(samples)}")
     engine.dispose()
 

@@ -119,7 +119,7 @@ class RecordingClient(TestClient):
         super().__init__(app, raise_server_exceptions=False)
         self.server_errors: list[str] = []
 
-    def request(self, method: str, url: httpx2._types.URLTypes, **kwargs: Any) -> httpx2.Response:  # type: ignore[override]
+    def request(self, method: str, url: httpx2._types.URLTypes, **kwargs: Any) -> httpx2.Response:
         response = super().request(method, url, **kwargs)
         if response.status_code == 500:
             self.server_errors.append(f"{method} {url} -> 500: {response.text[:500]}")
