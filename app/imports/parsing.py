@@ -106,7 +106,7 @@ def decode(number: int, raw: bytes | None) -> RawLine | LineError | None:
         number=number,
         data=data,
         digest=hashlib.sha256(HASH_VERSION + canonical).hexdigest(),
-        external_id=external_id if isinstance(external_id, str) else None,
+        external_id=_lookup_key(external_id),
         article_id=_uuid_or_none(data.get("id")),
     )
 
@@ -117,6 +117,12 @@ def _json_problem(raw: bytes, exc: orjson.JSONDecodeError) -> str:
     except UnicodeDecodeError as bad:
         return f"Not valid UTF-8 (byte {bad.start + 1} of the line)."
     return f"Malformed JSON: {exc.msg} (column {exc.colno})."
+
+
+def _lookup_key(value: Any) -> str | None:
+    """An external_id usable in a lookup before validation. One holding NUL is not (the
+    database refuses such text); validation then reports the line's error."""
+    return value if isinstance(value, str) and "\x00" not in value else None
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:

@@ -159,3 +159,13 @@ def test_a_body_over_the_import_limit_is_refused(
     assert (declared.status_code, declared.json()["detail"]) == (413, limit)
     assert (chunked.status_code, chunked.json()["detail"]) == (413, limit)
     assert stored == []
+
+
+def test_a_nul_character_in_a_key_is_that_line_s_error(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    # Found by the NDJSON property test: the unchanged-line lookup sent it to PostgreSQL.
+    lines: list[dict | str | bytes] = [article_line(0), article_line(1, external_id="bad\x00key")]
+    report = post_import(client, editor_headers, ndjson(lines))
+    assert (report["created"], report["failed"]) == (1, 1)
+    assert [(e["line"], e["field"]) for e in report["errors"]] == [(2, "external_id")]
