@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
+from starlette.types import Receive, Scope, Send
 
 from app.articles.editor_router import router as article_editor_router
 from app.articles.router import router as articles_router
@@ -27,11 +29,26 @@ from app.sync.router import router as sync_router
 from app.taxonomy.router import editor_router as taxonomy_editor_router
 from app.taxonomy.router import router as taxonomy_router
 
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
 
 def operation_id(route: APIRoute) -> str:
     """Stable, readable ids (`articles-list_articles`) so generated clients get clean names."""
     group = route.tags[0] if route.tags else "default"
     return f"{group}-{route.name}"
+
+
+class DopysAPI(FastAPI):
+    """FastAPI with the response cache's front door: a GET the cache can answer is
+    answered before the middleware stack, which has nothing to add to it (reads are not
+    rate-limited, it has no body to bound, and its coding is settled)."""
+
+    front_door: caching.PublicCache | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front_door is not None and await self.front_door.answer_early(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _document_problems(app: FastAPI) -> None:
@@ -57,12 +74,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.read_engine is not app.state.engine:
             app.state.read_engine.dispose()
 
-    app = FastAPI(
+    app = DopysAPI(
         title="Dopys",
         summary="Bilingual headless content API for newsrooms.",
         version="1.0.0",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # FastAPI's native OpenTelemetry looks up the global providers on every request.
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
     timeout = settings.database_connect_timeout
     engine = create_db_engine(settings.database_url, connect_timeout=timeout)
@@ -97,11 +116,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def install_middleware(app: FastAPI, settings: Settings) -> None:
+def install_middleware(app: DopysAPI, settings: Settings) -> None:
     """Outermost last: CORS answers preflights and decorates everything (413s and 429s
     too), the rate limit turns floods away before a body is read, the guard bounds bodies,
     compression sees every body, the public response cache sits closest to the routes."""
-    caching.install(app, settings)
+    app.front_door = caching.install(app, settings)
     app.add_middleware(CompressionMiddleware, minimum_size=settings.compression_min_bytes)
     app.add_middleware(
         RequestGuard,

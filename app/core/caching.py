@@ -309,6 +309,9 @@ _WANTED = frozenset(
         b"if-none-match",
         b"if-modified-since",
         b"authorization",
+        b"origin",
+        b"content-length",
+        b"transfer-encoding",
     }
 )
 
@@ -357,24 +360,29 @@ class Exchange:
 
 
 _OWN_HEADERS = {b"content-length", b"cache-control", b"vary", b"etag", b"last-modified"}
+# Set by the front door on a request it could not answer, so the middleware does not
+# parse the same headers and key again.
+_LOOKUP_KEY = "dopys.cache.lookup"
 
 
-class PublicCacheMiddleware:
+class PublicCache:
+    """The response cache and the logic of both its paths: answering a hit (from the front
+    door, before any middleware, or from the middleware), and keeping what a route rendered."""
+
     def __init__(
         self,
-        app: ASGIApp,
         *,
         settings: Settings,
         probe: VersionProbe,
         cache: ResponseCache,
         minimum_compress_size: int,
     ) -> None:
-        self.app = app
         self.settings = settings
         self.probe = probe
         self.cache = cache
         self.minimum_compress_size = minimum_compress_size
         self.cache_control = settings.cache_control_public.encode()
+        self._cors = bool(settings.cors_origins)
         self._shared = SharedReading(probe.seq)
         self._memo_lang = lru_cache(maxsize=1024)(self._negotiate_lang)
 
@@ -399,23 +407,38 @@ class PublicCacheMiddleware:
             lang,
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def answer_early(self, scope: Scope, send: Send) -> bool:
+        """The front door, in front of every middleware: answers a GET from the cache when
+        no layer has anything to add (no CORS origin to answer, no body to bound), and
+        says whether it did. What it learnt is left in the scope for the middleware."""
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return False
         headers = request_headers(scope)
-        if scope["method"] != "GET":
-            await self.app(scope, receive, self._private_marker(headers, send))
-            return
+        if (self._cors and "origin" in headers) or _has_body(headers):
+            return False
         key = self.key(scope, headers)
+        scope[_LOOKUP_KEY] = (headers, key)
+        return await self.answer(scope, key, headers, send)
+
+    def lookup(self, scope: Scope) -> tuple[dict[str, str], Hashable]:
+        found: tuple[dict[str, str], Hashable] | None = scope.pop(_LOOKUP_KEY, None)
+        if found is not None:
+            return found
+        headers = request_headers(scope)
+        return headers, self.key(scope, headers)
+
+    async def answer(
+        self, scope: Scope, key: Hashable, headers: Mapping[str, str], send: Send
+    ) -> bool:
+        """Answers from the cache if it holds a current entry for `key`."""
         entry = self.cache.get(key)
-        if entry is not None and entry.freshness.holds(await self._seq(), utcnow()):
-            await self._respond(scope, key, entry, headers, send)
-            return
-        exchange = Exchange()
-        scope[SCOPE_KEY] = exchange
-        capture = _Capture(self, scope, key, exchange, headers, send)
-        await self.app(scope, receive, capture.send)
+        if entry is None:
+            return False
+        if not entry.freshness.holds(await self._seq(), utcnow()):
+            self.cache.discard(key)  # the render that follows replaces it
+            return False
+        await self._respond(scope, key, entry, headers, send)
+        return True
 
     async def _seq(self) -> int | None:
         recent = self.probe.recent_seq()
@@ -431,7 +454,7 @@ class PublicCacheMiddleware:
             logger.warning("data version check failed", exc_info=True)
             return None
 
-    def _private_marker(self, headers: Mapping[str, str], send: Send) -> Send:
+    def private_marker(self, headers: Mapping[str, str], send: Send) -> Send:
         """Responses to authenticated requests must stay out of shared caches."""
         if "authorization" not in headers:
             return send
@@ -459,6 +482,18 @@ class PublicCacheMiddleware:
         entry.add(IDENTITY, body)
         return entry
 
+    async def keep_and_answer(
+        self,
+        scope: Scope,
+        key: Hashable,
+        entry: Entry,
+        request: Mapping[str, str],
+        send: Send,
+    ) -> None:
+        if len(scope.get("query_string", b"")) <= MAX_CACHED_QUERY:
+            self.cache.put(key, entry)
+        await self._respond(scope, key, entry, request, send)
+
     async def _respond(
         self, scope: Scope, key: Hashable, entry: Entry, request: Mapping[str, str], send: Send
     ) -> None:
@@ -484,21 +519,51 @@ class PublicCacheMiddleware:
         return variant
 
 
+def _has_body(headers: Mapping[str, str]) -> bool:
+    length = headers.get("content-length")
+    return "transfer-encoding" in headers or (length is not None and length.strip() != "0")
+
+
+class PublicCacheMiddleware:
+    """Closest to the routes: answers hits the front door left to it (CORS requests), and
+    keeps every public 200 a route renders."""
+
+    def __init__(self, app: ASGIApp, *, public_cache: PublicCache) -> None:
+        self.app = app
+        self.public_cache = public_cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cache = self.public_cache
+        if scope["method"] != "GET":
+            await self.app(scope, receive, cache.private_marker(request_headers(scope), send))
+            return
+        headers, key = cache.lookup(scope)
+        if await cache.answer(scope, key, headers, send):
+            return
+        exchange = Exchange()
+        scope[SCOPE_KEY] = exchange
+        capture = _Capture(cache, scope, key, exchange, headers, send)
+        await self.app(scope, receive, capture.send)
+
+
 class _Capture:
     """Holds a public 200 back until its body is complete, then caches and answers it."""
 
     def __init__(
         self,
-        middleware: PublicCacheMiddleware,
+        cache: PublicCache,
         scope: Scope,
         key: Hashable,
         exchange: Exchange,
         request: Mapping[str, str],
         send: Send,
     ) -> None:
-        self.middleware, self.scope, self.key = middleware, scope, key
+        self.cache, self.scope, self.key = cache, scope, key
         self.exchange, self.request = exchange, request
-        self.passthrough: Send = middleware._private_marker(request, send)
+        self.passthrough: Send = cache.private_marker(request, send)
         self.start: Message | None = None
         self.chunks: list[bytes] = []
 
@@ -520,11 +585,9 @@ class _Capture:
 
     async def finish(self) -> None:
         assert self.start is not None
-        middleware = self.middleware
-        entry = middleware.entry_for(self.scope, self.exchange, self.start, b"".join(self.chunks))
-        if len(self.scope.get("query_string", b"")) <= MAX_CACHED_QUERY:
-            middleware.cache.put(self.key, entry)
-        await middleware._respond(self.scope, self.key, entry, self.request, self.passthrough)
+        cache = self.cache
+        entry = cache.entry_for(self.scope, self.exchange, self.start, b"".join(self.chunks))
+        await cache.keep_and_answer(self.scope, self.key, entry, self.request, self.passthrough)
 
 
 # ---- the route side ------------------------------------------------------------------
@@ -607,17 +670,19 @@ def versioned_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"headers": headers} for status in statuses or (200,)}
 
 
-def install(app: Any, settings: Settings) -> None:
-    """Adds the middleware; the probe and the cache go on app.state."""
+def install(app: Any, settings: Settings) -> PublicCache:
+    """Adds the middleware; the probe and the cache go on app.state. Returns the cache,
+    whose `answer_early` the app calls before its middleware stack."""
     url = settings.database_read_url or settings.database_url
     probe = VersionProbe(url, settings.response_cache_version_max_age)
     cache = ResponseCache(settings.response_cache_bytes, settings.response_cache_entry_bytes)
-    app.state.version_probe = probe
-    app.state.response_cache = cache
-    app.add_middleware(
-        PublicCacheMiddleware,
+    public_cache = PublicCache(
         settings=settings,
         probe=probe,
         cache=cache,
         minimum_compress_size=settings.compression_min_bytes,
     )
+    app.state.version_probe = probe
+    app.state.response_cache = cache
+    app.add_middleware(PublicCacheMiddleware, public_cache=public_cache)
+    return public_cache

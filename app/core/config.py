@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     database_connect_timeout: int = Field(
         default=5, ge=1, description="Seconds to wait for a PostgreSQL connection before a 503."
     )
+    opentelemetry: bool = Field(
+        default=False,
+        description="Let FastAPI's native OpenTelemetry trace requests (needs an OTel SDK "
+        "configured in the process); off, it costs nothing per request.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Shared rate-limit store for several workers; in-process counters if unset.",

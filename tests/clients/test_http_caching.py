@@ -16,7 +16,7 @@ from sqlalchemy import Engine, event
 
 from app.core.caching import (
     PUBLIC_VARY,
-    PublicCacheMiddleware,
+    PublicCache,
     ResponseCache,
     SharedReading,
     VersionProbe,
@@ -383,21 +383,16 @@ def test_an_unreachable_database_makes_the_check_fall_back_to_rendering() -> Non
     """The route then reports the outage (503); the check itself never fails a request."""
     settings = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:9/none")
     probe = VersionProbe(settings.database_url)
-    middleware = PublicCacheMiddleware(
-        _never_called,
+    public_cache = PublicCache(
         settings=settings,
         probe=probe,
         cache=ResponseCache(1000, 1000),
         minimum_compress_size=1000,
     )
     try:
-        assert asyncio.run(middleware._seq()) is None
+        assert asyncio.run(public_cache._seq()) is None
     finally:
         probe.dispose()
-
-
-async def _never_called(scope: Any, receive: Any, send: Any) -> None:
-    raise AssertionError("not reached")
 
 
 def test_odd_long_queries_are_answered_but_not_kept(app: FastAPI, client: RecordingClient) -> None:
