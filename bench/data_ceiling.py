@@ -78,14 +78,23 @@ _RAW_READS: list[list[Statement]] = []
 
 
 def _record_raw_reads(probe: Any) -> None:
-    read = probe._read
+    """The per-request check reads through a raw cursor (SQLite) or its own async
+    connection (PostgreSQL), past the engine events: count it here."""
+    read, read_async = probe.seq, probe.seq_async
 
-    def recorded(connection: Any) -> Any:
+    def note() -> None:
         if _RAW_READS:
             _RAW_READS[0].append((CURRENT_SEQ_SQL, ()))
-        return read(connection)
 
-    probe._read = recorded
+    def recorded() -> Any:
+        note()
+        return read()
+
+    async def recorded_async() -> Any:
+        note()
+        return await read_async()
+
+    probe.seq, probe.seq_async = recorded, recorded_async
 
 
 @dataclass(frozen=True)

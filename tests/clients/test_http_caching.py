@@ -442,7 +442,7 @@ def test_a_shared_check_only_answers_requests_that_arrived_before_it_started() -
         return next(readings)
 
     async def scenario() -> list[int]:
-        shared = SharedReading(read)
+        shared = SharedReading(lambda: asyncio.to_thread(read))
         early = [asyncio.create_task(shared.read()) for _ in range(3)]
         await asyncio.to_thread(running.wait, 5)  # the first check is under way
         late = [asyncio.create_task(shared.read()) for _ in range(2)]
