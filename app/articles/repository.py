@@ -110,15 +110,16 @@ def feed_page(
 ) -> list[Row[uuid.UUID, datetime | None]]:
     """Newest first by (published_at, id); `after` is the last row of the previous page,
     `newer_than` a floor (the newest row a client already has). The row comparison lets
-    the index seek straight to the page: no OFFSET. The plain bound on published_at that
-    each comparison implies is spelt out too: SQLite's planner cannot seek on a row value
-    alone and would scan from the newest row down to the cursor."""
-    query = public_query(now, where)
+    the index seek straight to the page: no OFFSET. The visibility bound (published_at <=
+    now) takes in the one the cursor implies, so that it is a single upper bound: SQLite
+    seeks on one range bound only and would otherwise scan from now down to the cursor."""
+    bound = min(now, after[0]) if after is not None else now
+    query = public_query(bound, where)
     position = tuple_(Article.published_at, Article.id)
     if after is not None:
-        query = query.where(position < tuple_(*after), Article.published_at <= after[0])
+        query = query.where(position < tuple_(*after))
     if newer_than is not None:
-        query = query.where(position > tuple_(*newer_than), Article.published_at >= newer_than[0])
+        query = query.where(position > tuple_(*newer_than))
     query = query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
     return list(session.execute(query).all())
 
