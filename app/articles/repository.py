@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BindParameter,
@@ -124,93 +124,103 @@ def feed_page(
     return list(session.execute(query).all())
 
 
+# The statements a page of articles is rendered with, built once: a statement made anew for
+# every request costs more Python (construction, cache key) than SQLite takes to run it.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+
+_ARTICLES_BY_ID = select(
+    Article.id,
+    Article.original_lang,
+    Article.published_at,
+    Article.updated_at,
+    Article.cover_image_url,
+).where(Article.id.in_(_IDS))
+
+
+def _translations_query(with_body: bool) -> Select[uuid.UUID, str, str, str, str, datetime, str]:
+    body = ArticleTranslation.body if with_body else ArticleTranslation.excerpt.label("body")
+    return (
+        select(
+            ArticleTranslation.article_id,
+            ArticleTranslation.lang,
+            ArticleTranslation.slug,
+            ArticleTranslation.title,
+            ArticleTranslation.excerpt,
+            ArticleTranslation.updated_at,
+            body,
+        )
+        .where(ArticleTranslation.article_id.in_(_IDS))
+        .order_by(ArticleTranslation.article_id, ArticleTranslation.lang)
+    )
+
+
+_TRANSLATIONS = {with_body: _translations_query(with_body) for with_body in (False, True)}
+
+_TAGS_OF = (
+    select(ArticleTag.article_id, Tag.id, Tag.slug)
+    .join(Tag, Tag.id == ArticleTag.tag_id)
+    .where(ArticleTag.article_id.in_(_IDS))
+    .order_by(ArticleTag.article_id, ArticleTag.position)
+)
+
+_CITATIONS_OF = (
+    select(
+        Citation.article_id,
+        Citation.id,
+        Citation.position,
+        Citation.url,
+        Citation.via_id,
+        Source.id.label("source_id"),
+        Source.slug,
+        Source.kind,
+        Source.homepage_url,
+    )
+    .join(Source, Source.id == Citation.source_id)
+    .where(Citation.article_id.in_(_IDS))
+    .order_by(Citation.article_id, Citation.position)
+)
+
+_TAG_NAMES = select(TagName.tag_id, TagName.lang, TagName.name).where(TagName.tag_id.in_(_IDS))
+_SOURCE_NAMES = select(SourceName.source_id, SourceName.lang, SourceName.name).where(
+    SourceName.source_id.in_(_IDS)
+)
+
+
 def articles_by_id(
     session: Session, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Row[uuid.UUID, str, datetime | None, datetime, str | None]]:
-    rows = session.execute(
-        select(
-            Article.id,
-            Article.original_lang,
-            Article.published_at,
-            Article.updated_at,
-            Article.cover_image_url,
-        ).where(Article.id.in_(ids))
-    ).all()
+    rows = session.execute(_ARTICLES_BY_ID, {"ids": list(ids)}).all()
     return {row.id: row for row in rows}
 
 
 def translations_of(
     session: Session, ids: Sequence[uuid.UUID], *, with_body: bool = False
 ) -> list[Row[uuid.UUID, str, str, str, str, datetime, str]]:
-    body = ArticleTranslation.body if with_body else ArticleTranslation.excerpt.label("body")
-    return list(
-        session.execute(
-            select(
-                ArticleTranslation.article_id,
-                ArticleTranslation.lang,
-                ArticleTranslation.slug,
-                ArticleTranslation.title,
-                ArticleTranslation.excerpt,
-                ArticleTranslation.updated_at,
-                body,
-            )
-            .where(ArticleTranslation.article_id.in_(ids))
-            .order_by(ArticleTranslation.article_id, ArticleTranslation.lang)
-        ).all()
-    )
+    return list(session.execute(_TRANSLATIONS[with_body], {"ids": list(ids)}).all())
 
 
 def tags_of(session: Session, ids: Sequence[uuid.UUID]) -> list[Row[uuid.UUID, int, str]]:
-    return list(
-        session.execute(
-            select(ArticleTag.article_id, Tag.id, Tag.slug)
-            .join(Tag, Tag.id == ArticleTag.tag_id)
-            .where(ArticleTag.article_id.in_(ids))
-            .order_by(ArticleTag.article_id, ArticleTag.position)
-        ).all()
-    )
+    return list(session.execute(_TAGS_OF, {"ids": list(ids)}).all())
 
 
 def citations_of(
     session: Session, ids: Sequence[uuid.UUID]
 ) -> list[Row[uuid.UUID, int, int, str | None, int | None, int, str, str | None, str | None]]:
-    return list(
-        session.execute(
-            select(
-                Citation.article_id,
-                Citation.id,
-                Citation.position,
-                Citation.url,
-                Citation.via_id,
-                Source.id.label("source_id"),
-                Source.slug,
-                Source.kind,
-                Source.homepage_url,
-            )
-            .join(Source, Source.id == Citation.source_id)
-            .where(Citation.article_id.in_(ids))
-            .order_by(Citation.article_id, Citation.position)
-        ).all()
-    )
+    return list(session.execute(_CITATIONS_OF, {"ids": list(ids)}).all())
 
 
 def tag_names(session: Session, tag_ids: Sequence[int]) -> dict[int, dict[str, str]]:
-    names: dict[int, dict[str, str]] = {}
-    for tag_id, lang, name in session.execute(
-        select(TagName.tag_id, TagName.lang, TagName.name).where(TagName.tag_id.in_(tag_ids))
-    ):
-        names.setdefault(tag_id, {})[lang] = name
-    return names
+    return _names_by_id(session.execute(_TAG_NAMES, {"ids": list(tag_ids)}).all())
 
 
 def source_names(session: Session, source_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    return _names_by_id(session.execute(_SOURCE_NAMES, {"ids": list(source_ids)}).all())
+
+
+def _names_by_id(rows: Sequence[Row[int, str, str]]) -> dict[int, dict[str, str]]:
     names: dict[int, dict[str, str]] = {}
-    for source_id, lang, name in session.execute(
-        select(SourceName.source_id, SourceName.lang, SourceName.name).where(
-            SourceName.source_id.in_(source_ids)
-        )
-    ):
-        names.setdefault(source_id, {})[lang] = name
+    for owner_id, lang, name in rows:
+        names.setdefault(owner_id, {})[lang] = name
     return names
 
 
