@@ -8,10 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Article, ArticleTranslation
+from app.search import repository
 from app.search.repository import SAFE_WORD
 from app.search.service import search_words
 from tests.conftest import RecordingClient
@@ -77,9 +79,25 @@ def _all_hits(client: RecordingClient, q: str) -> list[dict[str, Any]]:
     return list(response.json()["data"])
 
 
+# Each tier is read by walking the feed (many matches) or from the index (few): force
+# either plan, whatever the counts on this small data set, and expect the same answers.
+PLANS = {
+    "as counted": {},
+    "walk": {"_SQLITE_FEW": 1, "_PG_FEW": 0},
+    "list": {"_SQLITE_FEW": 10**9, "_PG_FEW": 10**9},
+}
+
+
+@pytest.mark.parametrize("plan", PLANS)
 def test_real_news_is_found_exactly_and_ranked_by_where_it_matched(
-    client: RecordingClient, sessions: sessionmaker[Session], shared_data_dir: Path
+    client: RecordingClient,
+    sessions: sessionmaker[Session],
+    shared_data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    plan: str,
 ) -> None:
+    for name, value in PLANS[plan].items():
+        monkeypatch.setattr(repository, name, value)
     stored = _seed(sessions, shared_data_dir)
     assert len(stored) == 123
 
