@@ -136,7 +136,7 @@ _PG_VECTORS: dict[int, ColumnElement[Any]] = {
 }
 
 
-# Below this many translations estimated to match, tier 0 lists them from the index.
+# Below this many translations estimated to match in a tier, list them from the index.
 _PG_FEW = 2000
 
 
@@ -156,20 +156,19 @@ def _postgres_tier(session: Session, words: Sequence[str], tier: int) -> TierFil
         # One word in the title implies it is in the whole vector: skip reading that.
         return some_word if len(words) == 1 else and_(some_word, every_word)
 
-    if tier == 0 and _pg_estimate(session, every_word) < _PG_FEW:
-        # The planner costs a test of the whole (TOASTed) vector as cheap as one of a
-        # title, so for a rare word it would walk the whole feed testing every article.
-        # Few matches: list them from the index first, then join and sort.
-        listed = (
-            select(ArticleTranslation.article_id)
-            .where(every_word)
-            .cte("article_search_listed")
-            .prefix_with("MATERIALIZED")
-        )
-        higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
-        in_list = Article.id.in_(select(listed.c.article_id))
-        return _where(and_(in_list, *higher))
-    return _where(_in_tier(tier, matches))
+    higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
+    if _pg_estimate(session, matches(tier)) >= _PG_FEW:  # common: walk the feed
+        return _where(and_(_has_translation(matches(tier)), *higher))
+    # Few: list them from the index first, then join and sort. The planner would often
+    # walk the feed instead: it costs each article's test as if its translations were
+    # cached and its vector small, and a rare word can mean walking every article.
+    listed = (
+        select(ArticleTranslation.article_id)
+        .where(matches(tier))
+        .cte("article_search_listed")
+        .prefix_with("MATERIALIZED")
+    )
+    return _where(and_(Article.id.in_(select(listed.c.article_id)), *higher))
 
 
 def _pg_estimate(session: Session, condition: ColumnElement[bool]) -> float:
