@@ -5,18 +5,18 @@ excerpt, 0 in the body only (every word must occur somewhere in that translation
 come tier by tier, newest first within a tier, keyset-paginated by (tier, published_at,
 id); `rank` is the tier. Each tier is one query on the feed's own shape (public articles,
 the feed's filters, ORDER BY published_at DESC, id DESC LIMIT n) plus "has a translation
-matching in this tier, none in a higher one". That lets the database pick between two
-plans and never rank every match:
+matching in this tier, none in a higher one", in one of two plans, so that no query ranks
+or sorts every match of a common word:
 
-- a common word: walk the feed index newest first and test each article's translations
-  against the index (stops after about limit / share-of-articles-matching articles);
-- a rare word: take the few matches from the index, then sort them.
+- many matches: walk the feed index newest first, testing each article's translations
+  (it stops after about limit / share-of-articles-matching articles);
+- few matches: list them from the index, then join the articles and sort.
 
-PostgreSQL's planner makes that choice itself from its statistics of the tsvector columns
-(migrations 51489ec14a04 and 2b8191bf5ea7: the weighted `article_search_vector` for "every
-word anywhere", `article_search_title` and `article_search_excerpt` for the tiers). SQLite
-has no statistics for an FTS5 match, so `_sqlite_tier` counts the tier's matches (up to
-`_SQLITE_FEW`, cheap inside FTS5) and writes the plan it wants.
+Which one is decided per tier before the query, from how many translations match in it:
+on PostgreSQL the planner's estimate (from its statistics of the tsvector columns of
+migrations 51489ec14a04 and 2b8191bf5ea7: `article_search_vector` for "every word
+anywhere", `article_search_title` and `article_search_excerpt` for the tiers); on SQLite,
+which keeps no statistics for FTS5, a count inside FTS5 that stops at `_SQLITE_FEW`.
 """
 
 import math
@@ -118,12 +118,6 @@ def _backend(session: Session) -> Backend:
 
 def _has_translation(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(ArticleTranslation.article_id == Article.id, condition).correlate(Article)
-
-
-def _in_tier(tier: int, matches: Callable[[int], ColumnElement[bool]]) -> ColumnElement[bool]:
-    """A translation matches in `tier`, and none matches in a higher one."""
-    higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
-    return and_(_has_translation(matches(tier)), *higher)
 
 
 # ---- PostgreSQL: tsvector @@ tsquery ---------------------------------------------------
