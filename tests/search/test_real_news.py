@@ -88,6 +88,19 @@ PLANS = {
 }
 
 
+def _paged_ids(client: RecordingClient, q: str, limit: int) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        params = {"q": q, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = client.get("/v1/search", params=params)
+        assert response.status_code == 200, response.text
+        ids += [hit["id"] for hit in response.json()["data"]]
+        cursor = response.json()["meta"]["next_cursor"]
+        if cursor is None:
+            return ids
+
+
 @pytest.mark.parametrize("plan", PLANS)
 def test_real_news_is_found_exactly_and_ranked_by_where_it_matched(
     client: RecordingClient,
@@ -110,5 +123,7 @@ def test_real_news_is_found_exactly_and_ranked_by_where_it_matched(
         assert [int(hit["rank"]) for hit in hits] == [expected[hit["id"]] for hit in hits], q
         tiers = [expected[hit["id"]] for hit in hits]
         assert tiers == sorted(tiers, reverse=True), q
+        # Small pages cross tier boundaries mid-page: the same hits, once each, in order.
+        assert _paged_ids(client, q, 3) == [hit["id"] for hit in hits], q
         seen_tiers |= set(tiers)
     assert seen_tiers == {0, 1, 2}  # the queries exercise every kind of match
