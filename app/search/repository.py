@@ -1,17 +1,25 @@
 """All SQL for full-text search: one query shape, two index backends.
 
-Each backend turns search words into `(translation id, rank)` rows, one per matching
-translation, from the index the migration `51489ec14a04` built (PostgreSQL: the generated
-tsvector column `article_search_vector`; SQLite: the FTS5 table `article_search`). What
-they share happens here once: only public articles, the feed's filters, one row per
-article (its best translation), keyset order by (rank, published_at, id).
+An article's tier is where its best translation matched: 2 a word in the title, 1 in the
+excerpt, 0 in the body only (every word must occur somewhere in that translation). Results
+come tier by tier, newest first within a tier, keyset-paginated by (tier, published_at,
+id); `rank` is the tier. Each tier is one query on the feed's own shape (public articles,
+the feed's filters, ORDER BY published_at DESC, id DESC LIMIT n) plus "has a translation
+matching in this tier, none in a higher one", in one of two plans, so that no query ranks
+or sorts every match of a common word:
 
-rank = tier + s / (1 + s): `tier` is where a word matched (2 title, 1 excerpt, 0 body), so
-a title match always outranks a body-only one; `s` >= 0 is the backend's weighted score
-(PostgreSQL ts_rank, SQLite bm25; title:excerpt:body weighted 5:2:1 on both), squashed
-into [0, 1) so it orders matches within a tier only.
+- many matches: walk the feed index newest first, testing each article's translations
+  (it stops after about limit / share-of-articles-matching articles);
+- few matches: list them from the index, then join the articles and sort.
+
+Which one is decided per tier before the query, from how many translations match in it:
+on PostgreSQL the planner's estimate (from its statistics of the tsvector columns of
+migrations 51489ec14a04 and 2b8191bf5ea7: `article_search_vector` for "every word
+anywhere", `article_search_title` and `article_search_excerpt` for the tiers); on SQLite,
+which keeps no statistics for FTS5, a count inside FTS5 that stops at `_SQLITE_FEW`.
 """
 
+import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,24 +31,28 @@ from sqlalchemy import (
     Double,
     Row,
     Select,
-    case,
-    cast,
+    and_,
+    exists,
     func,
     literal,
     literal_column,
+    not_,
     select,
     table,
+    text,
     tuple_,
-    type_coerce,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from app.articles.repository import FeedFilter, public_query
+from app.articles.repository import FeedFilter, FeedPosition, public_query
 from app.models import Article, ArticleTranslation
 
 SearchPosition = tuple[float, datetime, uuid.UUID]
-# (article_translations.id, rank) of every translation that matches all the words.
-Backend = Callable[[Sequence[str]], Select[int, float]]
+TIERS = (2, 1, 0)  # title, excerpt, body: best first
+PageQuery = Select[uuid.UUID, datetime | None, float]
+# Narrows a page query to the articles in a tier; None when the tier is known to be empty.
+TierFilter = Callable[[PageQuery], PageQuery]
+Backend = Callable[[Session, Sequence[str], int], TierFilter | None]
 
 # Words reach SQL only as runs of letters and digits: no quote, operator or NUL can.
 SAFE_WORD = re.compile(r"[^\W_]+")
@@ -58,27 +70,42 @@ def search_page(
     """Public articles in which every word starts a word (any case), best first."""
     if not words or not all(SAFE_WORD.fullmatch(word) for word in words):
         raise ValueError(f"search words must be non-empty runs of letters/digits: {words!r}")
-    # MATERIALIZED: ranks are computed once per matching translation, whatever join plan
-    # the database picks (with stale statistics PostgreSQL would rerun them per article),
-    # and SQLite's bm25() stays in the query that scans its MATCH.
-    hits = _backend(session)(words).cte("article_search_hits").prefix_with("MATERIALIZED")
-    best = (
-        select(ArticleTranslation.article_id, func.max(hits.c.rank).label("rank"))
-        .join(hits, hits.c.id == ArticleTranslation.id)
-        .group_by(ArticleTranslation.article_id)
-        .cte("article_search_best")
-        .prefix_with("MATERIALIZED")
-    )
-    query = (
-        public_query(now, where)
-        .add_columns(best.c.rank)
-        .join(best, best.c.article_id == Article.id)
-    )
+    backend = _backend(session)
+    rows: list[Row[uuid.UUID, datetime | None, float]] = []
+    for tier, position in _tiers_after(after):
+        in_tier = backend(session, words, tier)
+        if in_tier is not None:
+            rows += _tier_page(session, in_tier, tier, now, where, position, limit - len(rows))
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _tiers_after(after: SearchPosition | None) -> list[tuple[int, FeedPosition | None]]:
+    """The tiers left to read after a cursor, and where to resume in the first of them.
+    A cursor's rank may be any float (older cursors carried a fraction): its floor is
+    the tier, and the order (tier, published_at, id) decides what comes after it."""
+    if after is None:
+        return [(tier, None) for tier in TIERS]
+    rank, published_at, article_id = after
+    tier = math.floor(rank)
+    return [(t, (published_at, article_id) if t == tier else None) for t in TIERS if t <= tier]
+
+
+def _tier_page(
+    session: Session,
+    in_tier: TierFilter,
+    tier: int,
+    now: datetime,
+    where: FeedFilter,
+    after: FeedPosition | None,
+    limit: int,
+) -> list[Row[uuid.UUID, datetime | None, float]]:
+    rank = literal(float(tier), Double).label("rank")
+    query = in_tier(public_query(now, where).add_columns(rank))
     if after is not None:
-        query = query.where(tuple_(best.c.rank, Article.published_at, Article.id) < tuple_(*after))
-    query = query.order_by(
-        best.c.rank.desc(), Article.published_at.desc(), Article.id.desc()
-    ).limit(limit)
+        query = query.where(tuple_(Article.published_at, Article.id) < tuple_(*after))
+    query = query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
     return list(session.execute(query).all())
 
 
@@ -89,61 +116,125 @@ def _backend(session: Session) -> Backend:
     return _BACKENDS[dialect]
 
 
-def _ranked(tier: ColumnElement[int], score: ColumnElement[float]) -> ColumnElement[float]:
-    return (type_coerce(tier, Double) + score / (1.0 + score)).label("rank")
+def _has_translation(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists().where(ArticleTranslation.article_id == Article.id, condition).correlate(Article)
 
 
 # ---- PostgreSQL: tsvector @@ tsquery ---------------------------------------------------
 
-_PG_VECTOR: ColumnElement[Any] = literal_column("article_translations.article_search_vector")
 _PG_CONFIG: ColumnElement[Any] = literal_column("'simple'::regconfig")
-# ts_rank weights in {D, C, B, A} order: body (C) 0.2, excerpt (B) 0.4, title (A) 1.0.
-_PG_WEIGHTS: ColumnElement[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
+_PG_VECTORS: dict[int, ColumnElement[Any]] = {
+    2: literal_column("article_translations.article_search_title"),
+    1: literal_column("article_translations.article_search_excerpt"),
+    0: literal_column("article_translations.article_search_vector"),  # all three fields
+}
 
 
-def _tsquery(words: Sequence[str], operator: str, weight: str = "") -> ColumnElement[str]:
-    # 'word':* is a prefix match; 'word':*A one that must lie in weight-A (title) text.
-    # The words are SAFE_WORD runs, so quoting them needs no escaping.
-    source = f" {operator} ".join(f"'{word}':*{weight}" for word in words)
+# Below this many translations estimated to match in a tier, list them from the index.
+_PG_FEW = 2000
+
+
+def _tsquery(words: Sequence[str], operator: str) -> ColumnElement[str]:
+    # 'word':* is a prefix match. The words are SAFE_WORD runs: quoting needs no escaping.
+    source = f" {operator} ".join(f"'{word}':*" for word in words)
     return func.to_tsquery(_PG_CONFIG, literal(source))
 
 
-def _postgres_hits(words: Sequence[str]) -> Select[int, float]:
-    def matches(tsquery: ColumnElement[str]) -> ColumnElement[bool]:
-        return _PG_VECTOR.bool_op("@@")(tsquery)
+def _postgres_tier(session: Session, words: Sequence[str], tier: int) -> TierFilter:
+    every_word = _PG_VECTORS[0].bool_op("@@")(_tsquery(words, "&"))
 
-    tier = case(
-        (matches(_tsquery(words, "|", "A")), 2),
-        (matches(_tsquery(words, "|", "B")), 1),
-        else_=0,
+    def matches(t: int) -> ColumnElement[bool]:
+        if t == 0:
+            return every_word
+        some_word = _PG_VECTORS[t].bool_op("@@")(_tsquery(words, "|"))
+        # One word in the title implies it is in the whole vector: skip reading that.
+        return some_word if len(words) == 1 else and_(some_word, every_word)
+
+    higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
+    if _pg_estimate(session, matches(tier)) >= _PG_FEW:  # common: walk the feed
+        return _where(and_(_has_translation(matches(tier)), *higher))
+    # Few: list them from the index first, then join and sort. The planner would often
+    # walk the feed instead: it costs each article's test as if its translations were
+    # cached and its vector small, and a rare word can mean walking every article.
+    listed = (
+        select(ArticleTranslation.article_id)
+        .where(matches(tier))
+        .cte("article_search_listed")
+        .prefix_with("MATERIALIZED")
     )
-    # float8: the value round-trips exactly through a cursor (float4 would not).
-    score = cast(func.ts_rank(_PG_WEIGHTS, _PG_VECTOR, _tsquery(words, "|")), Double)
-    return select(ArticleTranslation.id, _ranked(tier, score)).where(matches(_tsquery(words, "&")))
+    return _where(and_(Article.id.in_(select(listed.c.article_id)), *higher))
 
 
-# ---- SQLite: FTS5 MATCH + bm25 ------------------------------------------------------
+def _pg_estimate(session: Session, condition: ColumnElement[bool]) -> float:
+    """The planner's estimate of how many translations meet `condition` (no execution)."""
+    query = select(ArticleTranslation.id).where(condition)
+    sql = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _where(condition: ColumnElement[bool]) -> TierFilter:
+    return lambda query: query.where(condition)
+
+
+# ---- SQLite: FTS5 MATCH ---------------------------------------------------------------
 
 _FTS = table("article_search")
 _FTS_NAME: ColumnElement[Any] = literal_column("article_search")
 _FTS_ROWID: ColumnElement[Any] = literal_column("article_search.rowid")
+# Up to this many translations in a tier, reading them all beats walking the feed.
+_SQLITE_FEW = 1000
 
 
-def _bm25(title: float, excerpt: float, body: float) -> ColumnElement[float]:
-    # bm25() is negative, more negative = better; 0 when no word hit a weighted column.
-    return func.bm25(_FTS_NAME, literal(title), literal(excerpt), literal(body), type_=Double)
-
-
-def _sqlite_hits(words: Sequence[str]) -> Select[int, float]:
+def _fts_tier_query(words: Sequence[str], tier: int) -> str:
+    """FTS5 query for the translations whose best match is in `tier`."""
     # "word"* is a prefix phrase; adjacent phrases must all match (implicit AND).
-    fts_query = " ".join(f'"{word}"*' for word in words)
-    tier = case((_bm25(1, 0, 0) < 0, 2), (_bm25(0, 1, 0) < 0, 1), else_=0)
-    score = -_bm25(5, 2, 1)
-    return (
-        select(_FTS_ROWID.label("id"), _ranked(tier, score))
-        .select_from(_FTS)
-        .where(_FTS_NAME.bool_op("MATCH")(literal(fts_query)))
-    )
+    every_word = "(" + " ".join(f'"{word}"*' for word in words) + ")"
+    some_word = "(" + " OR ".join(f'"{word}"*' for word in words) + ")"
+    if tier == 2:
+        return f"{every_word} AND ({{title}} : {some_word})"
+    if tier == 1:
+        return f"({every_word} AND ({{excerpt}} : {some_word})) NOT ({{title}} : {some_word})"
+    return f"{every_word} NOT ({{title excerpt}} : {some_word})"
 
 
-_BACKENDS: dict[str, Backend] = {"postgresql": _postgres_hits, "sqlite": _sqlite_hits}
+def _fts_match(words: Sequence[str], tier: int) -> ColumnElement[bool]:
+    return _FTS_NAME.bool_op("MATCH")(literal(_fts_tier_query(words, tier)))
+
+
+def _sqlite_tier(session: Session, words: Sequence[str], tier: int) -> TierFilter | None:
+    def matches(t: int) -> ColumnElement[bool]:
+        # `id + 0`: test each walked translation against the match list (built once),
+        # rather than let SQLite seek every listed id for every article it walks.
+        rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(words, t))
+        return (ArticleTranslation.id + 0).in_(rowids)
+
+    higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
+    count = _sqlite_count(session, words, tier)
+    if count == 0:
+        return None
+    if count >= _SQLITE_FEW:  # common: walk the feed
+        return _where(and_(_has_translation(matches(tier)), *higher))
+
+    hit = aliased(ArticleTranslation)  # not the one `higher` correlates
+
+    def from_matches(query: PageQuery) -> PageQuery:
+        # Few: start from the FTS rowids (SQLite drives a join from a MATCH), sort them.
+        return (
+            query.join(hit, hit.article_id == Article.id)
+            .join(_FTS, hit.id == _FTS_ROWID)
+            .where(_fts_match(words, tier), *higher)
+            .distinct()  # an article whose two translations both match in this tier
+        )
+
+    return from_matches
+
+
+def _sqlite_count(session: Session, words: Sequence[str], tier: int) -> int:
+    """How many translations match best in `tier`, counting no further than _SQLITE_FEW."""
+    rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(words, tier))
+    listed = rowids.limit(_SQLITE_FEW).subquery()
+    return session.execute(select(func.count()).select_from(listed)).scalar_one()
+
+
+_BACKENDS: dict[str, Backend] = {"postgresql": _postgres_tier, "sqlite": _sqlite_tier}

@@ -55,8 +55,8 @@ def search_articles(
     include: IncludeParam = None,
 ) -> Response:
     """Public articles matching `q`, best first: title matches above excerpt matches above
-    body-only matches, then by relevance, then newest first; keyset-paginated. Items are
-    feed items in the reader's language plus their `rank`."""
+    body-only matches, then newest first; keyset-paginated. Items are feed items in the
+    reader's language plus their `rank`."""
     selected = list_item_fields(fields, include, also=HIT_FIELDS)
     page = service.search(
         session,

@@ -9,11 +9,10 @@ from app.core.schemas import PageMeta
 class SearchHit(ArticleListItem):
     rank: float = Field(
         description=(
-            "Relevance, higher first. The integer part says where the best match is "
-            "(2 title, 1 excerpt, 0 body only); the fraction orders matches within that. "
-            "Comparable within one result list only."
+            "Where the best match is, higher first: 2 title, 1 excerpt, 0 body only. "
+            "Hits of equal rank come newest first."
         ),
-        examples=[2.37],
+        examples=[2.0],
     )
 
 
