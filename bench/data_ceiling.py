@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from app.articles.repository import CURRENT_SEQ_SQL, is_public
+from app.articles.repository import DATA_VERSION_SQL, is_public
 from app.core.config import Settings
 from app.core.db import create_db_engine
 from app.main import create_app
@@ -80,11 +80,11 @@ _RAW_READS: list[list[Statement]] = []
 def _record_raw_reads(probe: Any) -> None:
     """The per-request check reads through a raw cursor (SQLite) or its own async
     connection (PostgreSQL), past the engine events: count it here."""
-    read, read_async = probe.seq, probe.seq_async
+    read, read_async = probe.version, probe.version_async
 
     def note() -> None:
         if _RAW_READS:
-            _RAW_READS[0].append((CURRENT_SEQ_SQL, ()))
+            _RAW_READS[0].append((DATA_VERSION_SQL, ()))
 
     def recorded() -> Any:
         note()
@@ -94,7 +94,7 @@ def _record_raw_reads(probe: Any) -> None:
         note()
         return await read_async()
 
-    probe.seq, probe.seq_async = recorded, recorded_async
+    probe.version, probe.version_async = recorded, recorded_async
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,7 +51,7 @@ def make_source(
 
 
 def make_article(
-    client: TestClient,
+    client: httpx2.Client,
     headers: dict[str, str],
     *,
     lang: str = "uk",

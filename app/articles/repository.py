@@ -342,8 +342,8 @@ def lock_change_log(session: Session) -> None:
 
 
 _CURRENT_SEQ = select(SyncState.seq).where(SyncState.id == 1)
-# The same, for a raw DB-API cursor: the per-request freshness check (app.core.caching).
-CURRENT_SEQ_SQL = "SELECT seq FROM sync_state WHERE id = 1"
+# The data version for a raw DB-API cursor: the per-request freshness check (app.core.caching).
+DATA_VERSION_SQL = "SELECT seq, changed_at FROM sync_state WHERE id = 1"
 
 
 def current_change_seq(session: Session | Connection) -> int:

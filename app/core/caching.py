@@ -7,8 +7,8 @@ answers If-None-Match / If-Modified-Since with a bodiless 304.
 
 Rendered responses are kept in a size-capped LRU keyed by the request (scheme, host, path,
 query sorted by name, negotiated language) and stamped with the data version they were
-rendered from: `sync_state.seq`, which every write bumps. A cached entry is served only
-after one cheap query shows `seq` has not moved, and never past the next scheduled
+rendered from: `sync_state` (seq, changed_at), which every write moves. A cached entry is
+served only after one cheap query shows it has not moved, and never past the next scheduled
 go-live time it saw (an article becomes public then with no write). So a publish is
 visible on the next request to any worker or process, and a hit or a 304 costs that one
 query and no rendering.
@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.articles.repository import CURRENT_SEQ_SQL, DataState, data_state
+from app.articles.repository import DATA_VERSION_SQL, DataState, data_state
 from app.core.compression import ENCODED_KEY, IDENTITY, encode, is_compressible, negotiate
 from app.core.config import Settings
 from app.core.db import create_probe_engine, is_sqlite
@@ -57,37 +57,43 @@ _THREAD_COMPRESS_BYTES = 128 * 1024  # compress bigger bodies off the event loop
 class Freshness:
     """What a rendered response was made from, and until when it can stand for the data."""
 
-    seq: int
+    version: "Version"
     last_modified: datetime  # whole seconds: what Last-Modified can say
     expires_at: datetime | None  # the next scheduled go-live
     last_modified_header: str
 
     @classmethod
-    def of(cls, state: DataState) -> "Freshness":
+    def of(cls, state: DataState, version: "Version") -> "Freshness":
         moments = [state.changed_at, *filter(None, [state.latest_live])]
         last_modified = max(moments).astimezone(UTC).replace(microsecond=0)
         return cls(
-            seq=state.seq,
+            version=version,
             last_modified=last_modified,
             expires_at=state.next_live,
             last_modified_header=email.utils.format_datetime(last_modified, usegmt=True),
         )
 
-    def holds(self, seq: int | None, now: datetime) -> bool:
-        return seq == self.seq and (self.expires_at is None or now < self.expires_at)
+    def holds(self, version: "Version | None", now: datetime) -> bool:
+        return version == self.version and (self.expires_at is None or now < self.expires_at)
+
+
+# The data version: sync_state's (seq, changed_at) as the driver returns them. The counter
+# alone would repeat after a database is restored or recreated under a running server;
+# with the time of the change, a version is never seen twice.
+Version = tuple[int, Any]
 
 
 class VersionProbe:
-    """Reads the data version. `seq()` / `seq_async()` are the per-request check, on the
+    """Reads the data version. `version()` / `version_async()` are the per-request check, on the
     cheapest path each database has; `freshness()` (the stamp of a render) goes through a
     small SQLAlchemy pool. `max_age` > 0 lets a reading be reused that long (a configured
     window of staleness; 0, the default, checks on every request).
 
-    - SQLite (`inline`): `seq()` from the event loop, a raw DB-API cursor on one connection
+    - SQLite (`inline`): `version()` from the event loop, a raw DB-API cursor on one connection
       kept for it (SQLAlchemy's connection layer costs several times the query itself). A
       read of one page of a local file is cheaper than a hop to a worker thread, and it
       cannot hang on a network.
-    - PostgreSQL: `seq_async()`, on the event loop too, through one autocommit psycopg
+    - PostgreSQL: `version_async()`, on the event loop too, through one autocommit psycopg
       AsyncConnection: no thread hop, no pool checkout. SharedReading runs one check at a
       time, so one connection serves a worker."""
 
@@ -97,41 +103,42 @@ class VersionProbe:
         self._inline: Any = None
         self._remote = None if self.inline else _AsyncSeqReader(url, connect_timeout)
         self._max_age = max_age
-        self._last: tuple[float, int] | None = None
+        self._last: tuple[float, Version] | None = None
 
-    def seq(self) -> int:
+    def version(self) -> Version:
         if self._inline is None:
             self._inline = self._engine.raw_connection()
         try:
-            cursor = self._inline.cursor()
-            cursor.execute(CURRENT_SEQ_SQL)
-            row = cursor.fetchone()
-            cursor.close()
+            version = _read_version(self._inline)
         except Exception:
             self._inline.invalidate()  # never reuse a broken connection
             self._inline = None
             raise
-        return self._remember(_seq_of(row))
+        return self._remember(version)
 
-    async def seq_async(self) -> int:
-        assert self._remote is not None, "a SQLite check runs inline: call seq()"
-        return self._remember(await self._remote.seq())
+    async def version_async(self) -> Version:
+        assert self._remote is not None, "a SQLite check runs inline: call version()"
+        return self._remember(await self._remote.version())
 
-    def _remember(self, seq: int) -> int:
+    def _remember(self, version: Version) -> Version:
         if self._max_age > 0:
-            self._last = (time.monotonic(), seq)
-        return seq
+            self._last = (time.monotonic(), version)
+        return version
 
-    def recent_seq(self) -> int | None:
+    def recent_version(self) -> Version | None:
         """A reading young enough to reuse, without touching the database."""
         if self._last is None or time.monotonic() - self._last[0] > self._max_age:
             return None
         return self._last[1]
 
     def freshness(self, now: datetime) -> Freshness:
+        """The stamp of a render about to read the data: the version is read first, so a
+        stamp is never newer than the data it describes (a write in between only makes
+        the entry stale at once)."""
         with self._engine.connect() as conn:
-            freshness = Freshness.of(data_state(conn, now))
-        self._remember(freshness.seq)
+            version = _read_version(conn.connection.dbapi_connection)
+            freshness = Freshness.of(data_state(conn, now), version)
+        self._remember(version)
         return freshness
 
     def dispose(self) -> None:
@@ -143,9 +150,18 @@ class VersionProbe:
         self._engine.dispose()
 
 
-def _seq_of(row: Any) -> int:
+def _read_version(dbapi_connection: Any) -> Version:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(DATA_VERSION_SQL)
+        return _version_of(cursor.fetchone())
+    finally:
+        cursor.close()
+
+
+def _version_of(row: Any) -> Version:
     assert row is not None, "sync_state has its one row from the first migration"
-    return int(row[0])
+    return int(row[0]), row[1]
 
 
 class _AsyncSeqReader:
@@ -162,11 +178,11 @@ class _AsyncSeqReader:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._generation = 0  # bumped by drop(): connections out at the time are not kept
 
-    async def seq(self) -> int:
+    async def version(self) -> Version:
         generation = self._generation
         connection = await self._connection()
         try:
-            cursor = await connection.execute(CURRENT_SEQ_SQL)
+            cursor = await connection.execute(DATA_VERSION_SQL)
             row = await cursor.fetchone()
         except BaseException:
             connection.pgconn.finish()  # a failed or cancelled query leaves it in doubt
@@ -175,7 +191,7 @@ class _AsyncSeqReader:
             self._idle.append(connection)
         else:  # dropped while it ran
             connection.pgconn.finish()
-        return _seq_of(row)
+        return _version_of(row)
 
     async def _connection(self) -> "AsyncConnection[Any]":
         loop = asyncio.get_running_loop()
@@ -209,12 +225,12 @@ class SharedReading:
     that a late request need not wait out the running one, was measured: it made batches
     smaller and cost more CPU a request than the wait saved.)"""
 
-    def __init__(self, read: Callable[[], Awaitable[int]]) -> None:
+    def __init__(self, read: Callable[[], Awaitable[Version]]) -> None:
         self._read = read
-        self._next: asyncio.Future[int] | None = None  # the check not started yet
+        self._next: asyncio.Future[Version] | None = None  # the check not started yet
         self._runner: asyncio.Task[None] | None = None
 
-    async def read(self) -> int:
+    async def read(self) -> Version:
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
             # Waiters may all be gone (disconnected) by the time it fails: mark it seen.
@@ -446,7 +462,7 @@ class PublicCache:
         self.cache_control = settings.cache_control_public.encode()
         self._cors = bool(settings.cors_origins)
         # Looked up on each check, so that a wrapped probe (bench/data_ceiling.py) counts it.
-        self._shared = SharedReading(lambda: probe.seq_async())
+        self._shared = SharedReading(lambda: probe.version_async())
         self._memo_lang = lru_cache(maxsize=1024)(self._negotiate_lang)
 
     def _negotiate_lang(self, explicit: str | None, accept_language: str | None) -> str:
@@ -497,19 +513,19 @@ class PublicCache:
         entry = self.cache.get(key)
         if entry is None:
             return False
-        if not entry.freshness.holds(await self._seq(), utcnow()):
+        if not entry.freshness.holds(await self._version(), utcnow()):
             self.cache.discard(key)  # the render that follows replaces it
             return False
         await self._respond(scope, key, entry, headers, send)
         return True
 
-    async def _seq(self) -> int | None:
-        recent = self.probe.recent_seq()
+    async def _version(self) -> Version | None:
+        recent = self.probe.recent_version()
         if recent is not None:
             return recent
         try:
             if self.probe.inline:
-                return self.probe.seq()
+                return self.probe.version()
             return await self._shared.read()
         except Exception:
             # Whatever the driver raised, render instead: the route then reports the

@@ -390,7 +390,7 @@ def test_an_unreachable_database_makes_the_check_fall_back_to_rendering() -> Non
         minimum_compress_size=1000,
     )
     try:
-        assert asyncio.run(public_cache._seq()) is None
+        assert asyncio.run(public_cache._version()) is None
     finally:
         probe.dispose()
 

@@ -1,0 +1,58 @@
+"""The API as real processes: `dopys serve` (uvicorn) on a free port, and the CLI."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOPYS = str(Path(sys.executable).parent / "dopys")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli_env(database_url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "200"}
+
+
+@contextmanager
+def serving(database_url: str, log: Path) -> Iterator[str]:
+    """`dopys serve` in its own process on the (already migrated) database: its base URL."""
+    port = free_port()
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [DOPYS, "serve", "--port", str(port), "--no-migrate"],
+            env=cli_env(database_url), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx2.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"dopys serve did not start:\n{log.read_text()}")
+        time.sleep(0.1)
