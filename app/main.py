@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.articles.editor_router import router as article_editor_router
 from app.articles.router import router as articles_router
@@ -41,14 +41,27 @@ def operation_id(route: APIRoute) -> str:
 class DopysAPI(FastAPI):
     """FastAPI with the response cache's front door: a GET the cache can answer is
     answered before the middleware stack, which has nothing to add to it (reads are not
-    rate-limited, it has no body to bound, and its coding is settled)."""
+    rate-limited, it has no body to bound, and its coding is settled). HEAD is answered
+    as the GET it stands for, without the body (RFC 9110 §9.3.2), as CDNs, link checkers
+    and `curl -I` expect; FastAPI routes know only the methods they declare."""
 
     front_door: caching.PublicCache | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope, send = {**scope, "method": "GET"}, _without_body(send)
         if self.front_door is not None and await self.front_door.answer_early(scope, send):
             return
         await super().__call__(scope, receive, send)
+
+
+def _without_body(send: Send) -> Send:
+    async def headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return headers_only
 
 
 def _document_problems(app: FastAPI) -> None:

@@ -452,3 +452,18 @@ def test_a_shared_check_only_answers_requests_that_arrived_before_it_started() -
 
     # Three early requests share check 1; the two that came while it ran share check 2.
     assert asyncio.run(scenario()) == [1, 1, 1, 2, 2]
+
+
+def test_head_is_the_get_without_its_body(
+    client: RecordingClient, editor_headers: dict[str, str], published: dict[str, Any]
+) -> None:
+    for url in ("/v1/articles", f"/v1/articles/{_slug(published)}", "/v1/tags"):
+        got = client.get(url)
+        head = client.head(url)
+        assert head.status_code == 200, url
+        assert head.content == b""
+        for name in ("etag", "content-type", "content-length", "cache-control"):
+            assert head.headers[name] == got.headers[name], (url, name)
+        conditional = client.head(url, headers={"If-None-Match": got.headers["etag"]})
+        assert conditional.status_code == 304
+    assert client.head("/v1/articles/no-such-article").status_code == 404
