@@ -38,6 +38,7 @@ from app.core.compression import ENCODED_KEY, IDENTITY, encode, is_compressible,
 from app.core.config import Settings
 from app.core.db import create_probe_engine, is_sqlite
 from app.core.i18n import negotiate_lang
+from app.core.sqlite_wal import WalMarker
 from app.models import utcnow
 
 if TYPE_CHECKING:
@@ -90,9 +91,10 @@ class VersionProbe:
     window of staleness; 0, the default, checks on every request).
 
     - SQLite (`inline`): `version()` from the event loop, a raw DB-API cursor on one connection
-      kept for it (SQLAlchemy's connection layer costs several times the query itself). A
-      read of one page of a local file is cheaper than a hop to a worker thread, and it
-      cannot hang on a network.
+      kept for it (SQLAlchemy's connection layer costs several times the query itself), and
+      not even that while the WAL-index header shows no commit since (app.core.sqlite_wal).
+      A read of a local file is cheaper than a hop to a worker thread, and it cannot hang on
+      a network.
     - PostgreSQL: `version_async()`, on the event loop too, through one autocommit psycopg
       AsyncConnection: no thread hop, no pool checkout. SharedReading runs one check at a
       time, so one connection serves a worker."""
@@ -101,20 +103,40 @@ class VersionProbe:
         self._engine = create_probe_engine(url)
         self.inline = is_sqlite(url)
         self._inline: Any = None
+        self._wal: WalMarker | None = None
+        self._marked: tuple[bytes, Version] | None = None  # WAL header, version read after it
         self._remote = None if self.inline else _AsyncSeqReader(url, connect_timeout)
         self._max_age = max_age
         self._last: tuple[float, Version] | None = None
 
     def version(self) -> Version:
+        """SQLite: while the WAL-index header is the one seen just before the last query,
+        nothing has committed since, and that query's answer still stands."""
+        marker = self._wal.read() if self._wal is not None else None
+        if marker is not None and self._marked is not None and marker == self._marked[0]:
+            return self._remember(self._marked[1])
         if self._inline is None:
             self._inline = self._engine.raw_connection()
         try:
             version = _read_version(self._inline)
         except Exception:
-            self._inline.invalidate()  # never reuse a broken connection
-            self._inline = None
+            self._drop_inline()  # never reuse a broken connection
             raise
+        if self._wal is None:
+            self._wal = WalMarker.of(self._inline.driver_connection)
+        self._marked = (marker, version) if marker is not None else None
         return self._remember(version)
+
+    def _drop_inline(self, *, invalidate: bool = True) -> None:
+        if self._wal is not None:
+            self._wal.close()
+            self._wal, self._marked = None, None
+        if self._inline is not None:
+            if invalidate:
+                self._inline.invalidate()
+            else:
+                self._inline.close()
+            self._inline = None
 
     async def version_async(self) -> Version:
         assert self._remote is not None, "a SQLite check runs inline: call version()"
@@ -142,9 +164,7 @@ class VersionProbe:
         return freshness
 
     def dispose(self) -> None:
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
+        self._drop_inline(invalidate=False)
         if self._remote is not None:
             self._remote.drop()
         self._engine.dispose()

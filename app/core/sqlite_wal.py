@@ -1,0 +1,52 @@
+"""Has a SQLite database in WAL mode changed? Read off its WAL-index header, with no lock.
+
+SQLite keeps the header of its WAL index twice at the start of the `-shm` file, and every
+commit (and every restart of the WAL) rewrites both copies; its readers copy the two and
+trust them when they agree (https://sqlite.org/walformat.html, "The WAL-Index Header";
+stable since 3.7.0). Equal headers mean no transaction committed in between.
+
+Why bother: a read transaction takes fcntl locks, whose cost grows with every connection
+any process holds on the file. In a busy server that made the one-row version check cost
+15-20 µs, most of a cached hit; comparing 48 bytes of a shared mapping costs well under 1.
+"""
+
+import mmap
+import sqlite3
+from pathlib import Path
+
+_HEADER_BYTES = 48  # one copy of the header
+_IS_INIT = 12  # offset of its "isInit" flag
+
+
+class WalMarker:
+    """A read-only view of one database's WAL-index header."""
+
+    def __init__(self, shm: Path) -> None:
+        with shm.open("rb") as file:
+            self._map = mmap.mmap(file.fileno(), 2 * _HEADER_BYTES, access=mmap.ACCESS_READ)
+
+    @classmethod
+    def of(cls, connection: sqlite3.Connection) -> "WalMarker | None":
+        """For the main database of `connection` (which must stay open while the marker is
+        used: an open connection keeps SQLite from deleting the `-shm` file), if it is a
+        file in WAL mode; else None."""
+        journal_mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+        files = {name: file for _, name, file in connection.execute("PRAGMA database_list")}
+        if str(journal_mode).lower() != "wal" or not files.get("main"):
+            return None
+        try:
+            return cls(Path(f"{files['main']}-shm"))
+        except (OSError, ValueError):  # no such file, or too short to hold a header yet
+            return None
+
+    def read(self) -> bytes | None:
+        """The header as it is now; None while a writer is between the two copies, or
+        before SQLite has set it up (the caller then asks the database)."""
+        both = self._map[: 2 * _HEADER_BYTES]
+        first = both[:_HEADER_BYTES]
+        if first != both[_HEADER_BYTES:] or not first[_IS_INIT]:
+            return None
+        return first
+
+    def close(self) -> None:
+        self._map.close()
