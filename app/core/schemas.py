@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
@@ -77,6 +78,11 @@ def _iso_text(value: Any) -> Any:
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
 
 
+# Validation context key: the caller knows the input holds no NUL (a bulk import sees the
+# raw JSON, where NUL can only be written as \u0000), so the per-field walk is skipped.
+NUL_FREE = "nul_free"
+
+
 def _contains_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -94,8 +100,10 @@ class InputModel(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
+    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
         # PostgreSQL cannot store U+0000 in text (and SQLite would store it silently).
+        if info.context and info.context.get(NUL_FREE):
+            return value
         if _contains_nul(value):
             raise ValueError("NUL characters (U+0000) are not allowed.")
         return value

@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 
 from app.articles import rules
 from app.core.errors import field_name
+from app.core.schemas import NUL_FREE
 from app.imports.schemas import ArticleLine, LineError
 
 # A line holds one article: up to 20 translations of MAX_BODY_CHARS each would be far more,
@@ -41,6 +42,9 @@ class RawLine:
     digest: str
     external_id: str | None
     article_id: uuid.UUID | None
+    # JSON can only write NUL as \u0000 (orjson refuses raw control characters): a line
+    # without that text holds none, and validation need not look for it field by field.
+    nul_free: bool
 
 
 class LineSplitter:
@@ -108,6 +112,7 @@ def decode(number: int, raw: bytes | None) -> RawLine | LineError | None:
         digest=hashlib.sha256(HASH_VERSION + canonical).hexdigest(),
         external_id=_lookup_key(external_id),
         article_id=_uuid_or_none(data.get("id")),
+        nul_free=b"\\u0000" not in raw,
     )
 
 
@@ -140,7 +145,8 @@ def validate(raw: RawLine) -> ArticleLine | list[LineError]:
     if raw.data.get("external_id") is None and raw.data.get("id") is None:
         errors.append(LineError(line=raw.number, field="external_id", message="Required."))
     try:
-        line = ArticleLine.model_validate(raw.data)
+        context = {NUL_FREE: True} if raw.nul_free else None
+        line = ArticleLine.model_validate(raw.data, context=context)
     except ValidationError as exc:
         details = exc.errors(include_url=False, include_context=False)
         return errors + [_error(raw.number, d) for d in details[:MAX_ERRORS_PER_LINE]]

@@ -48,6 +48,34 @@ class _Outcome:
     ids: set[uuid.UUID] = field(default_factory=set)
 
 
+class Checked(NamedTuple):
+    """A valid line with each translation's sanitized body and excerpt, in order."""
+
+    line: ArticleLine
+    bodies: list[tuple[str, str]]
+
+
+def check(raw: RawLine) -> Checked | list[LineError]:
+    """Validate a line and do the costly rules that need no database: sanitizing, excerpts."""
+    line = validate(raw)
+    if isinstance(line, list):
+        return line
+    bodies = []
+    for translation in line.translations:
+        body = rules.clean_body(translation.body)
+        bodies.append((body, rules.excerpt_for(translation.excerpt, body)))
+    return Checked(line, bodies)
+
+
+@dataclass
+class Prepared:
+    """A batch decoded, and checked ahead where the line looked changed (see `prepare`)."""
+
+    lines: list[RawLine]
+    errors: list[LineError]
+    checked: dict[int, Checked | list[LineError]]
+
+
 class _Visible(NamedTuple):
     status: ArticleStatus
     published_at: datetime | None
@@ -58,6 +86,7 @@ class _Plan:
     number: int
     digest: str
     line: ArticleLine
+    bodies: list[tuple[str, str]]  # sanitized body, excerpt
     article_id: uuid.UUID
     existing: repo.Existing | None
     slugs: list[str]
@@ -80,6 +109,15 @@ class ImportRun:
 
     def process(self, lines: Sequence[NumberedLine]) -> None:
         """Decode, validate and store one batch in one transaction (a dry run stores none)."""
+        self.store(self.prepare(lines))
+
+    def prepare(
+        self, lines: Sequence[NumberedLine], hints: sessionmaker[Session] | None = None
+    ) -> Prepared:
+        """Decode a batch; with `hints` (a read-only session factory) also check, ahead of
+        `store`, the lines whose stored hash differs: a pipeline runs this for the next
+        batch while the database writes the current one. Only a hint: `store` looks again
+        inside its transaction and checks any line this skipped."""
         decoded: list[RawLine] = []
         errors: list[LineError] = []
         for number, raw in lines:
@@ -88,18 +126,28 @@ class ImportRun:
                 errors.append(item)
             elif item is not None:
                 decoded.append(item)
+        checked: dict[int, Checked | list[LineError]] = {}
+        if hints is not None:
+            stored = _stored_hashes(hints, decoded)
+            for line in decoded:
+                if stored.get(_primary_key(line) or "") != line.digest:
+                    checked[line.number] = check(line)
+        return Prepared(decoded, errors, checked)
+
+    def store(self, batch: Prepared) -> None:
+        """Write a prepared batch in one transaction and count it in the report."""
         try:
-            outcome = self._run_batch(decoded)
+            outcome = self._run_batch(batch)
         except IntegrityError:
             # Another writer stored one of these keys or slugs since we looked: look again.
             logger.info("import batch lost a race; retrying it once")
-            outcome = self._run_batch(decoded)
-        self._record(outcome, errors)
+            outcome = self._run_batch(batch)
+        self._record(outcome, batch.errors)
 
-    def _run_batch(self, lines: list[RawLine]) -> _Outcome:
+    def _run_batch(self, batch: Prepared) -> _Outcome:
         with self.sessions() as session:
             try:
-                outcome = _Batch(session, lines, self._seen, self.report.dry_run).run()
+                outcome = _Batch(session, batch, self._seen, self.report.dry_run).run()
                 if self.report.dry_run:
                     session.rollback()
                 else:
@@ -123,6 +171,23 @@ class ImportRun:
             self._seen.add(key, number)
 
 
+def _stored_hashes(sessions: sessionmaker[Session], lines: list[RawLine]) -> dict[str, str]:
+    """Import hashes stored for the lines' keys (by _primary_key), read outside any write."""
+    with sessions() as session:
+        stored = repo.existing_articles(
+            session,
+            {r.external_id for r in lines if r.external_id is not None},
+            {r.article_id for r in lines if r.article_id is not None},
+        )
+    hashes: dict[str, str] = {}
+    for row in stored:
+        if row.import_hash is not None:
+            hashes[f"i:{row.id}"] = row.import_hash
+            if row.external_id is not None:
+                hashes[f"e:{row.external_id}"] = row.import_hash
+    return hashes
+
+
 def _primary_key(raw: RawLine) -> str | None:
     if raw.external_id is not None:
         return f"e:{raw.external_id}"
@@ -132,9 +197,10 @@ def _primary_key(raw: RawLine) -> str | None:
 class _Batch:
     """One batch inside one session: match, validate, plan, then write in bulk."""
 
-    def __init__(self, session: Session, lines: list[RawLine], seen: SeenKeys, dry: bool) -> None:
+    def __init__(self, session: Session, batch: Prepared, seen: SeenKeys, dry: bool) -> None:
         self.session = session
-        self.lines = lines
+        self.lines = batch.lines
+        self.checked = batch.checked
         self.seen = seen
         self.dry = dry
         self.now = utcnow()
@@ -148,7 +214,7 @@ class _Batch:
         )
         self.by_external_id = {row.external_id: row for row in stored if row.external_id}
         self.by_id = {row.id: row for row in stored}
-        changed: list[tuple[RawLine, ArticleLine, repo.Existing | None]] = []
+        changed: list[tuple[RawLine, Checked, repo.Existing | None]] = []
         for raw in self.lines:
             target = self._match(raw)
             if isinstance(target, LineError):
@@ -157,7 +223,7 @@ class _Batch:
                 self.outcome.unchanged += 1
                 self._claim_keys(raw)
             else:
-                line = validate(raw)
+                line = self.checked.get(raw.number) or check(raw)
                 if isinstance(line, list):
                     self.outcome.errors.extend(line)
                 else:
@@ -203,16 +269,14 @@ class _Batch:
         if raw.external_id is not None and raw.article_id is not None:
             self.outcome.ids.add(raw.article_id)
 
-    def _plan(
-        self, changed: list[tuple[RawLine, ArticleLine, repo.Existing | None]]
-    ) -> list[_Plan]:
+    def _plan(self, changed: list[tuple[RawLine, Checked, repo.Existing | None]]) -> list[_Plan]:
         """Claim every translation's slug (the editor API's rules); a clash fails its line."""
         stored = repo.stored_translations(
             self.session, [target.id for _, _, target in changed if target is not None]
         )
         book = rules.SlugBook(self.session)
         wanted: list[list[str | None]] = []
-        for _, line, target in changed:
+        for _, (line, _), target in changed:
             wanted.append(
                 [
                     rules.kept_slug(t.slug, t.title, stored.get((target.id, t.lang)))
@@ -223,15 +287,17 @@ class _Batch:
             )
         book.prefetch(
             (t.lang, slug or slugify_title(t.title))
-            for (_, line, _), slugs in zip(changed, wanted, strict=True)
+            for (_, (line, _), _), slugs in zip(changed, wanted, strict=True)
             for t, slug in zip(line.translations, slugs, strict=True)
         )
         plans: list[_Plan] = []
-        for (raw, line, target), slugs in zip(changed, wanted, strict=True):
+        for (raw, (line, bodies), target), slugs in zip(changed, wanted, strict=True):
             article_id = target.id if target else (line.id or uuid.uuid4())
             claimed = self._claim_slugs(book, raw, line, slugs, article_id)
             if claimed is not None:
-                plans.append(_Plan(raw.number, raw.digest, line, article_id, target, claimed))
+                plans.append(
+                    _Plan(raw.number, raw.digest, line, bodies, article_id, target, claimed)
+                )
         return plans
 
     def _claim_slugs(
@@ -353,15 +419,16 @@ class _Batch:
     @staticmethod
     def _translation_rows(plan: _Plan, updated_at: datetime) -> list[dict[str, Any]]:
         rows = []
-        for t, slug in zip(plan.line.translations, plan.slugs, strict=True):
-            body = rules.clean_body(t.body)
+        for t, slug, (body, excerpt) in zip(
+            plan.line.translations, plan.slugs, plan.bodies, strict=True
+        ):
             rows.append(
                 {
                     "article_id": plan.article_id,
                     "lang": t.lang,
                     "title": t.title,
                     "slug": slug,
-                    "excerpt": rules.excerpt_for(t.excerpt, body),
+                    "excerpt": excerpt,
                     "body": body,
                     "updated_at": t.updated_at or updated_at,
                 }
