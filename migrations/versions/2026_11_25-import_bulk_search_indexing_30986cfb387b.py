@@ -1,7 +1,7 @@
 """import: bulk search indexing (SQLite) and lz4 TOAST compression (PostgreSQL)
 
 Revision ID: 30986cfb387b
-Revises: 02009152b657
+Revises: 2b8191bf5ea7
 Create Date: 2026-11-25 11:35:00.000000
 
 Both make bulk imports cheaper; neither changes what is stored or found.
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '30986cfb387b'
-down_revision: str | None = '02009152b657'
+down_revision: str | None = '2b8191bf5ea7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
