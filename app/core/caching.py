@@ -158,7 +158,9 @@ class VersionProbe:
         stamp is never newer than the data it describes (a write in between only makes
         the entry stale at once)."""
         with self._engine.connect() as conn:
-            version = _read_version(conn.connection.dbapi_connection)
+            # Through SQLAlchemy, so that a lost connection is a DBAPIError (a 503) and is
+            # dropped from the pool; text SQL returns the driver's values, as the check's.
+            version = _version_of(conn.exec_driver_sql(DATA_VERSION_SQL).one())
             freshness = Freshness.of(data_state(conn, now), version)
         self._remember(version)
         return freshness
