@@ -1,9 +1,6 @@
 """`dopys`: serve the API, migrate the database, load demo content, manage API keys,
 import and export articles."""
 
-import ctypes
-import ctypes.util
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -20,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core import migrations
 from app.core.config import get_settings
 from app.core.db import create_db_engine, make_session_factory, unit_of_work
+from app.core.memory import limit_malloc_arenas
 from app.demo.service import load_demo
 from app.imports import transfer
 from app.imports.formats import Format
@@ -79,25 +77,8 @@ def serve(
         )
     if migrate:
         migrations.upgrade(settings.database_url)
-    _limit_malloc_arenas()
+    limit_malloc_arenas()
     uvicorn.run("app.main:create_app", factory=True, **server_options(host, port, workers))
-
-
-MALLOC_ARENAS = "2"
-_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
-
-
-def _limit_malloc_arenas() -> None:
-    """glibc gives each thread that allocates its own arena, up to 8 a core: a worker's
-    threadpool then spreads short-lived response buffers over many arenas and its RSS
-    grows by tens of MB that it never returns. Two arenas (the environment variable for
-    the worker processes uvicorn spawns, mallopt for this one) keep it flat."""
-    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
-    except (OSError, AttributeError, ValueError):
-        pass  # not glibc: nothing to tune
 
 
 def server_options(host: str, port: int, workers: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from app.core.config import Settings
 from app.core.deps import SettingsDep, require_write_key
 from app.core.errors import (
     WRITE_STATUSES,
@@ -16,6 +17,7 @@ from app.core.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
+from app.core.memory import release_freed_memory
 from app.imports.parsing import LineSplitter
 from app.imports.schemas import NDJSON_MEDIA_TYPE, ImportReport
 from app.imports.service import ImportRun, NumberedLine
@@ -67,6 +69,15 @@ async def import_articles(
     _check_request(request)
     factory = request.app.state.read_sessions if dry_run else request.app.state.write_sessions
     run = ImportRun(factory, dry_run=dry_run)
+    try:
+        return await _stream(request, settings, run)
+    finally:
+        # The batches' working set is garbage now: hand it back, so the worker does not
+        # serve reads at the size of its largest import.
+        await run_in_threadpool(release_freed_memory)
+
+
+async def _stream(request: Request, settings: Settings, run: ImportRun) -> ImportReport:
     pipeline = _Pipeline(run, request.app.state.read_sessions)
     splitter = LineSplitter()
     pending: list[NumberedLine] = []

@@ -1,0 +1,45 @@
+"""The process's memory under glibc: how a long-running, threaded worker keeps it flat."""
+
+import contextlib
+import ctypes
+import ctypes.util
+import gc
+import os
+from functools import cache
+
+MALLOC_ARENAS = "2"
+_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+
+@cache
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt  # noqa: B018 - raises AttributeError where libc is not glibc
+        libc.malloc_trim  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def limit_malloc_arenas() -> None:
+    """glibc gives each thread that allocates its own arena, up to 8 a core: a worker's
+    threadpool then spreads short-lived response buffers over many arenas and its RSS
+    grows by tens of MB that it never returns. Two arenas (the environment variable for
+    the worker processes uvicorn spawns, mallopt for this one) keep it flat."""
+    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+    libc = _glibc()
+    # An operator's odd MALLOC_ARENA_MAX (not a number): glibc reads it itself.
+    with contextlib.suppress(ValueError):
+        if libc is not None:
+            libc.mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
+
+
+def release_freed_memory() -> None:
+    """After a bulk job (an import) has dropped its working set: collect cycles and give the
+    freed heap back to the system (malloc_trim also returns free pages inside the heap), so
+    the worker goes on serving reads at its usual size."""
+    gc.collect()
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
