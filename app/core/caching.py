@@ -128,9 +128,7 @@ class VersionProbe:
         return self._remember(version)
 
     def _drop_inline(self, *, invalidate: bool = True) -> None:
-        if self._wal is not None:
-            self._wal.close()
-            self._wal, self._marked = None, None
+        self._wal, self._marked = None, None
         if self._inline is not None:
             if invalidate:
                 self._inline.invalidate()

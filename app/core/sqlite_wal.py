@@ -8,9 +8,16 @@ stable since 3.7.0). Equal headers mean no transaction committed in between.
 Why bother: a read transaction takes fcntl locks, whose cost grows with every connection
 any process holds on the file. In a busy server that made the one-row version check cost
 15-20 µs, most of a cached hit; comparing 48 bytes of a shared mapping costs well under 1.
+
+Never close what is opened here. POSIX drops *every* fcntl lock a process holds on a file
+when the process closes *any* descriptor of it (https://sqlite.org/howtocorrupt.html,
+2.2): closing ours would take SQLite's locks on the `-shm` file away from this process's
+connections, and another process could then reset the file under them. So each `-shm`
+file is mapped once per process and kept (one page of address space each).
 """
 
 import mmap
+import os
 import sqlite3
 from pathlib import Path
 
@@ -18,12 +25,24 @@ _HEADER_BYTES = 48  # one copy of the header
 _IS_INIT = 12  # offset of its "isInit" flag
 
 
+# (device, inode) of a -shm file -> its mapping and descriptor, kept for the process's life.
+_MAPPED: dict[tuple[int, int], tuple[int, mmap.mmap]] = {}
+
+
+def _mapping(shm: Path) -> mmap.mmap:
+    stat = os.stat(shm)
+    key = (stat.st_dev, stat.st_ino)
+    if key not in _MAPPED:
+        fd = os.open(shm, os.O_RDONLY)
+        _MAPPED[key] = (fd, mmap.mmap(fd, 2 * _HEADER_BYTES, access=mmap.ACCESS_READ))
+    return _MAPPED[key][1]
+
+
 class WalMarker:
     """A read-only view of one database's WAL-index header."""
 
     def __init__(self, shm: Path) -> None:
-        with shm.open("rb") as file:
-            self._map = mmap.mmap(file.fileno(), 2 * _HEADER_BYTES, access=mmap.ACCESS_READ)
+        self._map = _mapping(shm)
 
     @classmethod
     def of(cls, connection: sqlite3.Connection) -> "WalMarker | None":
@@ -47,6 +66,3 @@ class WalMarker:
         if first != both[_HEADER_BYTES:] or not first[_IS_INIT]:
             return None
         return first
-
-    def close(self) -> None:
-        self._map.close()
