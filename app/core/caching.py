@@ -105,7 +105,7 @@ class VersionProbe:
         self._inline: Any = None
         self._wal: WalMarker | None = None
         self._marked: tuple[bytes, Version] | None = None  # WAL header, version read after it
-        self._remote = None if self.inline else _AsyncSeqReader(url, connect_timeout)
+        self._remote = None if self.inline else _AsyncVersionReader(url, connect_timeout)
         self._max_age = max_age
         self._last: tuple[float, Version] | None = None
 
@@ -184,7 +184,7 @@ def _version_of(row: Any) -> Version:
     return int(row[0]), row[1]
 
 
-class _AsyncSeqReader:
+class _AsyncVersionReader:
     """The check on PostgreSQL: an autocommit AsyncConnection (SharedReading runs one check
     at a time), made on first use in the running event loop (a connection belongs to one
     loop; tests run several)."""
