@@ -115,14 +115,15 @@ class VersionProbe:
         marker = self._wal.read() if self._wal is not None else None
         if marker is not None and self._marked is not None and marker == self._marked[0]:
             return self._remember(self._marked[1])
-        if self._inline is None:
+        opened = self._inline is None
+        if opened:
             self._inline = self._engine.raw_connection()
         try:
             version = _read_version(self._inline)
         except Exception:
             self._drop_inline()  # never reuse a broken connection
             raise
-        if self._wal is None:
+        if opened:  # once a connection (a database not in WAL mode has no marker)
             self._wal = WalMarker.of(self._inline.driver_connection)
         self._marked = (marker, version) if marker is not None else None
         return self._remember(version)

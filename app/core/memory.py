@@ -1,6 +1,5 @@
 """The process's memory under glibc: how a long-running, threaded worker keeps it flat."""
 
-import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -28,11 +27,10 @@ def limit_malloc_arenas() -> None:
     grows by tens of MB that it never returns. Two arenas (the environment variable for
     the worker processes uvicorn spawns, mallopt for this one) keep it flat."""
     os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+    arenas = os.environ["MALLOC_ARENA_MAX"]
     libc = _glibc()
-    # An operator's odd MALLOC_ARENA_MAX (not a number): glibc reads it itself.
-    with contextlib.suppress(ValueError):
-        if libc is not None:
-            libc.mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
+    if libc is not None and arenas.isdigit():  # glibc reads an operator's odd value itself
+        libc.mallopt(_M_ARENA_MAX, int(arenas))
 
 
 def release_freed_memory() -> None:

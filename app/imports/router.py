@@ -72,9 +72,11 @@ async def import_articles(
     try:
         return await _stream(request, settings, run)
     finally:
-        # The batches' working set is garbage now: hand it back, so the worker does not
-        # serve reads at the size of its largest import.
-        await run_in_threadpool(release_freed_memory)
+        # A bulk import's batches are garbage now: hand them back, so the worker does not
+        # serve reads at the size of its largest import (not worth a full collection for
+        # an editor's import of a few lines).
+        if _done(run.report) >= run.batch_size:
+            await run_in_threadpool(release_freed_memory)
 
 
 async def _stream(request: Request, settings: Settings, run: ImportRun) -> ImportReport:
