@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("dopys.sqlite3")
 
@@ -21,6 +22,11 @@ class Settings(BaseSettings):
     )
     default_lang: str = Field(default="uk", description="Site language when a client names none.")
     supported_langs: list[str] = Field(default=["uk", "en"])
+    site_languages: Annotated[list[str], NoDecode] = Field(
+        default=["uk", "en"],
+        description="Languages the site publishes in (SITE_LANGUAGES=uk,en): an imported "
+        "article in another language is an error on its line until it is added here.",
+    )
     frontend_url_template: str = Field(
         default="https://example.com/{lang}/{slug}",
         description="Where a front end renders an article; used in feeds and alternates.",
@@ -91,6 +97,19 @@ class Settings(BaseSettings):
     rate_limit_prefix: str = Field(
         default="dopys:ratelimit", description="Prefix of the rate-limit keys in Redis."
     )
+
+    @field_validator("site_languages", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # `uk,en` as operators write it (a JSON list works too).
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip().lower() for part in text.split(",") if part.strip()]
+        return value
 
 
 @lru_cache

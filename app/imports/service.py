@@ -8,7 +8,8 @@ tombstones that tell sync clients an article left public view.
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -19,10 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.articles import rules
 from app.articles.repository import change_seq_block, is_public_article
 from app.core.errors import Conflict
-from app.core.slugs import slugify_title
+from app.core.slugs import is_suffixed, slugify_title
 from app.imports import repository as repo
 from app.imports.parsing import RawLine, SeenKeys, decode, validate
-from app.imports.schemas import ArticleLine, ImportReport, LineError
+from app.imports.schemas import ArticleLine, ImportReport, KindCounts, LineError
 from app.models import ArticleStatus, utcnow
 from app.taxonomy.service import SOURCES, TAGS
 
@@ -42,6 +43,7 @@ class _Outcome:
     updated: int = 0
     unchanged: int = 0
     errors: list[LineError] = field(default_factory=list)
+    kinds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, outcome)
     keys: dict[str, int] = field(default_factory=dict)  # upsert keys taken, by line
     # Ids of lines keyed by external_id: checked within the batch only (across batches the
     # stored article answers), so a million-line export costs one remembered key a line.
@@ -55,16 +57,52 @@ class Checked(NamedTuple):
     bodies: list[tuple[str, str]]
 
 
-def check(raw: RawLine) -> Checked | list[LineError]:
-    """Validate a line and do the costly rules that need no database: sanitizing, excerpts."""
+def check(raw: RawLine, languages: Collection[str] | None = None) -> Checked | list[LineError]:
+    """Validate a line and do the costly rules that need no database: sanitizing, excerpts.
+    `languages`: the site's (SITE_LANGUAGES); a line in another is an error."""
     line = validate(raw)
     if isinstance(line, list):
         return line
+    if languages is not None:
+        errors = _language_errors(raw.number, line, languages)
+        if errors:
+            return errors
     bodies = []
     for translation in line.translations:
         body = rules.clean_body(translation.body)
         bodies.append((body, rules.excerpt_for(translation.excerpt, body)))
     return Checked(line, bodies)
+
+
+def _language_errors(number: int, line: ArticleLine, languages: Collection[str]) -> list[LineError]:
+    allowed = ", ".join(languages)
+    errors = [
+        LineError(
+            line=number,
+            field=f"translations[{i}].lang",
+            message=f"'{t.lang}' is not one of the site's languages ({allowed}); add it to "
+            "SITE_LANGUAGES to import it.",
+        )
+        for i, t in enumerate(line.translations)
+        if t.lang not in languages
+    ]
+    if line.original_lang is not None and line.original_lang not in languages and not errors:
+        errors.append(
+            LineError(
+                line=number,
+                field="original_lang",
+                message=f"'{line.original_lang}' is not one of the site's languages ({allowed}).",
+            )
+        )
+    return errors
+
+
+KindOf = Callable[[int, dict[str, Any] | None], str]
+
+
+def kind_of_line(number: int, data: dict[str, Any] | None) -> str:
+    """What an NDJSON line is: a page when it says so, else an article."""
+    return "page" if data is not None and data.get("type") == "page" else "article"
 
 
 @dataclass
@@ -90,6 +128,7 @@ class _Plan:
     article_id: uuid.UUID
     existing: repo.Existing | None
     slugs: list[str]
+    raw_data: dict[str, Any]
 
 
 class ImportRun:
@@ -101,10 +140,19 @@ class ImportRun:
         *,
         dry_run: bool = False,
         batch_size: int = BATCH_SIZE,
+        languages: Collection[str] | None = None,
+        kind_of: KindOf = kind_of_line,
+        lenient_slugs: bool = False,
     ) -> None:
+        """`lenient_slugs`: a slug the line gives that another article holds gets a `-2`,
+        `-3`... suffix (as the editor API does for generated ones) instead of failing the
+        line: converted exports (feeds, WordPress, Ghost) suggest slugs, they do not own them."""
         self.sessions = sessions
         self.batch_size = batch_size
         self.report = ImportReport(dry_run=dry_run)
+        self.languages = languages
+        self.kind_of = kind_of
+        self.lenient_slugs = lenient_slugs
         self._seen = SeenKeys()
 
     def process(self, lines: Sequence[NumberedLine]) -> None:
@@ -131,7 +179,7 @@ class ImportRun:
             stored = _stored_hashes(hints, decoded)
             for line in decoded:
                 if stored.get(_primary_key(line) or "") != line.digest:
-                    checked[line.number] = check(line)
+                    checked[line.number] = check(line, self.languages)
         return Prepared(decoded, errors, checked)
 
     def store(self, batch: Prepared) -> None:
@@ -147,7 +195,7 @@ class ImportRun:
     def _run_batch(self, batch: Prepared) -> _Outcome:
         with self.sessions() as session:
             try:
-                outcome = _Batch(session, batch, self._seen, self.report.dry_run).run()
+                outcome = _Batch(session, batch, self._seen, self).run()
                 if self.report.dry_run:
                     session.rollback()
                 else:
@@ -164,6 +212,12 @@ class ImportRun:
         report.unchanged += outcome.unchanged
         errors = sorted(decode_errors + outcome.errors, key=lambda e: e.line)
         report.failed += len({e.line for e in errors})
+        kinds = outcome.kinds + Counter(
+            (self.kind_of(e.line, None), "failed") for e in decode_errors
+        )
+        for (kind, what), count in kinds.items():
+            counts = report.kinds.setdefault(kind, KindCounts())
+            setattr(counts, what, getattr(counts, what) + count)
         room = max(0, MAX_REPORTED_ERRORS - len(report.errors))
         report.errors.extend(errors[:room])
         report.errors_omitted += len(errors[room:])
@@ -197,12 +251,13 @@ def _primary_key(raw: RawLine) -> str | None:
 class _Batch:
     """One batch inside one session: match, validate, plan, then write in bulk."""
 
-    def __init__(self, session: Session, batch: Prepared, seen: SeenKeys, dry: bool) -> None:
+    def __init__(self, session: Session, batch: Prepared, seen: SeenKeys, run: ImportRun) -> None:
         self.session = session
         self.lines = batch.lines
         self.checked = batch.checked
         self.seen = seen
-        self.dry = dry
+        self.run_ = run
+        self.dry = run.report.dry_run
         self.now = utcnow()
         self.outcome = _Outcome()
 
@@ -215,23 +270,35 @@ class _Batch:
         self.by_external_id = {row.external_id: row for row in stored if row.external_id}
         self.by_id = {row.id: row for row in stored}
         changed: list[tuple[RawLine, Checked, repo.Existing | None]] = []
+        kinds = self.outcome.kinds
         for raw in self.lines:
+            kind = self.run_.kind_of(raw.number, raw.data)
             target = self._match(raw)
             if isinstance(target, LineError):
                 self.outcome.errors.append(target)
+                kinds[kind, "failed"] += 1
             elif target is not None and target.import_hash == raw.digest:
                 self.outcome.unchanged += 1
+                kinds[kind, "unchanged"] += 1
                 self._claim_keys(raw)
             else:
-                line = self.checked.get(raw.number) or check(raw)
+                line = self.checked.get(raw.number) or check(raw, self.run_.languages)
                 if isinstance(line, list):
                     self.outcome.errors.extend(line)
+                    kinds[kind, "failed"] += 1
                 else:
                     changed.append((raw, line, target))
                     self._claim_keys(raw)  # so a second line with this key is a duplicate
         plans = self._plan(changed)
+        planned = {p.number for p in plans}
+        for raw, _, _ in changed:
+            if raw.number not in planned:
+                kinds[self.run_.kind_of(raw.number, raw.data), "failed"] += 1
         if not self.dry:
             self._write(plans)
+        for plan in plans:
+            outcome = "updated" if plan.existing else "created"
+            kinds[self.run_.kind_of(plan.number, plan.raw_data), outcome] += 1
         self.outcome.created = sum(1 for p in plans if p.existing is None)
         self.outcome.updated = len(plans) - self.outcome.created
         return self.outcome
@@ -279,7 +346,7 @@ class _Batch:
         for _, (line, _), target in changed:
             wanted.append(
                 [
-                    rules.kept_slug(t.slug, t.title, stored.get((target.id, t.lang)))
+                    self._kept_slug(t.slug, t.title, stored.get((target.id, t.lang)))
                     if target
                     else t.slug
                     for t in line.translations
@@ -296,9 +363,25 @@ class _Batch:
             claimed = self._claim_slugs(book, raw, line, slugs, article_id)
             if claimed is not None:
                 plans.append(
-                    _Plan(raw.number, raw.digest, line, bodies, article_id, target, claimed)
+                    _Plan(
+                        raw.number, raw.digest, line, bodies, article_id, target, claimed, raw.data
+                    )
                 )
         return plans
+
+    def _kept_slug(
+        self, wanted: str | None, title: str, existing: tuple[str, str] | None
+    ) -> str | None:
+        """The editor API's rule; and for a converted export, a stored `-N` variant of the
+        suggested slug stays (the suggestion was taken when the article was first imported)."""
+        if (
+            self.run_.lenient_slugs
+            and wanted is not None
+            and existing is not None
+            and is_suffixed(existing[1], wanted)
+        ):
+            return existing[1]
+        return rules.kept_slug(wanted, title, existing)
 
     def _claim_slugs(
         self,
@@ -311,7 +394,15 @@ class _Batch:
         claimed: list[str] = []
         for i, (translation, slug) in enumerate(zip(line.translations, wanted, strict=True)):
             try:
-                claimed.append(book.claim(translation.lang, slug, translation.title, article_id))
+                claimed.append(
+                    book.claim(
+                        translation.lang,
+                        slug,
+                        translation.title,
+                        article_id,
+                        suffix_taken=self.run_.lenient_slugs,
+                    )
+                )
             except Conflict as exc:
                 book.release(article_id)
                 self.outcome.errors.append(

@@ -1,13 +1,10 @@
 """Converters from other systems' exports to import lines (app.imports.schemas.ArticleLine),
-which then take the same upsert path as NDJSON."""
+which then take the same upsert path as NDJSON (app.imports.conversion)."""
 
 import enum
-from collections.abc import Callable, Iterator
-from typing import IO, Any
 
 from app.imports.formats import feeds, ghost, wxr
-
-Converter = Callable[[IO[bytes], str], Iterator[dict[str, Any]]]
+from app.imports.formats.common import Converter
 
 
 class Format(enum.StrEnum):
@@ -15,6 +12,7 @@ class Format(enum.StrEnum):
     WXR = "wxr"
     RSS = "rss"
     ATOM = "atom"
+    JSONFEED = "jsonfeed"
     GHOST = "ghost"
 
 
@@ -22,5 +20,6 @@ CONVERTERS: dict[Format, Converter] = {
     Format.WXR: wxr.convert,
     Format.RSS: feeds.convert,
     Format.ATOM: feeds.convert,
+    Format.JSONFEED: feeds.convert,
     Format.GHOST: ghost.convert,
 }

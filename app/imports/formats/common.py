@@ -1,8 +1,12 @@
-"""Small rules the converters share: slugs, languages, dates, tags, HTML paragraphs."""
+"""What the converters share: the items they yield (an import line, or an item skipped with
+its reason, each with its place in the file), and small rules: slugs, languages, dates,
+tags, titles."""
 
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from app.core.html import to_plain_text
@@ -10,12 +14,53 @@ from app.core.slugs import MAX_SLUG_LENGTH, SLUG_PATTERN, slugify_title
 
 _SLUG_RE = re.compile(SLUG_PATTERN)
 _BLOCK_RE = re.compile(r"<(p|div|ul|ol|h[1-6]|blockquote|figure|table|pre|section)\b", re.I)
-MAX_TAGS = 20
 MAX_EXCERPT = 5000
+TITLE_FROM_TEXT_CHARS = 80
+NO_TITLE = "(no title)"  # what WordPress shows for a post without one
 
 
 class ConversionFailed(Exception):
-    """The input is not a file of the format named."""
+    """The input is not a file of the format named, or stops being readable part-way."""
+
+    def __init__(self, message: str, *, source_line: int | None = None) -> None:
+        super().__init__(message)
+        self.source_line = source_line
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the operator says about a file: the language of posts that name none, and the
+    site's address (Ghost writes `__GHOST_URL__` for it)."""
+
+    default_lang: str
+    site_url: str | None = None
+
+
+@dataclass
+class Converted:
+    """An item that becomes one import line (an ArticleLine as JSON-ready data)."""
+
+    kind: str  # post, page, item, entry...
+    item: int  # its number in the file, 1-based
+    line: dict[str, Any]
+    source_line: int | None = None
+    source_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Skipped:
+    """An item not imported, and why (a menu item, a trashed post, a media file...)."""
+
+    kind: str
+    item: int
+    reason: str
+    source_line: int | None = None
+    source_id: str | None = None
+
+
+Item = Converted | Skipped
+Converter = Callable[[IO[bytes], Options], Iterator[Item]]
 
 
 def slug_from(text: str | None) -> str | None:
@@ -64,11 +109,25 @@ def tag(name: str, slug: str | None, lang: str) -> dict[str, Any] | None:
 
 
 def unique_tags(tags: list[dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """Every tag once, in order: no cap (an article holds every term its source gives)."""
     seen: dict[str, dict[str, Any]] = {}
     for item in tags:
         if item is not None and item["slug"] not in seen:
             seen[item["slug"]] = item
-    return list(seen.values())[:MAX_TAGS]
+    return list(seen.values())
+
+
+def title_or_text(title: str, html_or_text: str) -> tuple[str, str | None]:
+    """An item's title, and a note when it had none: then the first words of its text (as
+    feed readers show such items), or WordPress's "(no title)" when there is no text."""
+    if title.strip():
+        return title, None
+    text = to_plain_text(html_or_text)
+    if not text:
+        return NO_TITLE, f'No title and no text: titled "{NO_TITLE}".'
+    if len(text) > TITLE_FROM_TEXT_CHARS:
+        text = text[:TITLE_FROM_TEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    return text, "No title: titled from its text."
 
 
 def excerpt(html_or_text: str | None) -> str:

@@ -1,7 +1,13 @@
-"""Ghost's JSON export (Settings → Labs → Export): posts, tags and posts_tags.
+"""Ghost's JSON export (Settings → Labs → Export; versions 2 to 5): posts and their tags.
 
-Pages and internal (`#hash`) tags are skipped; `html` is the body (Ghost renders it from
-its editor's document into the export); `uuid` makes the external_id.
+- `html` is the body (Ghost renders its editor's document into the export); `uuid` makes
+  the external_id; `__GHOST_URL__` (Ghost 4+) is resolved against `--site-url`;
+- tags in `posts_tags` order (`sort_order` 0 is the primary tag); internal `#` tags left out;
+- a `members`/`paid`/`tiers` post is never public: the part before `<!--members-only-->`
+  (Ghost's public preview) is its excerpt, and it is imported as a draft until the model
+  has a restricted visibility;
+- pages (`type: page`, or `page: true` before Ghost 3) are reported as skipped;
+- the site's `locale` setting is the language of its posts (else `--lang`).
 """
 
 from collections import defaultdict
@@ -11,31 +17,44 @@ from typing import IO, Any
 
 import orjson
 
+from app.core.html import to_plain_text
 from app.imports.formats.common import (
     ConversionFailed,
+    Converted,
+    Item,
+    Options,
+    Skipped,
     excerpt,
     primary_lang,
     slug_from,
     tag,
+    title_or_text,
     unique_tags,
     utc,
 )
+from app.imports.formats.wp_content import embeds_to_links
 
 _STATUS = {"published": "published", "scheduled": "published", "sent": "published"}
+MEMBERS_ONLY = "<!--members-only-->"
+GHOST_URL = "__GHOST_URL__"
 
 
-def convert(stream: IO[bytes], default_lang: str) -> Iterator[dict[str, Any]]:
+def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     data = _data(stream.read())
     tags = {t["id"]: t for t in data.get("tags") or [] if t.get("visibility") != "internal"}
     links: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for link in data.get("posts_tags") or []:
         links[link["post_id"]].append((link.get("sort_order") or 0, link["tag_id"]))
-    for post in data.get("posts") or []:
-        if post.get("type", "post") != "post":
+    settings = {s.get("key"): s.get("value") for s in data.get("settings") or []}
+    site_lang = primary_lang(settings.get("locale"), options.default_lang)
+    for number, post in enumerate(data.get("posts") or [], 1):
+        kind = "page" if post.get("type") == "page" or post.get("page") is True else "post"
+        if kind == "page":
+            yield Skipped(kind, number, "A static page: pages are not imported as articles.")
             continue
-        lang = primary_lang(post.get("locale"), default_lang)
+        lang = primary_lang(post.get("locale"), site_lang)
         post_tags = [tags[tag_id] for _, tag_id in sorted(links[post["id"]]) if tag_id in tags]
-        yield _line(post, lang, post_tags)
+        yield _converted(kind, number, post, lang, post_tags, options.site_url)
 
 
 def _data(raw: bytes) -> dict[str, Any]:
@@ -50,8 +69,32 @@ def _data(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _line(post: dict[str, Any], lang: str, post_tags: list[dict[str, Any]]) -> dict[str, Any]:
+def _converted(
+    kind: str,
+    number: int,
+    post: dict[str, Any],
+    lang: str,
+    post_tags: list[dict[str, Any]],
+    site_url: str | None,
+) -> Converted:
+    notes: list[str] = []
+    html = post.get("html") or ""
+    if GHOST_URL in html and not site_url:
+        notes.append("Links to __GHOST_URL__ made root-relative: give --site-url for full URLs.")
+    html = _resolved(html, site_url)
+    preview, marker, _ = html.partition(MEMBERS_ONLY)
+    body = embeds_to_links(html.replace(MEMBERS_ONLY, ""))
     status = _STATUS.get(post.get("status") or "", "draft")
+    visibility = post.get("visibility") or "public"
+    summary = excerpt(post.get("custom_excerpt"))
+    if visibility != "public":
+        status = "draft"
+        notes.append(f"Visibility '{visibility}' at the source: imported as a draft, not public.")
+        if marker and not summary:
+            summary = excerpt(to_plain_text(preview))
+    title, note = title_or_text(" ".join((post.get("title") or "").split()), body)
+    if note:
+        notes.append(note)
     line: dict[str, Any] = {
         "external_id": f"ghost:{post.get('uuid') or post['id']}",
         "original_lang": lang,
@@ -61,20 +104,24 @@ def _line(post: dict[str, Any], lang: str, post_tags: list[dict[str, Any]]) -> d
         "translations": [
             {
                 "lang": lang,
-                "title": " ".join((post.get("title") or "").split()),
+                "title": title,
                 "slug": slug_from(post.get("slug")),
-                "excerpt": excerpt(post.get("custom_excerpt")),
-                "body": post.get("html") or "",
+                "excerpt": summary,
+                "body": body,
             }
         ],
     }
     updated = _date(post.get("updated_at"))
     if updated:
         line["updated_at"] = updated
-    image = post.get("feature_image") or ""
+    image = _resolved(post.get("feature_image") or "", site_url)
     if image.startswith(("http://", "https://")):
         line["cover_image_url"] = image
-    return line
+    return Converted(kind, number, line, source_id=str(post.get("id")), notes=notes)
+
+
+def _resolved(text: str, site_url: str | None) -> str:
+    return text.replace(GHOST_URL, (site_url or "").rstrip("/"))
 
 
 def _date(value: Any) -> str | None:
