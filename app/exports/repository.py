@@ -1,6 +1,7 @@
 """SQL of exports: articles walked by id (keyset), a page at a time."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Row, select
@@ -13,15 +14,24 @@ ArticleRow = Row[uuid.UUID, str | None, str, ArticleStatus, datetime | None, dat
 
 def article_page(session: Session, after: uuid.UUID | None, limit: int) -> list[ArticleRow]:
     """Every article, drafts included, by id: the index seeks to `after` (no OFFSET)."""
-    query = select(
-        Article.id,
-        Article.external_id,
-        Article.original_lang,
-        Article.status,
-        Article.published_at,
-        Article.updated_at,
-        Article.cover_image_url,
-    )
+    query = _ARTICLE
     if after is not None:
         query = query.where(Article.id > after)
     return list(session.execute(query.order_by(Article.id).limit(limit)).all())
+
+
+def articles_by_id(session: Session, ids: Collection[uuid.UUID]) -> list[ArticleRow]:
+    if not ids:
+        return []
+    return list(session.execute(_ARTICLE.where(Article.id.in_(ids)).order_by(Article.id)).all())
+
+
+_ARTICLE = select(
+    Article.id,
+    Article.external_id,
+    Article.original_lang,
+    Article.status,
+    Article.published_at,
+    Article.updated_at,
+    Article.cover_image_url,
+)

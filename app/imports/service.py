@@ -21,6 +21,7 @@ from app.articles import rules
 from app.articles.repository import change_seq_block, is_public_article
 from app.core.errors import Conflict
 from app.core.slugs import is_suffixed, slugify_title
+from app.exports.service import stored_lines
 from app.imports import repository as repo
 from app.imports.parsing import RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, KindCounts, LineError
@@ -294,6 +295,7 @@ class _Batch:
         for raw, _, _ in changed:
             if raw.number not in planned:
                 kinds[self.run_.kind_of(raw.number, raw.data), "failed"] += 1
+        plans = self._drop_unchanged(plans)
         if not self.dry:
             self._write(plans)
         for plan in plans:
@@ -302,6 +304,25 @@ class _Batch:
         self.outcome.created = sum(1 for p in plans if p.existing is None)
         self.outcome.updated = len(plans) - self.outcome.created
         return self.outcome
+
+    def _drop_unchanged(self, plans: list[_Plan]) -> list[_Plan]:
+        """Lines whose hash differs from the stored one (an export of this database, a file
+        converted by newer rules...) but that would store exactly what is stored: counted
+        unchanged, nothing written but the new hash, so sync and `updated_at` see nothing."""
+        existing = [p for p in plans if p.existing is not None]
+        if not existing:
+            return plans
+        stored = stored_lines(self.session, [p.article_id for p in existing])
+        same: dict[uuid.UUID, str] = {}
+        for plan in existing:
+            line = stored.get(plan.article_id)
+            if line is not None and _same_content(plan, line, self.now):
+                same[plan.article_id] = plan.digest
+                self.outcome.unchanged += 1
+                self.outcome.kinds[self.run_.kind_of(plan.number, plan.raw_data), "unchanged"] += 1
+        if same and not self.dry:
+            repo.set_import_hashes(self.session, same)
+        return [p for p in plans if p.article_id not in same]
 
     def _match(self, raw: RawLine) -> repo.Existing | LineError | None:
         """The stored article this line upserts, None for a new one, or why it cannot be."""
@@ -525,3 +546,66 @@ class _Batch:
                 }
             )
         return rows
+
+
+def _same_content(plan: _Plan, stored: dict[str, Any], now: datetime) -> bool:
+    """Whether writing the plan would store what `stored` (the article's export line)
+    holds: both are read as import lines and compared as the import would store them."""
+    try:
+        theirs = ArticleLine.model_validate(stored)
+    except ValueError:
+        return False
+    mine = plan.line
+    assert plan.existing is not None
+    published = mine.published_at or plan.existing.published_at
+    mine_data = _comparable(
+        mine,
+        [
+            (slug, body, excerpt)
+            for slug, (body, excerpt) in zip(plan.slugs, plan.bodies, strict=True)
+        ],
+        rules.published_at_for(mine.status, published, now),
+    )
+    theirs_data = _comparable(
+        theirs,
+        [(t.slug or "", t.body, t.excerpt) for t in theirs.translations],
+        theirs.published_at,
+    )
+    # A time the line does not give is not a change (the import would set "now" only
+    # because something else changed).
+    if mine.updated_at is None:
+        theirs_data.pop("updated_at")
+        mine_data.pop("updated_at")
+    for lang, translation in mine_data["translations"].items():
+        if translation.get("updated_at") is None and lang in theirs_data["translations"]:
+            theirs_data["translations"][lang].pop("updated_at", None)
+            translation.pop("updated_at", None)
+    return mine_data == theirs_data
+
+
+def _comparable(
+    line: ArticleLine, stored: list[tuple[str, str, str]], published_at: datetime | None
+) -> dict[str, Any]:
+    """The line as stored: keys dropped, taxonomy by slug (names and kinds only matter when
+    a tag is created), translations by language with their stored slug, body and excerpt."""
+    data = line.model_dump(mode="json", exclude={"id", "external_id"})
+    data["original_lang"] = line.lang
+    data["published_at"] = published_at.isoformat() if published_at else None
+    for name, value in data.items():
+        if isinstance(value, list) and name != "translations":
+            data[name] = [_by_slug(item) for item in value]
+    translations = {}
+    for translation, (slug, body, excerpt) in zip(data["translations"], stored, strict=True):
+        translation.update(slug=slug, body=body, excerpt=excerpt)
+        translations[translation["lang"]] = translation
+    data["translations"] = translations
+    return data
+
+
+def _by_slug(item: Any) -> Any:
+    if isinstance(item, dict):
+        if isinstance(item.get("source"), dict):
+            return {**item, "source": item["source"].get("slug")}
+        if "slug" in item:
+            return item["slug"]
+    return item
