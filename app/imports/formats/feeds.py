@@ -54,7 +54,7 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     if parsed.bozo and not parsed.entries:
         raise ConversionFailed(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}")
     feed_lang = primary_lang(parsed.feed.get("language"), options.default_lang)
-    kind = "entry" if parsed.version.startswith("atom") else "item"
+    kind = "entry" if str(parsed.get("version", "")).startswith("atom") else "item"
     for number, entry in enumerate(parsed.entries, 1):
         yield _converted(kind, number, _entry_line(entry, feed_lang))
 
@@ -174,8 +174,14 @@ def _moment(parsed: struct_time | None) -> str | None:
 
 
 def _cover(entry: Any) -> str | None:
+    """An image the item names: media:content of an image (not a video player's URL), a
+    media:thumbnail (YouTube, podcasts), an image enclosure."""
     candidates = [
-        m.get("url") for m in entry.get("media_content", []) if m.get("medium", "image") == "image"
+        m.get("url")
+        for m in entry.get("media_content", [])
+        if m.get("medium") == "image"
+        or str(m.get("type", "")).startswith("image/")
+        or (not m.get("medium") and not m.get("type"))
     ]
     candidates += [t.get("url") for t in entry.get("media_thumbnail", [])]
     candidates += [

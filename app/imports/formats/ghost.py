@@ -46,11 +46,16 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     for link in data.get("posts_tags") or []:
         links[link["post_id"]].append((link.get("sort_order") or 0, link["tag_id"]))
     settings = {s.get("key"): s.get("value") for s in data.get("settings") or []}
-    site_lang = primary_lang(settings.get("locale"), options.default_lang)
+    # `locale` since Ghost 5, `lang` before, `default_locale` in Ghost 1.
+    locale = settings.get("locale") or settings.get("lang") or settings.get("default_locale")
+    site_lang = primary_lang(locale, options.default_lang)
     for number, post in enumerate(data.get("posts") or [], 1):
-        kind = "page" if post.get("type") == "page" or post.get("page") is True else "post"
-        if kind == "page":
-            yield Skipped(kind, number, "A static page: pages are not imported as articles.")
+        # `type` since Ghost 3; `page: 1` before.
+        page = post.get("type") == "page" or post.get("page") in (1, "1")
+        kind = "page" if page else "post"
+        if page:
+            reason = "A static page: pages are not imported as articles."
+            yield Skipped(kind, number, reason, source_id=str(post.get("id")))
             continue
         lang = primary_lang(post.get("locale"), site_lang)
         post_tags = [tags[tag_id] for _, tag_id in sorted(links[post["id"]]) if tag_id in tags]

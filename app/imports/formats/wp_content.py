@@ -197,6 +197,24 @@ def _img(image: Image) -> str:
     return f'<img src="{html.escape(image.url, quote=True)}" alt="{alt}">'
 
 
+_PLAYERS = [
+    (
+        re.compile(r"^https?://(?:www\.)?youtube(?:-nocookie)?\.com/embed/([\w-]+)"),
+        "https://www.youtube.com/watch?v={}",
+    ),
+    (re.compile(r"^https?://player\.vimeo\.com/video/(\d+)"), "https://vimeo.com/{}"),
+]
+
+
+def _page_of(url: str) -> str:
+    """The page a video player shows (a YouTube or Vimeo embed URL -> the video's page)."""
+    for pattern, page in _PLAYERS:
+        match = pattern.match(url)
+        if match:
+            return page.format(match.group(1))
+    return url
+
+
 def embeds_to_links(content: str) -> str:
     """iframes (which the sanitizer drops, leaving an empty figure) and URLs standing alone
     on a line (WordPress embeds those) become links to what they showed."""
@@ -207,7 +225,7 @@ def embeds_to_links(content: str) -> str:
         url = html.unescape(url)
         if url.startswith("//"):
             url = "https:" + url
-        return _link(url) if url.startswith(("http://", "https://")) else ""
+        return _link(_page_of(url)) if url.startswith(("http://", "https://")) else ""
 
     content = _IFRAME_RE.sub(iframe, content)
     content = _BARE_URL_PARAGRAPH_RE.sub(lambda m: f"<p>{_link(m.group(1))}</p>", content)

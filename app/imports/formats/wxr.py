@@ -367,14 +367,18 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
 
 def _tags(raw: _Raw, lang: str, categories: set[str | None]) -> list[dict[str, Any]]:
     """Categories first (the first is the section), then tags; every one of them. WXR 1.0
-    writes each term twice, bare and with its domain (`category`, `tag`); a tag whose slug
-    a category has keeps apart from it as `<slug>-tag`."""
-    named = {(d, name) for d, _, name in raw.terms if d}
+    writes each term twice, bare (a category) or `domain="tag"`, then again with its
+    nicename: the one with the nicename counts. A tag whose slug a category has keeps apart
+    from it as `<slug>-tag` (WordPress keeps the two taxonomies apart; slugs here are one)."""
+    chosen: dict[bool, dict[str, str]] = {False: {}, True: {}}  # is a tag -> name -> nicename
+    for domain, nicename, name in raw.terms:
+        if domain in ("category", "", "post_tag", "tag"):
+            names = chosen[domain in ("post_tag", "tag")]
+            if not names.get(name):
+                names[name] = nicename
     found: list[dict[str, Any] | None] = []
-    for is_tag, kinds in ((False, ("category", "")), (True, ("post_tag", "tag"))):
-        for domain, nicename, name in raw.terms:
-            if domain not in kinds or (not domain and ("category", name) in named):
-                continue
+    for is_tag, names in chosen.items():
+        for name, nicename in names.items():
             item = tag(name, nicename or None, lang)
             if item is not None and is_tag and item["slug"] in categories:
                 item["slug"] = f"{item['slug']}-tag"
