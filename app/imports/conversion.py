@@ -120,7 +120,8 @@ def _locate(report: ImportReport, sources: _Sources) -> None:
 
 
 def _stopped(exc: ConversionFailed, report: ImportReport) -> str:
-    where = f" (line {exc.source_line})" if exc.source_line else ""
+    located = exc.source_line is None or f"line {exc.source_line}" in str(exc)
+    where = "" if located else f" (line {exc.source_line})"
     if not report.items:
         return f"{exc}{where}"
     written = report.created + report.updated

@@ -84,7 +84,7 @@ def _converted(
 ) -> Converted:
     notes: list[str] = []
     html = post.get("html") or ""
-    if GHOST_URL in html and not site_url:
+    if not site_url and (GHOST_URL in html or GHOST_URL in (post.get("feature_image") or "")):
         notes.append("Links to __GHOST_URL__ made root-relative: give --site-url for full URLs.")
     html = _resolved(html, site_url)
     preview, marker, _ = html.partition(MEMBERS_ONLY)
