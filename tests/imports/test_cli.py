@@ -83,3 +83,57 @@ def test_remote_import_and_export_go_through_the_server(
     )
     assert refused.returncode == 2
     assert "The server answered 401" in refused.stderr
+
+
+def test_a_wordpress_import_prints_what_became_of_every_kind_of_item(
+    client: RecordingClient, database_url: str
+) -> None:
+    result = run_cli(
+        database_url, "import", str(FIXTURES / "wordpress-https.xml"), "--format", "wxr"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "│ 12      │ 0       │ 0         │ 0      │" in result.stdout
+    assert re.search(r"│ post +│ 12 +│ 0 +│ 0 +│ 2 +│ 0 +│", result.stdout)
+    assert re.search(r"│ attachment +│ 0 +│ 0 +│ 0 +│ 2 +│ 0 +│", result.stdout)
+    assert re.search(r"│ nav_menu_item +│ 0 +│ 0 +│ 0 +│ 1 +│ 0 +│", result.stdout)
+    assert re.search(r"│ attachment +│ 2 +│ 2 \(line 74\),", result.stdout)  # skipped
+    assert re.search(r"│ post +│ 1 +│ 5 \(line 186\) +│ Password-protected", result.stdout)
+    assert len(walk_feed(client, limit=50, lang="en")) == 7  # 12 less drafts and a scheduled one
+
+
+def test_a_file_with_items_and_nothing_imported_exits_1(
+    client: RecordingClient, database_url: str, tmp_path: Path
+) -> None:
+    text = (FIXTURES / "wordpress-https.xml").read_text()
+    only_pages = tmp_path / "pages.xml"
+    only_pages.write_text(
+        text[: text.index("\t<item>\n\t\t<title><![CDATA[tram.jpg")] + "</channel></rss>"
+    )
+
+    result = run_cli(database_url, "import", str(only_pages), "--format", "wxr")
+
+    assert result.returncode == 1, result.stderr
+    assert "the file has 1 items and none of them is an article" in " ".join(result.stderr.split())
+
+
+def test_a_file_cut_off_part_way_exits_2_saying_what_was_written(
+    client: RecordingClient, database_url: str, tmp_path: Path
+) -> None:
+    text = (FIXTURES / "wordpress-https.xml").read_text()
+    cut = tmp_path / "cut.xml"
+    cut.write_text(text[: text.index("Archive: every street renamed")])
+
+    result = run_cli(database_url, "import", str(cut), "--format", "wxr")
+
+    assert result.returncode == 2, result.stderr
+    stderr = " ".join(result.stderr.split())
+    assert "Import stopped: Not a well-formed WXR file: unclosed CDATA section" in stderr
+    assert "8 articles were written (8 created, 0 updated; 0 unchanged)" in stderr
+    assert "Re-running the complete file finishes the import" in stderr
+    assert "│ 8       │ 0       │ 0         │ 0      │" in result.stdout
+    rerun = run_cli(
+        database_url, "import", str(FIXTURES / "wordpress-https.xml"), "--format", "wxr"
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert "│ 4       │ 0       │ 8         │ 0      │" in rerun.stdout
