@@ -39,7 +39,9 @@ def test_podcast_items_with_colliding_links_all_import_with_suffixed_slugs(
         "radio-podcast-2-41aa": "episode-2",  # .../2024/03/08/episode/
         "https://radio.example.com/podcast/2024/03/01/episode/": "episode-3",  # no guid: link
         "feed-item:ca6d1bc1297564205050ad52d43fedfd": "anons",  # no guid, no link: a hash
-        "radio-podcast-bonus-1": "bonus-frahment-rozmovy-z-merom-pro-biudzhet-mista-na-nastupnyi-rik",
+        "radio-podcast-bonus-1": (
+            "bonus-frahment-rozmovy-z-merom-pro-biudzhet-mista-na-nastupnyi-rik"
+        ),
     }
     assert stored["radio-podcast-bonus-1"]["translations"][0]["title"] == (
         "Бонус: фрагмент розмови з мером про бюджет міста на наступний рік."
