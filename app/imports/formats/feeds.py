@@ -29,9 +29,14 @@ from app.imports.formats.common import (
     Converted,
     Item,
     Options,
+    author,
     excerpt,
+    http_url,
     paragraphs,
     primary_lang,
+    set_authors,
+    set_canonical_url,
+    set_cover,
     slug_from_link,
     tag,
     title_or_text,
@@ -105,6 +110,7 @@ def _line(
     published: str | None,
     tags: list[dict[str, Any] | None],
     cover: str | None,
+    authors: list[dict[str, Any] | None],
 ) -> dict[str, Any]:
     notes: list[str] = []
     body = embeds_to_links(body)
@@ -128,8 +134,9 @@ def _line(
         ],
         "_notes": notes,
     }
-    if cover:
-        line["cover_image_url"] = cover
+    set_cover(line, cover)
+    set_authors(line, authors)
+    set_canonical_url(line, link)  # where the item was first published
     return line
 
 
@@ -159,6 +166,11 @@ def _entry_line(entry: Any, feed_lang: str) -> dict[str, Any]:
             for t in entry.get("tags", [])
         ],
         cover=_cover(entry),
+        authors=[
+            author(a.get("name") or "", None, lang, links=[a.get("href")])
+            for a in entry.get("authors") or []
+            if isinstance(a, dict)
+        ],
     )
 
 
@@ -193,10 +205,7 @@ def _cover(entry: Any) -> str | None:
 
 
 def _http_url(*candidates: Any) -> str | None:
-    return next(
-        (u for u in candidates if isinstance(u, str) and u.startswith(("http://", "https://"))),
-        None,
-    )
+    return next((url for url in map(http_url, candidates) if url), None)
 
 
 # ---- JSON Feed ---------------------------------------------------------------------------
@@ -230,6 +239,17 @@ def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
         published=_iso(item.get("date_published") or item.get("date_modified")),
         tags=[tag(t, None, lang) for t in item.get("tags") or [] if isinstance(t, str)],
         cover=_http_url(item.get("image"), item.get("banner_image")),
+        authors=[
+            author(
+                str(a.get("name") or ""),
+                None,
+                lang,
+                photo_url=a.get("avatar"),
+                links=[a.get("url")],
+            )
+            for a in item.get("authors") or ([item["author"]] if item.get("author") else [])
+            if isinstance(a, dict)
+        ],
     )
 
 

@@ -1,12 +1,15 @@
-"""Ghost's JSON export (Settings → Labs → Export; versions 2 to 5): posts and their tags.
+"""Ghost's JSON export (Settings → Labs → Export; versions 2 to 5).
 
 - `html` is the body (Ghost renders its editor's document into the export); `uuid` makes
   the external_id; `__GHOST_URL__` (Ghost 4+) is resolved against `--site-url`;
 - tags in `posts_tags` order (`sort_order` 0 is the primary tag); internal `#` tags left out;
-- a `members`/`paid`/`tiers` post is never public: the part before `<!--members-only-->`
-  (Ghost's public preview) is its excerpt, and it is imported as a draft until the model
-  has a restricted visibility;
-- pages (`type: page`, or `page: true` before Ghost 3) are reported as skipped;
+- bylines from `users` in `posts_authors` order; the feature image with its alt text and
+  caption (`posts_meta`); `featured`; `canonical_url`;
+- a `members`/`paid`/`tiers` post is never public: restricted (its body never served
+  publicly; a draft where the model has no visibility), with the part before
+  `<!--members-only-->` (Ghost's public preview) as its excerpt;
+- pages (`type: page`, or `page: 1` before Ghost 3) become pages (skipped, reported,
+  where the model has none);
 - the site's `locale` setting is the language of its posts (else `--lang`).
 """
 
@@ -19,13 +22,21 @@ import orjson
 
 from app.core.html import to_plain_text
 from app.imports.formats.common import (
+    HAS_PAGES,
     ConversionFailed,
     Converted,
     Item,
     Options,
     Skipped,
+    author,
     excerpt,
     primary_lang,
+    restrict,
+    set_authors,
+    set_canonical_url,
+    set_cover,
+    set_featured,
+    set_page,
     slug_from,
     tag,
     title_or_text,
@@ -45,6 +56,11 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     links: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for link in data.get("posts_tags") or []:
         links[link["post_id"]].append((link.get("sort_order") or 0, link["tag_id"]))
+    users = {u["id"]: u for u in data.get("users") or [] if isinstance(u, dict) and "id" in u}
+    bylines: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for link in data.get("posts_authors") or []:
+        bylines[link["post_id"]].append((link.get("sort_order") or 0, link["author_id"]))
+    metas = {m["post_id"]: m for m in data.get("posts_meta") or [] if "post_id" in m}
     settings = {s.get("key"): s.get("value") for s in data.get("settings") or []}
     # `locale` since Ghost 5, `lang` before, `default_locale` in Ghost 1.
     locale = settings.get("locale") or settings.get("lang") or settings.get("default_locale")
@@ -53,13 +69,54 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
         # `type` since Ghost 3; `page: 1` before.
         page = post.get("type") == "page" or post.get("page") in (1, "1")
         kind = "page" if page else "post"
-        if page:
+        if page and not HAS_PAGES:
             reason = "A static page: pages are not imported as articles."
             yield Skipped(kind, number, reason, source_id=str(post.get("id")))
             continue
         lang = primary_lang(post.get("locale"), site_lang)
         post_tags = [tags[tag_id] for _, tag_id in sorted(links[post["id"]]) if tag_id in tags]
-        yield _converted(kind, number, post, lang, post_tags, options.site_url)
+        # Ghost 1 and 2 name one author on the post itself.
+        order = sorted(bylines[post["id"]]) or [(0, str(post.get("author_id")))]
+        people = [users[user_id] for _, user_id in order if user_id in users]
+        item = _converted(kind, number, post, lang, post_tags, options.site_url)
+        _add_model_fields(item.line, post, metas.get(post["id"], {}), people, lang, options)
+        yield item
+
+
+def _add_model_fields(
+    line: dict[str, Any],
+    post: dict[str, Any],
+    meta: dict[str, Any],
+    people: list[dict[str, Any]],
+    lang: str,
+    options: Options,
+) -> None:
+    """Page type, bylines, the cover's alt text and caption, featured, canonical URL."""
+    if post.get("type") == "page" or post.get("page") in (1, "1"):
+        set_page(line)
+    site = options.site_url
+    set_authors(
+        line,
+        [
+            author(
+                p.get("name") or "",
+                p.get("slug"),
+                lang,
+                bio=p.get("bio") or "",
+                photo_url=_resolved(p.get("profile_image") or "", site),
+                links=[p.get("website")],
+            )
+            for p in people
+        ],
+    )
+    set_cover(
+        line,
+        _resolved(post.get("feature_image") or "", site),
+        alt=meta.get("feature_image_alt") or post.get("feature_image_alt") or "",
+        caption=meta.get("feature_image_caption") or post.get("feature_image_caption") or "",
+    )
+    set_featured(line, post.get("featured") in (True, 1, "1"))
+    set_canonical_url(line, post.get("canonical_url"))
 
 
 def _data(raw: bytes) -> dict[str, Any]:
@@ -92,11 +149,8 @@ def _converted(
     status = _STATUS.get(post.get("status") or "", "draft")
     visibility = post.get("visibility") or "public"
     summary = excerpt(post.get("custom_excerpt"))
-    if visibility != "public":
-        status = "draft"
-        notes.append(f"Visibility '{visibility}' at the source: imported as a draft, not public.")
-        if marker and not summary:
-            summary = excerpt(to_plain_text(preview))
+    if visibility != "public" and marker and not summary:
+        summary = excerpt(to_plain_text(preview))  # Ghost's public preview
     title, note = title_or_text(" ".join((post.get("title") or "").split()), body)
     if note:
         notes.append(note)
@@ -119,9 +173,8 @@ def _converted(
     updated = _date(post.get("updated_at"))
     if updated:
         line["updated_at"] = updated
-    image = _resolved(post.get("feature_image") or "", site_url)
-    if image.startswith(("http://", "https://")):
-        line["cover_image_url"] = image
+    if visibility != "public":
+        restrict(line, notes, f"Visibility '{visibility}'")
     return Converted(kind, number, line, source_id=str(post.get("id")), notes=notes)
 
 

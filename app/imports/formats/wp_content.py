@@ -147,6 +147,8 @@ class Image:
     url: str
     alt: str = ""
     caption: str = ""
+    width: int | None = None
+    height: int | None = None
 
 
 def caption_shortcode(match: re.Match[str]) -> str:

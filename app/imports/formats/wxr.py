@@ -6,10 +6,12 @@ stream (defusedxml, fed line by line so every item knows the line it starts on):
 1. what items need from each other: the channel's language and site URL, category slugs,
    attachments (URL, alt text, caption, parent), and which posts are translations of
    one another (Polylang's `post_translations` term, WPML's export-plugin meta);
-2. the items: each post becomes an import line (translations linked by Polylang or WPML
-   become one article with one translation per language); everything else (pages until
-   the page type exists, attachments, menu items, revisions, trashed posts...) is reported
-   as skipped with the reason.
+2. the items: each post and page becomes an import line (translations linked by Polylang
+   or WPML become one article with one translation per language) with its byline
+   (`dc:creator`), cover image (`_thumbnail_id`: the attachment's URL, size, alt text and
+   caption), sections (categories) and topics (tags); private and password-protected
+   posts are restricted, never public; everything else (attachments, menu items,
+   revisions, trashed posts...) is reported as skipped with the reason.
 
 A post is identified by its site and `wp:post_id` (`<base_site_url>/?p=<id>`, the URL
 WordPress answers for it), not by its guid: real exports hold posts that share one.
@@ -30,13 +32,21 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLPullParse
 from defusedxml.ElementTree import DefusedXMLParser
 
 from app.imports.formats.common import (
+    HAS_PAGES,
+    HAS_VISIBILITY,
     ConversionFailed,
     Converted,
     Item,
     Options,
     Skipped,
+    author,
     excerpt,
     primary_lang,
+    restrict,
+    set_authors,
+    set_cover,
+    set_featured,
+    set_page,
     slug_from,
     tag,
     title_or_text,
@@ -46,7 +56,10 @@ from app.imports.formats.common import (
 from app.imports.formats.wp_content import Image, render
 
 _STATUS = {"publish": "published", "future": "published", "draft": "draft", "pending": "draft"}
-_STATUS |= {"private": "draft"}
+# A private post is published for the site's editors only: restricted (or a draft).
+_STATUS |= {"private": "published" if HAS_VISIBILITY else "draft"}
+_IMPORTED_TYPES = {"post", "page"} if HAS_PAGES else {"post"}
+_SIZE_RE = re.compile(r's:5:"width";i:(\d+);s:6:"height";i:(\d+);')
 _SKIPPED_STATUS = {
     "trash": "In the trash.",
     "auto-draft": "An auto-draft (WordPress never saved it).",
@@ -184,6 +197,13 @@ def _read_channel_element(name: str, element: Element, channel: dict[str, Any]) 
         channel["language"] = text
     elif name == "wp:base_site_url":
         channel["site"] = text.rstrip("/")
+    elif name == "wp:author":
+        fields = {_key(c.tag): (c.text or "").strip() for c in element}
+        login = fields.get("wp:author_login", "")
+        full = " ".join(
+            x for x in (fields.get("wp:author_first_name"), fields.get("wp:author_last_name")) if x
+        )
+        channel.setdefault("authors", {})[login] = fields.get("wp:author_display_name") or full
     elif name == "wp:category":
         fields = {_key(c.tag): (c.text or "").strip() for c in element}
         channel.setdefault("categories", set()).add(
@@ -242,10 +262,13 @@ def _read_site(stream: IO[bytes], site: _Site) -> None:
         if raw.post_type == "attachment":
             url = (raw.fields.get("wp:attachment_url") or raw.fields.get("guid") or "").strip()
             if url.startswith(("http://", "https://")):
+                size = _SIZE_RE.search(raw.meta.get("_wp_attachment_metadata", ""))
                 site.attachments[raw.post_id] = Image(
                     url=url,
                     alt=raw.meta.get("_wp_attachment_image_alt", "").strip(),
                     caption=(raw.fields.get("excerpt:encoded") or "").strip(),
+                    width=int(size.group(1)) if size else None,
+                    height=int(size.group(2)) if size else None,
                 )
                 parent = int(raw.fields.get("wp:post_parent", "0").strip() or 0)
                 if parent:
@@ -258,7 +281,7 @@ def _read_site(stream: IO[bytes], site: _Site) -> None:
 
 
 def _why_skipped(raw: _Raw) -> str | None:
-    if raw.post_type != "post":
+    if raw.post_type not in _IMPORTED_TYPES:
         return _SKIPPED_TYPE.get(raw.post_type, f"Post type '{raw.post_type}' is not imported.")
     if raw.status in _SKIPPED_STATUS:
         return _SKIPPED_STATUS[raw.status]
@@ -284,7 +307,10 @@ class _Post:
     updated_at: str | None
     tags: list[dict[str, Any]]
     notes: list[str]
-    restricted: bool = False  # private or password-protected at the source
+    restricted: str | None = None  # why it was not public at the source
+    cover: Image | None = None
+    author: dict[str, Any] | None = None
+    sticky: bool = False
     source_lang: str | None = None  # WPML: the language this post was translated from
 
 
@@ -321,15 +347,14 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
         default_lang,
     )
     status = _STATUS[raw.status]
-    restricted = True
+    restricted = None
     if raw.status == "private":
-        notes.append("Private at the source: imported as a draft, not public.")
+        restricted = "Private"
     elif fields.get("wp:post_password", "").strip():
-        notes.append("Password-protected at the source: imported as a draft, not public.")
-    else:
-        restricted = False
-    if restricted:
-        status = "draft"
+        restricted = "Password-protected"
+    thumbnail = meta.get("_thumbnail_id", "").strip()
+    login = fields.get("dc:creator", "").strip()
+    name = site.channel.get("authors", {}).get(login) or login
     body, teaser = render(
         fields.get("content:encoded", ""),
         site.attachments,
@@ -361,6 +386,9 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
         tags=_tags(raw, lang, site.categories),
         notes=notes,
         restricted=restricted,
+        cover=site.attachments.get(int(thumbnail)) if thumbnail.isdigit() else None,
+        author=author(name, login, lang) if login else None,
+        sticky=fields.get("wp:is_sticky", "0").strip() == "1",
         source_lang=meta.get("_wpml_import_source_language_code") or None,
     )
 
@@ -379,7 +407,7 @@ def _tags(raw: _Raw, lang: str, categories: set[str | None]) -> list[dict[str, A
     found: list[dict[str, Any] | None] = []
     for is_tag, names in chosen.items():
         for name, nicename in names.items():
-            item = tag(name, nicename or None, lang)
+            item = tag(name, nicename or None, lang, "topic" if is_tag else "section")
             if item is not None and is_tag and item["slug"] in categories:
                 item["slug"] = f"{item['slug']}-tag"
             found.append(item)
@@ -416,6 +444,7 @@ def _converted(posts: list[_Post]) -> Converted:
         None,
     ) or min(posts, key=lambda p: p.raw.post_id)
     translations: dict[str, dict[str, Any]] = {}
+    owners: dict[str, _Post] = {}
     notes: list[str] = []
     for post in sorted(posts, key=lambda p: (p is not original, p.raw.post_id)):
         notes += post.notes
@@ -424,6 +453,7 @@ def _converted(posts: list[_Post]) -> Converted:
                 f"Post {post.raw.post_id} is a second '{post.lang}' translation: left out."
             )
             continue
+        owners[post.lang] = post
         translations[post.lang] = {
             "lang": post.lang,
             "title": post.title,
@@ -431,16 +461,40 @@ def _converted(posts: list[_Post]) -> Converted:
             "excerpt": post.excerpt,
             "body": post.body,
         }
-    # One restricted translation keeps the whole article from public view.
-    status = "draft" if any(p.restricted for p in posts) else original.status
     line = {
         "external_id": original.key,
         "original_lang": original.lang,
-        "status": status,
+        "status": original.status,
         "published_at": original.published_at,
         **({"updated_at": original.updated_at} if original.updated_at else {}),
         "tags": original.tags,
         "translations": list(translations.values()),
     }
+    # One restricted translation keeps the whole article from public view.
+    why = next((p.restricted for p in posts if p.restricted), None)
+    if why is not None:
+        restrict(line, notes, why)
     raw = original.raw
-    return Converted("post", raw.number, line, raw.source_line, str(raw.post_id), notes)
+    kind = raw.post_type
+    if kind == "page":
+        set_page(line)
+    cover = original.cover
+    if cover is not None:
+        set_cover(
+            line,
+            cover.url,
+            width=cover.width,
+            height=cover.height,
+            alt=cover.alt,
+            caption=cover.caption,
+        )
+        for lang, post in owners.items():  # each language's own alt text (Polylang media)
+            text, own = translations[lang], post.cover
+            if own is not None and post is not original and "cover_alt" in text:
+                if own.alt:
+                    text["cover_alt"] = own.alt
+                if own.caption:
+                    text["cover_caption"] = own.caption
+    set_authors(line, [original.author])
+    set_featured(line, original.sticky)
+    return Converted(kind, raw.number, line, raw.source_line, str(raw.post_id), notes)
