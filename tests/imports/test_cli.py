@@ -98,7 +98,7 @@ def test_a_wordpress_import_prints_what_became_of_every_kind_of_item(
     assert re.search(r"│ attachment +│ 0 +│ 0 +│ 0 +│ 2 +│ 0 +│", result.stdout)
     assert re.search(r"│ nav_menu_item +│ 0 +│ 0 +│ 0 +│ 1 +│ 0 +│", result.stdout)
     assert re.search(r"│ attachment +│ 2 +│ 2 \(line 74\),", result.stdout)  # skipped
-    assert re.search(r"│ post +│ 1 +│ 5 \(line 186\) +│ Password-protected", result.stdout)
+    assert re.search(r"│ post +│ 1 +│ 5 \(line 190\) +│ Password-protected", result.stdout)
     assert len(walk_feed(client, limit=50, lang="en")) == 7  # 12 less drafts and a scheduled one
 
 

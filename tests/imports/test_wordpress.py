@@ -52,16 +52,16 @@ def test_a_wordpress_export_under_either_namespace_spelling_reports_every_item(
             for s in report["skipped_items"]] == [
         ("page", 1, 47, "2", "A static page: pages are not imported as articles."),
         ("attachment", 2, 74, "30", ATTACHMENT),
-        ("attachment", 3, 108, "32", ATTACHMENT),
-        ("post", 16, 570, "73", "In the trash."),
-        ("nav_menu_item", 17, 595, "74", "A menu item: menus belong to the front end."),
-        ("post", 18, 628, "75", "An auto-draft (WordPress never saved it)."),
+        ("attachment", 3, 112, "32", ATTACHMENT),
+        ("post", 16, 574, "73", "In the trash."),
+        ("nav_menu_item", 17, 599, "74", "A menu item: menus belong to the front end."),
+        ("post", 18, 632, "75", "An auto-draft (WordPress never saved it)."),
     ]  # fmt: skip
     assert [(n["item"], n["source_line"], n["message"]) for n in report["notes"]] == [
-        (5, 186, "Password-protected at the source: imported as a draft, not public."),
-        (6, 211, "Private at the source: imported as a draft, not public."),
-        (7, 236, "No title: titled from its text."),
-        (8, 261, 'No title and no text: titled "(no title)".'),
+        (5, 190, "Password-protected at the source: imported as a draft, not public."),
+        (6, 215, "Private at the source: imported as a draft, not public."),
+        (7, 240, "No title: titled from its text."),
+        (8, 265, 'No title and no text: titled "(no title)".'),
     ]
     stored = _exported(client, editor_headers)
     # Identity: site + post id. Posts 50 and 51 share one guid and both are there.
@@ -220,7 +220,7 @@ def test_a_file_cut_off_part_way_says_how_much_was_written_and_a_rerun_completes
 
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == (
-        "Not a well-formed WXR file: unclosed CDATA section: line 408, column 18. "
+        "Not a well-formed WXR file: unclosed CDATA section: line 412, column 18. "
         "Stopped after 11 items: 8 articles were written (8 created, 0 updated; 0 unchanged). "
         "Re-running the complete file finishes the import: what is already stored is "
         "reported unchanged."
