@@ -106,12 +106,11 @@ def test_a_file_with_items_and_nothing_imported_exits_1(
     client: RecordingClient, database_url: str, tmp_path: Path
 ) -> None:
     text = (FIXTURES / "wordpress-https.xml").read_text()
-    only_pages = tmp_path / "pages.xml"
-    only_pages.write_text(
-        text[: text.index("\t<item>\n\t\t<title><![CDATA[tram.jpg")] + "</channel></rss>"
-    )
+    menu = text[: text.index("\t<item>\n\t\t<title><![CDATA[tram.jpg")] + "</channel></rss>"
+    only_menus = tmp_path / "menus.xml"
+    only_menus.write_text(menu.replace("[CDATA[page]]", "[CDATA[nav_menu_item]]"))
 
-    result = run_cli(database_url, "import", str(only_pages), "--format", "wxr")
+    result = run_cli(database_url, "import", str(only_menus), "--format", "wxr")
 
     assert result.returncode == 1, result.stderr
     assert "the file has 1 items and none of them is an article" in " ".join(result.stderr.split())

@@ -144,13 +144,12 @@ def test_export_then_import_into_the_same_database_changes_nothing(
 
     report = post_import(client, editor_headers, export.encode())
 
-    assert counts(report) == (0, 0, 11, 0)
-    assert report["kinds"] == {
-        "article": {"created": 0, "updated": 0, "unchanged": 11, "skipped": 0, "failed": 0}
-    }
+    stored = len(export.splitlines())
+    assert counts(report) == (0, 0, stored, 0)
+    assert sum(k["unchanged"] for k in report["kinds"].values()) == stored
     assert client.get("/v1/exports", headers=editor_headers).text == export
     assert _sync_to_end(client, token)[0] == []
-    assert counts(post_import(client, editor_headers, export.encode())) == (0, 0, 11, 0)
+    assert counts(post_import(client, editor_headers, export.encode())) == (0, 0, stored, 0)
     edited = next(x for x in map(json.loads, export.splitlines()) if x["external_id"] == "seed-1")
     edited["translations"][0]["title"] += " (updated)"
     assert counts(post_import(client, editor_headers, ndjson([edited]))) == (0, 1, 0, 0)
