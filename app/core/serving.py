@@ -5,7 +5,7 @@ opens and sends its request headers slowly (slowloris) is kept as long as bytes 
 The protocols here give every request a deadline for its complete headers, counted from
 when the connection opened or the previous response ended; past it, a connection with no
 request in progress is closed. A request whose headers are complete is never cut (bodies
-and responses take the time they need).
+and responses take the time they need). Headers are also bounded in size (431).
 """
 
 import asyncio
@@ -16,6 +16,17 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.core.config import Settings, get_settings
 
+# Request line and headers may take this many bytes (h11's own default is 16 KiB;
+# httptools sets no limit of its own).
+MAX_HEADER_BYTES = 64 * 1024
+_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"connection: close\r\n"
+    b"content-length: 33\r\n\r\n"
+    b"Request header fields too large.\n"
+)
+
 
 class _HeaderDeadline:
     """Mixed into uvicorn's protocols (they share these names): `cycle` is the request
@@ -25,6 +36,7 @@ class _HeaderDeadline:
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     _deadline: asyncio.TimerHandle | None = None
+    _header_bytes = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
@@ -35,6 +47,12 @@ class _HeaderDeadline:
         super().data_received(data)  # type: ignore[misc]
         if self.cycle is not cycle:  # a request's headers are complete
             self._disarm()
+        elif self._deadline is not None:  # still waiting for them
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES and not self.transport.is_closing():
+                self._disarm()
+                self.transport.write(_TOO_LARGE)
+                self.transport.close()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
@@ -50,6 +68,7 @@ class _HeaderDeadline:
 
     def _arm(self) -> None:
         self._disarm()
+        self._header_bytes = 0
         if not self.transport.is_closing():
             timeout = get_settings().http_header_timeout
             self._deadline = self.loop.call_later(timeout, self._expire)

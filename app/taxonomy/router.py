@@ -65,7 +65,7 @@ def list_tags(
     )
 
 
-@router.get("/tags/{slug}", tags=["tags"], responses=problem_responses(404))
+@router.get("/tags/{slug}", tags=["tags"], responses=problem_responses(400, 404))
 def get_tag(
     slug: SlugPath,
     response: Response,
@@ -98,7 +98,7 @@ def list_sources(
     )
 
 
-@router.get("/sources/{slug}", tags=["sources"], responses=problem_responses(404))
+@router.get("/sources/{slug}", tags=["sources"], responses=problem_responses(400, 404))
 def get_source(
     slug: SlugPath,
     response: Response,

@@ -179,6 +179,7 @@ def _lang_endpoints(client: RecordingClient) -> list[tuple[str, dict[str, str]]]
             {"name": p["name"], "in": p["in"]} for p in get.get("parameters", [])
         ]:
             continue
+        assert "400" in get["responses"], f"{path} does not document its 400"
         url = path.replace("{slug}", "news")
         found.append((url, {"q": "Чехія"} if path == "/v1/search" else {}))
     return found

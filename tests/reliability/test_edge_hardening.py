@@ -2,6 +2,7 @@
 for authentication and rate limits, proxy headers believed only from configured proxies,
 body limits on routes that never read their body, and a deadline for request headers."""
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
@@ -194,6 +195,16 @@ def test_a_connection_sending_its_headers_slowly_is_closed_after_the_limit(
         with socket.create_connection(("127.0.0.1", port)) as silent:
             closed = _closed_after(silent, b"", every=0.2, give_up=5)
         assert closed is not None and closed < 2.5, closed
+
+        with socket.create_connection(("127.0.0.1", port)) as huge:  # quick, but endless
+            huge.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Huge: ")
+            with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                huge.sendall(b"x" * 200_000)
+            huge.settimeout(2)
+            assert (
+                huge.makefile("rb").readline()
+                == b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            )
 
         # Honest clients are unaffected: keep-alive requests, and a body that takes longer
         # than the header deadline once its headers are in.
