@@ -220,7 +220,7 @@ def test_site_languages_is_a_setting(
     from app.core.config import Settings
     from app.main import create_app
 
-    settings = Settings(database_url=database_url, site_languages="uk,en,pl")  # type: ignore[arg-type]
+    settings = Settings(database_url=database_url, site_languages="uk,en,pl")
     with RecordingClient(create_app(settings)) as trilingual:
         response = trilingual.get("/v1/articles", params={"lang": "pl-PL"})
         assert response.status_code == 200

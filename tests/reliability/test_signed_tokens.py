@@ -14,9 +14,11 @@ from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.core.config import Settings
 from app.core.errors import PROBLEM_MEDIA_TYPE
 from app.core.pagination import MAX_SEQ, scope_of
 from app.core.tokens import MAC_BYTES, TokenSigner
+from app.main import create_app
 from app.sync.service import TOKEN_SCOPE
 from tests.conftest import RecordingClient
 from tests.factories import make_article, make_source, make_tag
@@ -252,3 +254,28 @@ def test_scheduled_articles_still_reach_sync_when_they_go_live(
     time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.2)
     later = client.get("/v1/sync", params={"token": first["meta"]["next_sync_token"]}).json()
     assert [item["id"] for item in later["data"]] == [article["id"]]
+
+
+def test_the_secret_is_shared_through_the_database_unless_token_secret_is_set(
+    database_url: str, client: RecordingClient, issued: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """Another worker or process on the database accepts the tokens (the migration's
+    secret); setting TOKEN_SECRET rotates it: the old tokens are 400s, new ones work."""
+
+    def statuses(other: RecordingClient) -> list[int]:
+        codes = []
+        for path, param, params in issued:
+            query = {k: v for k, v in params.items() if k != "token"}
+            codes.append(other.get(path, params={**query, param: params["token"]}).status_code)
+        return codes
+
+    with RecordingClient(create_app(Settings(database_url=database_url))) as worker:
+        assert statuses(worker) == [200] * len(issued)
+    rotated = Settings(database_url=database_url, token_secret="r" * 32)
+    with RecordingClient(create_app(rotated)) as after_rotation:
+        assert statuses(after_rotation) == [400] * len(issued)
+        page = after_rotation.get("/v1/tags", params={"limit": 1}).json()
+        again = after_rotation.get("/v1/tags", params={"cursor": page["meta"]["next_cursor"]})
+        assert again.status_code == 200
+        old_key = client.get("/v1/tags", params={"cursor": page["meta"]["next_cursor"]})
+        assert old_key.status_code == 400
