@@ -1,5 +1,9 @@
 """Every article as NDJSON lines in the import format (app.imports.schemas.ArticleLine), so
-that export then import reproduces the content: ids and timestamps included."""
+that export then import reproduces the content: ids and timestamps included.
+
+The first line is the export's header, the last its trailer (app.imports.schemas.
+ExportMarker): a stream cut short (a lost database connection, a dropped download) has no
+trailer, and whoever reads it can tell."""
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -10,22 +14,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles import repository as articles_repo
 from app.exports import repository as repo
+from app.imports.schemas import export_header, export_trailer
 
 PAGE_SIZE = 500
 
 
 def export_lines(sessions: sessionmaker[Session], page_size: int = PAGE_SIZE) -> Iterator[bytes]:
     """NDJSON, a page of articles per chunk. Each page is read in its own short transaction,
-    so a long download holds no snapshot open and memory stays flat."""
+    so a long download holds no snapshot open and memory stays flat. The trailer is written
+    only after the last page was read: an error on the way ends the stream without it."""
+    yield orjson.dumps(export_header()) + b"\n"
     after = None
+    count = 0
     while True:
         with sessions() as session:
             rows = repo.article_page(session, after, page_size)
             chunk = b"".join(orjson.dumps(line) + b"\n" for line in _lines(session, rows))
-        if chunk:
-            yield chunk
+        count += len(rows)
         if len(rows) < page_size:
+            yield chunk + orjson.dumps(export_trailer(count)) + b"\n"
             return
+        yield chunk
         after = rows[-1].id
 
 

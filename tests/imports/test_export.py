@@ -83,7 +83,10 @@ def test_export_then_import_into_an_empty_database_serves_the_same_public_api(
     export = client.get("/v1/exports", headers=editor_headers)
     assert export.status_code == 200
     assert export.headers["content-type"] == "application/x-ndjson"
-    lines = [json.loads(line) for line in export.text.splitlines()]
+    header, *articles, trailer = export.text.splitlines()
+    assert json.loads(header) == {"export": {"format": "dopys-articles", "version": 1}}
+    assert json.loads(trailer) == {"export": {"count": 11, "complete": True}}
+    lines = [json.loads(line) for line in articles]
     assert len(lines) == 11
     assert {line["status"] for line in lines} == {"draft", "published", "archived"}
 
@@ -104,8 +107,10 @@ def test_export_walks_every_article_across_pages_in_id_order(
 ) -> None:
     post_import(client, editor_headers, ndjson(article_line(n) for n in range(1203)))
 
-    lines = client.get("/v1/exports", headers=editor_headers).text.splitlines()
+    header, *lines, trailer = client.get("/v1/exports", headers=editor_headers).text.splitlines()
 
+    assert json.loads(header) == {"export": {"format": "dopys-articles", "version": 1}}
+    assert json.loads(trailer) == {"export": {"count": 1203, "complete": True}}
     ids = [json.loads(line)["id"] for line in lines]
     assert len(ids) == 1203
     assert ids == sorted(set(ids))
