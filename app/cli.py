@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import migrations
@@ -226,7 +227,7 @@ def export_command(
                 migrations.upgrade(get_settings().database_url)
                 with _write_sessions() as sessions:
                     count = transfer.export_local(sessions, out)
-    except (transfer.TransferFailed, OSError) as exc:
+    except (transfer.TransferFailed, OSError, SQLAlchemyError) as exc:
         progress_console.print(f"[red]Export failed:[/red] {exc}")
         raise typer.Exit(ExitCouldNotRun) from exc
     progress_console.print(f"Exported {count} articles.")
