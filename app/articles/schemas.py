@@ -85,7 +85,7 @@ class ArticleSummary(BaseModel):
 
 
 class CitedSource(SourceRef):
-    kind: str | None
+    kind: str | None = Field(description="Plain text.")
     homepage_url: str | None
 
 
