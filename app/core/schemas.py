@@ -49,12 +49,14 @@ def forbidden_chars_problem(value: str) -> str | None:
     return NUL_MESSAGE if found.group() == "\x00" else CONTROL_MESSAGE
 
 
-def _plain_text(value: str) -> str:
+def _plain_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # the str schema after this says what is wrong
     problem = forbidden_chars_problem(value)
     if problem is not None:
         raise ValueError(problem)
-    text = plain_text(value).strip()
-    if not text and value.strip():
+    text = plain_text(value)
+    if value.strip() and not text.strip():
         raise ValueError("Holds only markup; plain text needs some words.")
     return text
 
@@ -64,10 +66,10 @@ PLAIN_TEXT_DOC = (
     "by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is "
     "stored and served holds no tag. Render it as text (escape it for HTML)."
 )
-# Makes a str field plain text. Goes LAST in Annotated, after StringConstraints (those check
-# the raw input, so lengths hold; the cleaned text is never longer):
+# Makes a str field plain text. Goes LAST in Annotated, after StringConstraints: it runs
+# first, and the constraints (lengths, pattern, stripping) then apply to the clean text.
 #     Caption = Annotated[str, StringConstraints(max_length=500), PLAIN_TEXT]
-PLAIN_TEXT = AfterValidator(_plain_text)
+PLAIN_TEXT = BeforeValidator(_plain_text)
 # Any text field of up to 5,000 characters (surrounding spaces stripped; may be empty).
 PlainText = Annotated[
     str,

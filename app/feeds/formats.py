@@ -46,7 +46,11 @@ def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(channel.url(fmt))
     feed.title(_xml(channel.title))
-    feed.description(_xml(channel.description))
+    description = _xml(channel.description)
+    # RSS readers render the channel's <description> as HTML too (Atom's subtitle is text).
+    feed.description(
+        html.escape(description, quote=False) if fmt is FeedFormat.RSS else description
+    )
     feed.language(channel.lang)
     feed.author(name=channel.publisher)  # Atom wants an author: the newsroom is who we know
     feed.updated(channel.updated)

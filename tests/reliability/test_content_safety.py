@@ -241,6 +241,9 @@ def test_plain_text_fields_strip_markup_and_decode_entities_once(
     descriptions = [el.text for el in rss.iter("description")]
     # The channel's, then the item's: the excerpt as HTML-escaped text.
     assert descriptions[1] == 'Коротко "так"'
+    tag_feed = ElementTree.fromstring(client.get("/v1/feeds/uk/tags/news.rss").content)
+    # The channel's description is HTML to RSS readers as well: the tag name is escaped.
+    assert next(tag_feed.iter("description")).text == "Свіжі дописи: Dopys: Новини &amp; події"
     en = ElementTree.fromstring(client.get("/v1/feeds/en.rss").content)
     assert [el.text for el in en.iter("description")][1] == "Text &lt;3"
     atom = ElementTree.fromstring(client.get("/v1/feeds/en.atom").content)
