@@ -3,21 +3,29 @@ Atom feeds answer 500 (a tag's feed even with no articles), and the 500 left a k
 connection to be reset. Now every write refuses them, and every feed renders every string
 that can be stored."""
 
+import html
 from typing import Any
 
 import feedparser
 import httpx2
 import pytest
 from defusedxml import ElementTree
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import sessionmaker
 
 from app.core.config import Settings
+from app.core.html import FORBIDDEN_CHARS_RE
+from app.core.schemas import PlainText
 from app.feeds import formats
 from app.main import create_app
 from tests.conftest import RecordingClient
 from tests.factories import make_article, make_source, make_tag
 from tests.imports.helpers import NDJSON, article_line, ndjson
-from tests.reliability.conftest import live_server
+from tests.reliability.conftest import bearer, live_server, new_key, reset_database
+from tests.reliability.html_safety import markup_in
 
 CONTROL = (
     "Control characters are not allowed (U+0001 to U+001F but tab, LF and CR; U+007F; "
@@ -223,3 +231,62 @@ def test_a_500_tells_the_client_to_close_the_connection(
         assert failed.status_code == 500
         assert failed.headers["connection"] == "close"
         assert http.get("/v1/tags").status_code == 200  # on a new connection
+
+
+# ---- properties ---------------------------------------------------------------------
+
+SHARED = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Text with markup-ish pieces mixed in, so that tags, entities and stray `<` come up often.
+PIECES = st.sampled_from(
+    ["<", ">", "&", ";", "/", "!", "?", "b", "img", "&lt;", "&amp;", "&#60;", "<b>", "</", " "]
+)
+TEXT = st.lists(st.text(max_size=4) | PIECES, max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=TEXT)
+def test_plain_text_is_markup_free_and_survives_an_export_round_trip(raw: str) -> None:
+    adapter = TypeAdapter(PlainText)
+    try:
+        stored = adapter.validate_python(raw)
+    except ValidationError:
+        return  # control characters, or only markup: a 422
+    assert markup_in(stored) == []
+    assert FORBIDDEN_CHARS_RE.search(stored) is None
+    # An export writes it HTML-escaped; importing that gives back exactly what was stored.
+    assert adapter.validate_python(html.escape(stored, quote=False)) == stored
+
+
+@settings(SHARED, max_examples=20)
+@given(text=st.text(st.characters(codec="utf-8"), min_size=1, max_size=60))
+def test_every_feed_renders_whatever_text_a_write_accepts(
+    client: RecordingClient, editor_headers: dict[str, str], db: Engine, text: str
+) -> None:
+    reset_database(db)
+    headers = bearer(new_key(sessionmaker(db)))
+    tag = client.post(
+        "/v1/editor/tags", json={"slug": "news", "names": {"uk": text}}, headers=headers
+    )
+    article = client.post(
+        "/v1/editor/articles",
+        json={
+            "original_lang": "uk",
+            "status": "published",
+            "tags": ["news"] if tag.status_code == 201 else [],
+            "translations": [
+                {"lang": "uk", "title": f"T {text}", "excerpt": text, "body": f"<p>{text}</p>"}
+            ],
+        },
+        headers=headers,
+    )
+    assert tag.status_code in (201, 422), tag.text
+    assert article.status_code in (201, 422), article.text
+    paths = ["/v1/feeds/uk", "/v1/feeds/en"] + (
+        ["/v1/feeds/uk/tags/news"] if tag.status_code == 201 else []
+    )
+    for path in paths:
+        for fmt in FORMATS:
+            response = client.get(f"{path}.{fmt}")
+            assert response.status_code == 200, (path, fmt, response.text)
+            if fmt != "json":
+                ElementTree.fromstring(response.content)  # well-formed XML

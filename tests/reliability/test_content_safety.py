@@ -5,7 +5,6 @@ no markup at all (inert even if a front end renders it as HTML), an HTML field n
 could execute."""
 
 import json
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from defusedxml import ElementTree
 
 from app.core.html import FORBIDDEN_CHARS_RE
 from tests.conftest import RecordingClient
-from tests.reliability.html_safety import executable_parts
+from tests.reliability.html_safety import executable_parts, markup_in
 
 DATA = Path(__file__).parent / "data"
 VECTORS: list[dict[str, str]] = [
@@ -26,39 +25,6 @@ STORABLE = [v for v in VECTORS if not FORBIDDEN_CHARS_RE.search(v["html"])]
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 HTML_FIELDS = {"body", "content_html"}
-
-
-class _Markup(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found.append(f"<{tag}>")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.found.append(f"</{tag}>")
-
-    def handle_comment(self, data: str) -> None:
-        self.found.append("<!--")
-
-    def handle_decl(self, decl: str) -> None:
-        self.found.append("<!")
-
-    def handle_pi(self, data: str) -> None:
-        self.found.append("<?")
-
-    def unknown_decl(self, data: str) -> None:
-        self.found.append("<![")
-
-
-def markup_in(text: str) -> list[str]:
-    """Every tag, comment or declaration an HTML parser finds in `text` ([] when a front end
-    could render it as HTML and get only text)."""
-    parser = _Markup()
-    parser.feed(text)
-    parser.close()
-    return parser.found
 
 
 def _check_json(where: str, value: Any, problems: list[str], key: str = "") -> int:
