@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import migrations
@@ -162,7 +163,8 @@ def import_command(
         BATCH_SIZE
     ),
 ) -> None:
-    """Import articles (upsert by external_id). Exit status 1 if any line failed."""
+    """Import articles (upsert by external_id). Exit status 1 if any line failed or the
+    file is an export cut short (it lacks the trailer line); the lines it has are imported."""
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     settings = get_settings()
@@ -183,7 +185,14 @@ def import_command(
         progress_console.print(f"[red]Import failed:[/red] {exc}")
         raise typer.Exit(ExitCouldNotRun) from exc
     _print_report(report)
-    if report.failed:
+    if report.truncated:
+        done = report.created + report.updated + report.unchanged + report.failed
+        progress_console.print(
+            "[red]Truncated export:[/red] the file began as a Dopys export but does not end "
+            f"with its trailer (or the trailer counts other lines): it was cut short. The {done} "
+            "article lines it holds were imported as reported above."
+        )
+    if report.failed or report.truncated:
         raise typer.Exit(ExitOnFailedLines)
 
 
@@ -197,7 +206,8 @@ def export_command(
         str | None, typer.Option(envvar="DOPYS_API_KEY", help="Write-scope API key for --url.")
     ] = None,
 ) -> None:
-    """Export every article, drafts included, as NDJSON (the import format)."""
+    """Export every article, drafts included, as NDJSON (the import format), ending with the
+    trailer line; a stream cut short removes the partial file and exits 2."""
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     try:
@@ -208,7 +218,7 @@ def export_command(
                 migrations.upgrade(get_settings().database_url)
                 with _write_sessions() as sessions:
                     count = transfer.export_local(sessions, out)
-    except (transfer.TransferFailed, OSError) as exc:
+    except (transfer.TransferFailed, OSError, SQLAlchemyError) as exc:
         progress_console.print(f"[red]Export failed:[/red] {exc}")
         raise typer.Exit(ExitCouldNotRun) from exc
     progress_console.print(f"Exported {count} articles.")
@@ -225,11 +235,17 @@ def _input(file: str) -> Iterator[IO[bytes]]:
 
 @contextmanager
 def _output(file: Path | None) -> Iterator[IO[bytes]]:
+    """Standard output, or `file`, removed again if the export fails on the way: a partial
+    file must not pass for a backup."""
     if file is None:
         yield sys.stdout.buffer
         return
-    with file.open("wb") as out:
-        yield out
+    try:
+        with file.open("wb") as out:
+            yield out
+    except BaseException:
+        file.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager
