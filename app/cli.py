@@ -6,18 +6,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import migrations
 from app.core.config import get_settings
 from app.core.db import create_db_engine, make_session_factory, unit_of_work
 from app.core.memory import limit_malloc_arenas
+from app.core.serving import server_options
 from app.demo.service import load_demo
 from app.imports import transfer
 from app.imports.conversion import ImportStopped
@@ -80,18 +82,8 @@ def serve(
     if migrate:
         migrations.upgrade(settings.database_url)
     limit_malloc_arenas()
-    uvicorn.run("app.main:create_app", factory=True, **server_options(host, port, workers))
-
-
-def server_options(host: str, port: int, workers: int) -> dict[str, Any]:
-    """How `serve` runs uvicorn; bench/ serves its HTTP-ceiling app with the same options."""
-    return {
-        "host": host,
-        "port": port,
-        "workers": workers,
-        "proxy_headers": True,
-        "access_log": False,
-    }
+    options = server_options(settings, host, port, workers)
+    uvicorn.run("app.main:create_app", factory=True, **options)
 
 
 @db_cli.command("upgrade")
@@ -182,8 +174,9 @@ def import_command(
     ),
 ) -> None:
     """Import articles (upsert by external_id) and print what became of every item. Exit
-    status 1 if any item failed or a file with items imported none; 2 if the import could
-    not run or the file broke off part-way."""
+    status 1 if any item failed, a file with items imported none, or the file is an export
+    cut short (it lacks the trailer line); 2 if the import could not run or a converted file
+    broke off part-way."""
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     settings = get_settings()
@@ -217,7 +210,14 @@ def import_command(
         progress_console.print(f"[red]Import failed:[/red] {exc}")
         raise typer.Exit(ExitCouldNotRun) from exc
     _print_report(report)
-    if report.failed:
+    if report.truncated:
+        done = report.created + report.updated + report.unchanged + report.failed
+        progress_console.print(
+            "[red]Truncated export:[/red] the file began as a Dopys export but does not end "
+            f"with its trailer (or the trailer counts other lines): it was cut short. The {done} "
+            "article lines it holds were imported as reported above."
+        )
+    if report.failed or report.truncated:
         raise typer.Exit(ExitOnFailedLines)
     if report.items and not (report.created + report.updated + report.unchanged):
         progress_console.print(
@@ -237,7 +237,8 @@ def export_command(
         str | None, typer.Option(envvar="DOPYS_API_KEY", help="Write-scope API key for --url.")
     ] = None,
 ) -> None:
-    """Export every article, drafts included, as NDJSON (the import format)."""
+    """Export every article, drafts included, as NDJSON (the import format), ending with the
+    trailer line; a stream cut short removes the partial file and exits 2."""
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     try:
@@ -248,7 +249,7 @@ def export_command(
                 migrations.upgrade(get_settings().database_url)
                 with _write_sessions() as sessions:
                     count = transfer.export_local(sessions, out)
-    except (transfer.TransferFailed, OSError) as exc:
+    except (transfer.TransferFailed, OSError, SQLAlchemyError) as exc:
         progress_console.print(f"[red]Export failed:[/red] {exc}")
         raise typer.Exit(ExitCouldNotRun) from exc
     progress_console.print(f"Exported {count} articles.")
@@ -265,11 +266,17 @@ def _input(file: str) -> Iterator[IO[bytes]]:
 
 @contextmanager
 def _output(file: Path | None) -> Iterator[IO[bytes]]:
+    """Standard output, or `file`, removed again if the export fails on the way: a partial
+    file must not pass for a backup."""
     if file is None:
         yield sys.stdout.buffer
         return
-    with file.open("wb") as out:
-        yield out
+    try:
+        with file.open("wb") as out:
+            yield out
+    except BaseException:
+        file.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

@@ -4,11 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from app.core.html import MAX_HTML_DEPTH, html_depth_exceeds
 from app.core.schemas import (
     NOT_BLANK,
+    PLAIN_TEXT,
+    PLAIN_TEXT_DOC,
     InputModel,
     Lang,
     PageMeta,
@@ -22,10 +25,36 @@ from app.models import ArticleStatus
 
 MAX_BODY_CHARS = 1_000_000
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NOT_BLANK)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NOT_BLANK),
+    PLAIN_TEXT,
+    Field(description=PLAIN_TEXT_DOC),
 ]
-Excerpt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
+Excerpt = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=5000),
+    PLAIN_TEXT,
+    Field(description=f"{PLAIN_TEXT_DOC} Made from the body when empty."),
+]
+
+
+def _shallow_enough(html: str) -> str:
+    # Checked before the sanitizer sees it: parsing deep nesting costs superlinear time.
+    if html_depth_exceeds(html):
+        raise ValueError(f"HTML nested deeper than {MAX_HTML_DEPTH} elements.")
+    return html
+
+
+BODY_DOC = (
+    "HTML, the one HTML field: sanitized on every write (no scripts, event handlers, "
+    f"styles or unsafe URLs), at most {MAX_HTML_DEPTH} elements deep."
+)
+Body = Annotated[
+    str,
+    StringConstraints(max_length=MAX_BODY_CHARS),
+    AfterValidator(_shallow_enough),
+    Field(description=BODY_DOC),
+]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
@@ -44,8 +73,8 @@ class ArticleSummary(BaseModel):
     id: uuid.UUID
     lang: str = Field(description="Language this item is given in.")
     slug: str
-    title: str
-    excerpt: str
+    title: str = Field(description=PLAIN_TEXT_DOC)
+    excerpt: str = Field(description=PLAIN_TEXT_DOC)
     published_at: datetime
     updated_at: datetime
     primary_tag: TagRef | None = Field(description="The section: the first of `tags`.")
@@ -56,7 +85,7 @@ class ArticleSummary(BaseModel):
 
 
 class CitedSource(SourceRef):
-    kind: str | None
+    kind: str | None = Field(description="Plain text.")
     homepage_url: str | None
 
 
@@ -68,7 +97,7 @@ class CitationRead(BaseModel):
 
 
 class ArticleRead(ArticleSummary):
-    body: str = Field(description="Sanitized HTML.")
+    body: str = Field(description="Sanitized HTML (the only HTML field).")
     citations: list[CitationRead]
 
 
@@ -85,7 +114,9 @@ class ArticleListItem(ArticleSummary):
 
     model_config = ConfigDict(json_schema_extra=_all_optional)
 
-    body: str = Field(default="", description="Sanitized HTML; only with `include=body`.")
+    body: str = Field(
+        default="", description="Sanitized HTML (the only HTML field); only with `include=body`."
+    )
 
 
 LIST_ITEM_FIELDS = tuple(ArticleListItem.model_fields)
@@ -171,10 +202,10 @@ class ScheduleRequest(InputModel):
 
 class TranslationEditorRead(BaseModel):
     lang: str
-    title: str
+    title: str = Field(description=PLAIN_TEXT_DOC)
     slug: str
-    excerpt: str
-    body: str
+    excerpt: str = Field(description=PLAIN_TEXT_DOC)
+    body: str = Field(description="Sanitized HTML (the only HTML field).")
     updated_at: datetime
 
 

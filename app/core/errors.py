@@ -221,8 +221,14 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    # The server closes the connection after an unhandled error: say so, so that a client
+    # does not send its next request down a keep-alive connection about to be reset.
     return problem_response(
-        request, status=500, code="internal-error", title="Internal server error"
+        request,
+        status=500,
+        code="internal-error",
+        title="Internal server error",
+        headers={"Connection": "close"},
     )
 
 

@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.core.html import FORBIDDEN_CHARS_RE, plain_text
 from app.core.i18n import LANG_PATTERN
 from app.core.slugs import MAX_SLUG_LENGTH, SLUG_PATTERN
 
@@ -31,8 +32,62 @@ Slug = Annotated[
 ]
 # Text fields that are stripped must hold more than spaces: the pattern says so in the spec.
 NOT_BLANK = r"\S"
+
+NUL_MESSAGE = "NUL characters (U+0000) are not allowed."
+CONTROL_MESSAGE = (
+    "Control characters are not allowed (U+0001 to U+001F but tab, LF and CR; U+007F; "
+    "lone surrogates; U+FFFE, U+FFFF)."
+)
+
+
+def forbidden_chars_problem(value: str) -> str | None:
+    """Why `value` cannot be stored, or None: PostgreSQL refuses NUL, XML (the RSS and Atom
+    feeds) the other control characters."""
+    found = FORBIDDEN_CHARS_RE.search(value)
+    if found is None:
+        return None
+    return NUL_MESSAGE if found.group() == "\x00" else CONTROL_MESSAGE
+
+
+def _plain_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # the str schema after this says what is wrong
+    problem = forbidden_chars_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    text = plain_text(value)
+    if value.strip() and not text.strip():
+        raise ValueError("Holds only markup; plain text needs some words.")
+    return text
+
+
+PLAIN_TEXT_DOC = (
+    "Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed "
+    "by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is "
+    "stored and served holds no tag. Render it as text (escape it for HTML)."
+)
+# Makes a str field plain text. Goes LAST in Annotated, after StringConstraints: it runs
+# first, and the constraints (lengths, pattern, stripping) then apply to the clean text.
+#     Caption = Annotated[str, StringConstraints(max_length=500), PLAIN_TEXT]
+PLAIN_TEXT = BeforeValidator(_plain_text)
+# Any text field of up to 5,000 characters (surrounding spaces stripped; may be empty).
+PlainText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=5000),
+    PLAIN_TEXT,
+    Field(description=PLAIN_TEXT_DOC),
+]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK),
+    PLAIN_TEXT,
+    Field(description=PLAIN_TEXT_DOC),
+]
+SourceKind = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=50),
+    PLAIN_TEXT,
+    Field(description="What kind of source it is, in plain text.", examples=["think_tank"]),
 ]
 # dict[Lang, Name] as JSON Schema says it: every key a language tag, every value a name
 # (Pydantic would render the key pattern as patternProperties, which lets other keys by).
@@ -44,6 +99,7 @@ Names = Annotated[
             "propertyNames": {"pattern": LANG_PATTERN, "maxLength": 35},
             "additionalProperties": {
                 "type": "string",
+                "description": PLAIN_TEXT_DOC,
                 "minLength": 1,
                 "maxLength": 200,
                 "pattern": NOT_BLANK,
@@ -78,19 +134,22 @@ def _iso_text(value: Any) -> Any:
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
 
 
-# Validation context key: the caller knows the input holds no NUL (a bulk import sees the
-# raw JSON, where NUL can only be written as \u0000), so the per-field walk is skipped.
-NUL_FREE = "nul_free"
+# Validation context key: the caller knows the input holds no forbidden character (a bulk
+# import sees the raw JSON, where one can only be written as a \u escape), so the
+# per-field walk is skipped.
+CONTROL_FREE = "control_free"
 
 
-def _contains_nul(value: Any) -> bool:
+def _forbidden_in(value: Any) -> str | None:
     if isinstance(value, str):
-        return "\x00" in value
+        return forbidden_chars_problem(value)
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+        return next(
+            (p for k, v in value.items() if (p := _forbidden_in(k) or _forbidden_in(v))), None
+        )
     if isinstance(value, list | tuple | set):
-        return any(_contains_nul(v) for v in value)
-    return False
+        return next((p for v in value if (p := _forbidden_in(v))), None)
+    return None
 
 
 class InputModel(BaseModel):
@@ -100,12 +159,14 @@ class InputModel(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
-        # PostgreSQL cannot store U+0000 in text (and SQLite would store it silently).
-        if info.context and info.context.get(NUL_FREE):
+    def _no_control_chars(cls, value: Any, info: ValidationInfo) -> Any:
+        # PostgreSQL cannot store U+0000 in text (and SQLite would store it silently); XML,
+        # and so the RSS and Atom feeds, cannot carry the other C0 controls.
+        if info.context and info.context.get(CONTROL_FREE):
             return value
-        if _contains_nul(value):
-            raise ValueError("NUL characters (U+0000) are not allowed.")
+        problem = _forbidden_in(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
@@ -126,9 +187,11 @@ class Page(BaseModel, Generic[ItemT]):
 
 class TagRef(BaseModel):
     slug: str
-    name: str = Field(description="Name in the response language (falls back to the site's).")
+    name: str = Field(
+        description="Name in the response language (falls back to the site's). Plain text."
+    )
 
 
 class SourceRef(BaseModel):
     slug: str
-    name: str
+    name: str = Field(description="Plain text.")

@@ -6,7 +6,7 @@ from fastapi.responses import StreamingResponse
 from app.core.deps import require_write_key
 from app.core.errors import problem_responses
 from app.exports.service import export_lines
-from app.imports.schemas import NDJSON_MEDIA_TYPE
+from app.imports.schemas import EXPORT_DOC, NDJSON_MEDIA_TYPE
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -17,7 +17,8 @@ router = APIRouter(prefix="/v1/exports", tags=["exports"])
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "One article per line, in the format POST /v1/imports takes.",
+            "description": "One article per line, in the format POST /v1/imports takes, "
+            f"between a header and a trailer line. {EXPORT_DOC}",
             "content": {NDJSON_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
         },
         **problem_responses(401, 403, 503),

@@ -1,6 +1,15 @@
 """Every article as NDJSON lines in the import format (app.imports.schemas.ArticleLine), so
-that export then import reproduces the content: ids and timestamps included."""
+that export then import reproduces the content: ids and timestamps included.
 
+Text fields (titles, excerpts, names, a source's kind) are written as an import reads them:
+as HTML text, `&`, `<` and `>` escaped, since an import decodes entities once. So export
+then import gives back the very text stored, even one that reads `&lt;` as text.
+
+The first line is the export's header, the last its trailer (app.imports.schemas.
+ExportMarker): a stream cut short (a lost database connection, a dropped download) has no
+trailer, and whoever reads it can tell."""
+
+import html
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
@@ -11,22 +20,36 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles import repository as articles_repo
 from app.exports import repository as repo
+from app.imports.schemas import export_header, export_trailer
 
 PAGE_SIZE = 500
 
 
+def _text(value: str | None) -> str | None:
+    """A stored plain text as an import line's text field: HTML text, decoded once."""
+    return None if value is None else html.escape(value, quote=False)
+
+
+def _names(names: dict[str, str]) -> dict[str, str | None]:
+    return {lang: _text(name) for lang, name in names.items()}
+
+
 def export_lines(sessions: sessionmaker[Session], page_size: int = PAGE_SIZE) -> Iterator[bytes]:
     """NDJSON, a page of articles per chunk. Each page is read in its own short transaction,
-    so a long download holds no snapshot open and memory stays flat."""
+    so a long download holds no snapshot open and memory stays flat. The trailer is written
+    only after the last page was read: an error on the way ends the stream without it."""
+    yield orjson.dumps(export_header()) + b"\n"
     after = None
+    count = 0
     while True:
         with sessions() as session:
             rows = repo.article_page(session, after, page_size)
             chunk = b"".join(orjson.dumps(line) + b"\n" for line in _lines(session, rows))
-        if chunk:
-            yield chunk
+        count += len(rows)
         if len(rows) < page_size:
+            yield chunk + orjson.dumps(export_trailer(count)) + b"\n"
             return
+        yield chunk
         after = rows[-1].id
 
 
@@ -64,13 +87,15 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
             "published_at": row.published_at,
             "updated_at": row.updated_at,
             "cover_image_url": row.cover_image_url,
-            "tags": [{"slug": t.slug, "names": tag_names.get(t.id, {})} for t in tags[row.id]],
+            "tags": [
+                {"slug": t.slug, "names": _names(tag_names.get(t.id, {}))} for t in tags[row.id]
+            ],
             "citations": [
                 {
                     "source": {
                         "slug": c.slug,
-                        "names": source_names.get(c.source_id, {}),
-                        "kind": c.kind,
+                        "names": _names(source_names.get(c.source_id, {})),
+                        "kind": _text(c.kind),
                         "homepage_url": c.homepage_url,
                     },
                     "url": c.url,
@@ -81,9 +106,9 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
             "translations": [
                 {
                     "lang": t.lang,
-                    "title": t.title,
+                    "title": _text(t.title),
                     "slug": t.slug,
-                    "excerpt": t.excerpt,
+                    "excerpt": _text(t.excerpt),
                     "body": t.body,
                     "updated_at": t.updated_at,
                 }

@@ -1,10 +1,17 @@
-"""A Channel as RSS 2.0 or Atom 1.0 (feedgen) or JSON Feed 1.1 (its spec, via pydantic)."""
+"""A Channel as RSS 2.0 or Atom 1.0 (feedgen) or JSON Feed 1.1 (its spec, via pydantic).
 
+Each field goes out as its format declares it: titles, excerpts and names are plain text
+(Atom text constructs, JSON Feed `title`/`summary`/`tags`); RSS readers render
+`<description>` as HTML, so there the excerpt is HTML-escaped text; bodies are the
+sanitized HTML stored (`content:encoded`, Atom `type="html"`, `content_html`)."""
+
+import html
 from typing import Any
 
 from feedgen.feed import FeedGenerator
 
 from app.articles.schemas import ArticleRead
+from app.core.html import drop_forbidden_chars
 from app.feeds.schemas import JsonFeed, JsonFeedItem, JsonFeedItemExtension
 from app.feeds.service import Channel, FeedFormat
 
@@ -29,11 +36,21 @@ def _item_url(article: ArticleRead) -> str:
     return next(t.url for t in article.translations if t.lang == article.lang)
 
 
+def _xml(text: str) -> str:
+    # Every write refuses characters XML cannot hold; this keeps rows written around the
+    # API (bulk SQL) from turning a feed into a 500.
+    return drop_forbidden_chars(text)
+
+
 def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(channel.url(fmt))
-    feed.title(channel.title)
-    feed.description(channel.description)
+    feed.title(_xml(channel.title))
+    description = _xml(channel.description)
+    # RSS readers render the channel's <description> as HTML too (Atom's subtitle is text).
+    feed.description(
+        html.escape(description, quote=False) if fmt is FeedFormat.RSS else description
+    )
     feed.language(channel.lang)
     feed.author(name=channel.publisher)  # Atom wants an author: the newsroom is who we know
     feed.updated(channel.updated)
@@ -48,14 +65,14 @@ def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
                     href=channel.url(fmt, lang), rel="alternate", type=fmt.media_type, hreflang=lang
                 )
     for article in channel.items:
-        _add_entry(feed, article)
+        _add_entry(feed, article, fmt)
     return feed
 
 
-def _add_entry(feed: FeedGenerator, article: ArticleRead) -> None:
+def _add_entry(feed: FeedGenerator, article: ArticleRead, fmt: FeedFormat) -> None:
     entry = feed.add_entry(order="append")
     entry.id(_entry_id(article))
-    entry.title(article.title)
+    entry.title(_xml(article.title))
     entry.link(href=_item_url(article), rel="alternate")  # RSS's <link>
     # Atom: the item's own language first (readers take the first alternate), then the
     # other translations, each with its hreflang.
@@ -66,12 +83,15 @@ def _add_entry(feed: FeedGenerator, article: ArticleRead) -> None:
     entry.register_extension("hreflang", lambda: _AtomEntryLinks(links), atom=True, rss=False)
     entry.published(article.published_at)
     entry.updated(article.updated_at)
-    if article.excerpt:
-        entry.summary(article.excerpt)
+    if article.excerpt and fmt is FeedFormat.RSS:
+        # RSS has no text type: <description> is HTML to its readers.
+        entry.description(html.escape(_xml(article.excerpt), quote=False))
+    elif article.excerpt:
+        entry.summary(_xml(article.excerpt))  # Atom <summary>, a text construct
     if article.body:
-        entry.content(article.body, type="html")
+        entry.content(_xml(article.body), type="html")
     for tag in article.tags:
-        entry.category(term=tag.slug, label=tag.name)
+        entry.category(term=tag.slug, label=_xml(tag.name))
 
 
 class _AtomEntryLinks:

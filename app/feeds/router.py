@@ -35,7 +35,10 @@ _FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
         **_CACHING[200],
         "description": (
             f"The newest {service.FEED_LENGTH} public articles, newest first, each in the "
-            "feed's language or, untranslated, in its original one; full bodies included."
+            "feed's language or, untranslated, in its original one; full bodies included. "
+            "Titles, excerpts and names are text (RSS `<description>`: the excerpt "
+            "HTML-escaped); bodies are sanitized HTML (`content:encoded`, Atom "
+            '`content type="html"`, `content_html`).'
         ),
         "model": JsonFeed,
         "content": {

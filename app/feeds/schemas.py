@@ -19,15 +19,15 @@ class JsonFeedItem(BaseModel):
 
     id: str = Field(description="Stable across edits and languages: `urn:uuid:<article id>`.")
     url: str = Field(description="The article on the front end, in the item's language.")
-    title: str
-    content_html: str
-    summary: str | None = None
+    title: str = Field(description="Plain text.")
+    content_html: str = Field(description="The body: sanitized HTML.")
+    summary: str | None = Field(default=None, description="The excerpt: plain text.")
     image: str | None = None
     date_published: datetime
     date_modified: datetime
     language: str
     tags: list[str] = Field(
-        description="Tag names in the feed's language; the first is the section."
+        description="Tag names in the feed's language, plain text; the first is the section."
     )
     dopys: JsonFeedItemExtension = Field(alias="_dopys")
 

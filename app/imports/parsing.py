@@ -5,6 +5,7 @@ canonical line); full validation runs only for lines whose hash differs from the
 """
 
 import hashlib
+import re
 import uuid
 from array import array
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pydantic_core import ErrorDetails
 
 from app.articles import rules
 from app.core.errors import field_name
-from app.core.schemas import NUL_FREE
+from app.core.schemas import CONTROL_FREE
 from app.imports.schemas import ArticleLine, LineError
 
 # A line holds one article: up to 20 translations of MAX_BODY_CHARS each would be far more,
@@ -42,9 +43,44 @@ class RawLine:
     digest: str
     external_id: str | None
     article_id: uuid.UUID | None
-    # JSON can only write NUL as \u0000 (orjson refuses raw control characters): a line
-    # without that text holds none, and validation need not look for it field by field.
-    nul_free: bool
+    # JSON can only write a control character as a \u escape (orjson refuses raw ones),
+    # and lone surrogates are refused by orjson: a line without such an escape (or a raw
+    # U+007F, U+FFFE, U+FFFF) holds none, and validation need not look field by field.
+    control_free: bool
+
+
+@dataclass(frozen=True)
+class ExportMarker:
+    """An export's header (`count` None) or trailer line: not an article."""
+
+    number: int
+    count: int | None
+
+
+class ExportCheck:
+    """Follows an export's header and trailer through the lines of an import, in order:
+    an export whose header is not followed by a trailer counting its article lines was
+    cut short."""
+
+    def __init__(self) -> None:
+        self.truncated = False
+        self._open = False  # inside an export: header seen, no trailer yet
+        self._lines = 0
+
+    def marker(self, marker: ExportMarker) -> None:
+        if marker.count is None:
+            self.truncated |= self._open  # a second header before the first's trailer
+            self._open, self._lines = True, 0
+        else:
+            self.truncated |= marker.count != self._lines
+            self._open, self._lines = False, 0
+
+    def article(self) -> None:
+        self._lines += 1
+
+    def finish(self) -> bool:
+        """Whether the stream, now ended, was a truncated export."""
+        return self.truncated or self._open
 
 
 class LineSplitter:
@@ -89,7 +125,7 @@ class LineSplitter:
             self._partial += rest
 
 
-def decode(number: int, raw: bytes | None) -> RawLine | LineError | None:
+def decode(number: int, raw: bytes | None) -> RawLine | LineError | ExportMarker | None:
     """The JSON object on a line; None for a blank line."""
     if raw is None:
         return LineError(line=number, field=None, message=f"Longer than {MAX_LINE_BYTES} bytes.")
@@ -104,6 +140,9 @@ def decode(number: int, raw: bytes | None) -> RawLine | LineError | None:
         return LineError(line=number, field=None, message=_json_problem(raw, exc))
     if not isinstance(data, dict):
         return LineError(line=number, field=None, message="Must be a JSON object (one article).")
+    marker = _export_marker(number, data)
+    if marker is not None:
+        return marker
     canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     external_id = data.get("external_id")
     return RawLine(
@@ -112,8 +151,25 @@ def decode(number: int, raw: bytes | None) -> RawLine | LineError | None:
         digest=hashlib.sha256(HASH_VERSION + canonical).hexdigest(),
         external_id=_lookup_key(external_id),
         article_id=_uuid_or_none(data.get("id")),
-        nul_free=b"\\u0000" not in raw,
+        control_free=_FORBIDDEN_IN_JSON_RE.search(raw) is None,
     )
+
+
+# A JSON escape or raw UTF-8 of a character app.core.html.FORBIDDEN_CHARS_RE names (an
+# escaped backslash before "u00.." matches too: then the fields are checked one by one).
+_FORBIDDEN_IN_JSON_RE = re.compile(
+    rb"\\u(?:00[01][0-9a-fA-F]|007[fF]|[fF]{3}[eEfF])|\x7f|\xef\xbf[\xbe\xbf]"
+)
+
+
+def _export_marker(number: int, data: dict[str, Any]) -> ExportMarker | None:
+    """The header or trailer GET /v1/exports writes (app.imports.schemas.export_header)."""
+    if len(data) != 1 or not isinstance(marker := data.get("export"), dict):
+        return None
+    count = marker.get("count")
+    if marker.get("complete") is True and isinstance(count, int) and not isinstance(count, bool):
+        return ExportMarker(number, count)
+    return ExportMarker(number, None) if "format" in marker else None
 
 
 def _json_problem(raw: bytes, exc: orjson.JSONDecodeError) -> str:
@@ -145,7 +201,7 @@ def validate(raw: RawLine) -> ArticleLine | list[LineError]:
     if raw.data.get("external_id") is None and raw.data.get("id") is None:
         errors.append(LineError(line=raw.number, field="external_id", message="Required."))
     try:
-        context = {NUL_FREE: True} if raw.nul_free else None
+        context = {CONTROL_FREE: True} if raw.control_free else None
         line = ArticleLine.model_validate(raw.data, context=context)
     except ValidationError as exc:
         details = exc.errors(include_url=False, include_context=False)

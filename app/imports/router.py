@@ -25,7 +25,7 @@ from app.imports.conversion import ImportStopped, import_items
 from app.imports.formats import CONVERTERS, Format
 from app.imports.formats.common import Options
 from app.imports.parsing import LineSplitter
-from app.imports.schemas import NDJSON_MEDIA_TYPE, ImportReport
+from app.imports.schemas import EXPORT_DOC, NDJSON_MEDIA_TYPE, ImportReport
 from app.imports.service import ImportRun, NumberedLine
 
 logger = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ _BODY_DOC = {
             "One article per line (UTF-8 NDJSON), the line format GET /v1/exports writes: "
             "external_id, original_lang, status, published_at, cover_image_url, tags, "
             "citations, translations. Read as a stream; a line may be up to 16 MiB. An "
-            "empty body imports nothing. With `format=`, another system's export instead "
-            "(WordPress WXR, RSS, Atom, JSON Feed, Ghost JSON)."
+            f"empty body imports nothing. {EXPORT_DOC} With `format=`, another system's export "
+            "instead (WordPress WXR, RSS, Atom, JSON Feed, Ghost JSON)."
         ),
         "content": {
             NDJSON_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
@@ -173,7 +173,7 @@ async def _stream(request: Request, settings: Settings, run: ImportRun) -> Impor
     if pending:
         await pipeline.push(pending)
     await pipeline.drain()
-    return run.report
+    return run.finish()
 
 
 class _Pipeline:

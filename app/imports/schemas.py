@@ -3,14 +3,13 @@
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, Field
 
 from app.articles.schemas import ExternalId, TranslationCreate, Via
-from app.core.schemas import InputModel, Lang, Name, Slug, Url
+from app.core.schemas import InputModel, Lang, Name, Slug, SourceKind, Timestamp, Url
 from app.models import ArticleStatus
 
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
-SourceKind = Annotated[str, StringConstraints(max_length=50)]
 MAX_TAGS = 1000
 
 
@@ -44,7 +43,7 @@ class CitationLine(InputModel):
 
 
 class TranslationLine(TranslationCreate):
-    updated_at: AwareDatetime | None = Field(
+    updated_at: Timestamp | None = Field(
         default=None, description="Kept when given (exports carry it); else the import time."
     )
 
@@ -59,8 +58,8 @@ class ArticleLine(InputModel):
         default=None, description="Defaults to the first translation's language."
     )
     status: ArticleStatus = ArticleStatus.DRAFT
-    published_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = Field(
+    published_at: Timestamp | None = None
+    updated_at: Timestamp | None = Field(
         default=None, description="Kept when given (exports carry it); else the import time."
     )
     cover_image_url: Url | None = None
@@ -80,6 +79,24 @@ class ArticleLine(InputModel):
 
 def _absent(value: Any) -> bool:
     return value is None
+
+
+EXPORT_FORMAT = "dopys-articles"
+EXPORT_DOC = (
+    'An export\'s first line is its header, `{"export": {"format": "dopys-articles", '
+    '"version": 1}}`, and its last line its trailer, `{"export": {"count": N, '
+    '"complete": true}}` (N: the article lines between them). A stream that lacks the '
+    "trailer was cut short. An import skips both lines (they are not articles) and reports "
+    "`truncated` when a header is not followed by its trailer or the count differs."
+)
+
+
+def export_header() -> dict[str, Any]:
+    return {"export": {"format": EXPORT_FORMAT, "version": 1}}
+
+
+def export_trailer(count: int) -> dict[str, Any]:
+    return {"export": {"count": count, "complete": True}}
 
 
 class LineError(BaseModel):
@@ -155,4 +172,10 @@ class ImportReport(BaseModel):
     notes: list[ItemNote] = Field(
         default=[],
         description="Items imported with a remark (e.g. a private post kept as a draft).",
+    )
+    truncated: bool = Field(
+        default=False,
+        description="The body is an export (it began with the export header) that does not "
+        "end with its trailer, or whose trailer counts other than the article lines read: "
+        "cut short. The lines it has were imported.",
     )

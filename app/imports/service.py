@@ -23,7 +23,7 @@ from app.core.errors import Conflict
 from app.core.slugs import is_suffixed, slugify_title
 from app.exports.service import stored_lines
 from app.imports import repository as repo
-from app.imports.parsing import RawLine, SeenKeys, decode, validate
+from app.imports.parsing import ExportCheck, ExportMarker, RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, KindCounts, LineError
 from app.models import ArticleStatus, utcnow
 from app.taxonomy.service import SOURCES, TAGS
@@ -155,6 +155,12 @@ class ImportRun:
         self.kind_of = kind_of
         self.lenient_slugs = lenient_slugs
         self._seen = SeenKeys()
+        self._export = ExportCheck()
+
+    def finish(self) -> ImportReport:
+        """The report, once every line went through: says whether an export was cut short."""
+        self.report.truncated = self._export.finish()
+        return self.report
 
     def process(self, lines: Sequence[NumberedLine]) -> None:
         """Decode, validate and store one batch in one transaction (a dry run stores none)."""
@@ -171,6 +177,11 @@ class ImportRun:
         errors: list[LineError] = []
         for number, raw in lines:
             item = decode(number, raw)
+            if isinstance(item, ExportMarker):
+                self._export.marker(item)
+                continue
+            if item is not None:
+                self._export.article()
             if isinstance(item, LineError):
                 errors.append(item)
             elif item is not None:

@@ -12,7 +12,7 @@ from app.exports.service import export_lines
 from app.imports.conversion import import_items
 from app.imports.formats import CONVERTERS, Format
 from app.imports.formats.common import Options
-from app.imports.parsing import LineSplitter
+from app.imports.parsing import ExportMarker, LineSplitter, decode
 from app.imports.schemas import NDJSON_MEDIA_TYPE, ImportReport
 from app.imports.service import ImportRun, NumberedLine
 
@@ -74,7 +74,7 @@ def import_local(
     pending += splitter.close()
     if pending:
         flush(pending)
-    return run.report
+    return run.finish()
 
 
 def import_remote(
@@ -140,12 +140,21 @@ def export_remote(url: str, key: str, out: IO[bytes]) -> int:
 
 
 def _write_all(chunks: Iterator[bytes], out: IO[bytes]) -> int:
-    lines = 0
+    """Copy an export to `out`; the number of articles its trailer counts. A stream that
+    ends without the trailer was cut short: TransferFailed."""
+    tail = b""
     for chunk in chunks:
         out.write(chunk)
-        lines += chunk.count(b"\n")
+        tail = (tail + chunk)[-_TAIL_BYTES:]
     out.flush()
-    return lines
+    last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    marker = decode(0, last) if tail.endswith(b"\n") else None
+    if not isinstance(marker, ExportMarker) or marker.count is None:
+        raise TransferFailed("The export was cut short: it ends before its trailer line.")
+    return marker.count
+
+
+_TAIL_BYTES = 4096  # more than a trailer line needs
 
 
 def _request(method: str, url: str, key: str, **kwargs: Any) -> httpx2.Response:

@@ -2,18 +2,18 @@
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import InputModel, Names, Slug, Url
+from app.core.schemas import InputModel, Names, Slug, SourceKind, Url
 
 
 class TagRead(BaseModel):
     slug: str
-    name: str = Field(description="Name in the response language.")
-    names: dict[str, str] = Field(description="Every name, by language.")
+    name: str = Field(description="Name in the response language. Plain text.")
+    names: dict[str, str] = Field(description="Every name, by language. Plain text.")
     articles_url: str = Field(description="The feed of this tag's public articles.")
 
 
 class SourceRead(TagRead):
-    kind: str | None
+    kind: str | None = Field(description="Plain text.")
     homepage_url: str | None
 
 
@@ -27,10 +27,10 @@ class TagUpdate(InputModel):
 
 
 class SourceCreate(TagCreate):
-    kind: str | None = Field(default=None, max_length=50, examples=["think_tank"])
+    kind: SourceKind | None = None
     homepage_url: Url | None = None
 
 
 class SourceUpdate(TagUpdate):
-    kind: str | None = Field(default=None, max_length=50)
+    kind: SourceKind | None = None
     homepage_url: Url | None = None

@@ -10,6 +10,7 @@ from tests.imports.conftest import run_cli
 from tests.imports.helpers import article_line, ndjson
 
 FIXTURES = Path(__file__).parent / "fixtures"
+EXPORT_HEADER = {"export": {"format": "dopys-articles", "version": 1}}
 
 
 def test_local_import_reports_a_summary_and_exits_1_when_a_line_failed(
@@ -76,7 +77,9 @@ def test_remote_import_and_export_go_through_the_server(
     assert out.read_text() == client.get("/v1/exports", headers=editor_headers).text
     local = run_cli(database_url, "export")
     assert local.stdout == out.read_text()
-    assert [json.loads(x)["status"] for x in local.stdout.splitlines()].count("draft") == 1
+    lines = [json.loads(x) for x in local.stdout.splitlines()]
+    assert (lines[0], lines[-1]) == (EXPORT_HEADER, {"export": {"count": 4, "complete": True}})
+    assert [line["status"] for line in lines[1:-1]].count("draft") == 1
 
     refused = run_cli(
         database_url, "import", wxr, "--format", "wxr", "--url", live_server, "--key", "dps_wrong"

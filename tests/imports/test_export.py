@@ -83,7 +83,10 @@ def test_export_then_import_into_an_empty_database_serves_the_same_public_api(
     export = client.get("/v1/exports", headers=editor_headers)
     assert export.status_code == 200
     assert export.headers["content-type"] == "application/x-ndjson"
-    lines = [json.loads(line) for line in export.text.splitlines()]
+    header, *articles, trailer = export.text.splitlines()
+    assert json.loads(header) == {"export": {"format": "dopys-articles", "version": 1}}
+    assert json.loads(trailer) == {"export": {"count": 11, "complete": True}}
+    lines = [json.loads(line) for line in articles]
     assert len(lines) == 11
     assert {line["status"] for line in lines} == {"draft", "published", "archived"}
 
@@ -104,8 +107,10 @@ def test_export_walks_every_article_across_pages_in_id_order(
 ) -> None:
     post_import(client, editor_headers, ndjson(article_line(n) for n in range(1203)))
 
-    lines = client.get("/v1/exports", headers=editor_headers).text.splitlines()
+    header, *lines, trailer = client.get("/v1/exports", headers=editor_headers).text.splitlines()
 
+    assert json.loads(header) == {"export": {"format": "dopys-articles", "version": 1}}
+    assert json.loads(trailer) == {"export": {"count": 1203, "complete": True}}
     ids = [json.loads(line)["id"] for line in lines]
     assert len(ids) == 1203
     assert ids == sorted(set(ids))
@@ -154,3 +159,36 @@ def test_export_then_import_into_the_same_database_changes_nothing(
     edited["translations"][0]["title"] += " (updated)"
     assert counts(post_import(client, editor_headers, ndjson([edited]))) == (0, 1, 0, 0)
     assert [a["id"] for a in _sync_to_end(client, token)[0]] == [edited["id"]]
+
+
+def test_text_that_reads_like_markup_survives_export_and_import_exactly(
+    client: RecordingClient, editor_headers: dict[str, str], db: Engine
+) -> None:
+    """Text fields are plain text, decoded once on the way in; an export writes them as an
+    import reads them (HTML text), so a restore gives back the very text stored."""
+    make_tag(client, editor_headers, "news", uk="Tom & Jerry &amp;amp; co")
+    make_tag(client, editor_headers, "world", en="<i>World</i> &gt; all")
+    make_source(client, editor_headers, "isw", "a < b", uk="ISW &amp;lt;3")
+    article = make_article(
+        client,
+        editor_headers,
+        tags=["news", "world"],
+        citations=[{"source": "isw"}],
+        translations=[
+            {
+                "lang": "uk",
+                "title": "Ракети &amp;lt;b&amp;gt; a < b",
+                "excerpt": "5 &lt; 6 &amp;amp;",
+            }
+        ],
+    )
+    stored = article["translations"][0]
+    assert (stored["title"], stored["excerpt"]) == ("Ракети &lt;b&gt; a < b", "5 < 6 &amp;")
+    before = _public_api(client)
+    export = client.get("/v1/exports", headers=editor_headers).content
+    _clean(db)
+    key = _recreate_key(db)
+    report = post_import(client, key, export)
+    assert counts(report) == (1, 0, 0, 0), report
+    assert _public_api(client) == before
+    assert client.get("/v1/exports", headers=key).content == export

@@ -23,7 +23,8 @@ def _import(
 def _exported(client: RecordingClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Every stored article (drafts too), by external_id, as GET /v1/exports gives it."""
     text = client.get("/v1/exports", headers=headers).text
-    return {line["external_id"]: line for line in map(json.loads, text.splitlines())}
+    articles = text.splitlines()[1:-1]  # between the export's header and trailer
+    return {line["external_id"]: line for line in map(json.loads, articles)}
 
 
 def _article(client: RecordingClient, slug: str, lang: str = "uk") -> dict[str, Any]:

@@ -62,3 +62,36 @@ def executable_parts(html: str) -> list[str]:
     if re.search(r"<\s*/?\s*script", html, re.IGNORECASE):
         finder.problems.append("a script tag in the markup")
     return finder.problems
+
+
+class _Markup(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append(f"<{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.found.append(f"</{tag}>")
+
+    def handle_comment(self, data: str) -> None:
+        self.found.append("<!--")
+
+    def handle_decl(self, decl: str) -> None:
+        self.found.append("<!")
+
+    def handle_pi(self, data: str) -> None:
+        self.found.append("<?")
+
+    def unknown_decl(self, data: str) -> None:
+        self.found.append("<![")
+
+
+def markup_in(text: str) -> list[str]:
+    """Every tag, comment or declaration an HTML parser finds in `text` ([] when a front end
+    could render it as HTML and get only text)."""
+    parser = _Markup()
+    parser.feed(text)
+    parser.close()
+    return parser.found

@@ -184,3 +184,13 @@ def test_stateful_scenarios_follow_the_links(target: Target, tally: FuzzTally) -
             suppress_health_check=list(HealthCheck),
         )
     )
+
+
+def test_the_feeds_are_among_the_fuzzed_operations() -> None:
+    """Issue 16: the syndication feeds (RSS, Atom, JSON Feed) are in the run, so a feed that
+    answers 5xx to any generated language, format, tag or source fails CI."""
+    labels = {result.ok().label for result in schema.get_all_operations()}
+    assert {
+        "GET /v1/feeds/{lang}.{format}",
+        "GET /v1/feeds/{lang}/{kind}/{slug}.{format}",
+    } <= labels
