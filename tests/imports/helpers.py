@@ -89,3 +89,9 @@ def import_file(
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def exported_articles(text: str) -> list[dict[str, Any]]:
+    """The article lines of an export (its header and trailer left out)."""
+    lines = [json.loads(line) for line in text.splitlines()]
+    return [line for line in lines if "export" not in line]

@@ -8,7 +8,14 @@ from sqlalchemy import Engine
 
 from tests.conftest import RecordingClient, _clean
 from tests.factories import hours_ago, make_article, make_source, make_tag
-from tests.imports.helpers import NDJSON, article_line, counts, ndjson, post_import
+from tests.imports.helpers import (
+    NDJSON,
+    article_line,
+    counts,
+    exported_articles,
+    ndjson,
+    post_import,
+)
 
 
 def _make_newsroom(client: RecordingClient, headers: dict[str, str]) -> None:
@@ -149,13 +156,13 @@ def test_export_then_import_into_the_same_database_changes_nothing(
 
     report = post_import(client, editor_headers, export.encode())
 
-    stored = len(export.splitlines())
+    stored = len(exported_articles(export))
     assert counts(report) == (0, 0, stored, 0)
     assert sum(k["unchanged"] for k in report["kinds"].values()) == stored
     assert client.get("/v1/exports", headers=editor_headers).text == export
     assert _sync_to_end(client, token)[0] == []
     assert counts(post_import(client, editor_headers, export.encode())) == (0, 0, stored, 0)
-    edited = next(x for x in map(json.loads, export.splitlines()) if x["external_id"] == "seed-1")
+    edited = next(x for x in exported_articles(export) if x["external_id"] == "seed-1")
     edited["translations"][0]["title"] += " (updated)"
     assert counts(post_import(client, editor_headers, ndjson([edited]))) == (0, 1, 0, 0)
     assert [a["id"] for a in _sync_to_end(client, token)[0]] == [edited["id"]]

@@ -1,20 +1,19 @@
 """Real feeds: a podcast whose items share a link's last segment, a YouTube channel
 (`watch?v=` links, one title twice), JSON Feed, and legacy encodings, declared or not."""
 
-import json
 from pathlib import Path
 from typing import Any
 
 from app.core.config import Settings
 from tests.conftest import RecordingClient
-from tests.imports.helpers import counts, import_file
+from tests.imports.helpers import counts, exported_articles, import_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _exported(client: RecordingClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
     text = client.get("/v1/exports", headers=headers).text
-    return {line["external_id"]: line for line in map(json.loads, text.splitlines())}
+    return {line["external_id"]: line for line in exported_articles(text)}
 
 
 def _slugs(stored: dict[str, dict[str, Any]]) -> dict[str, str]:

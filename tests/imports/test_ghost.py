@@ -2,12 +2,11 @@
 before <!--members-only--> as their excerpt, pages reported, __GHOST_URL__ resolved, tags
 in their order."""
 
-import json
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import RecordingClient
-from tests.imports.helpers import counts, import_file
+from tests.imports.helpers import counts, exported_articles, import_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE = "https://tyzhnevyk.example.org"
@@ -18,7 +17,7 @@ PUBLIC = "ghost:c8139e24-2d30-4e77-9c32-513040e7d883"
 
 def _exported(client: RecordingClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
     text = client.get("/v1/exports", headers=headers).text
-    return {line["external_id"]: line for line in map(json.loads, text.splitlines())}
+    return {line["external_id"]: line for line in exported_articles(text)}
 
 
 def test_members_and_paid_posts_are_never_public_and_keep_their_preview_as_excerpt(

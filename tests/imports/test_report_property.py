@@ -2,7 +2,6 @@
 import writes are exactly those its report says it wrote, every item is counted once
 under its kind, and a second run writes nothing."""
 
-import json
 import uuid
 from html import escape
 from typing import Any
@@ -12,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import RecordingClient
+from tests.imports.helpers import exported_articles
 
 SHARED = settings(
     deadline=None, max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -112,7 +112,7 @@ def _ndjson(prefix: str, items: list[dict[str, Any]]) -> bytes:
 def _stored(client: RecordingClient, headers: dict[str, str]) -> dict[str, str]:
     """external_id -> the article's version, for every stored article."""
     text = client.get("/v1/exports", headers=headers).text
-    return {line["external_id"]: line["updated_at"] for line in map(json.loads, text.splitlines())}
+    return {line["external_id"]: line["updated_at"] for line in exported_articles(text)}
 
 
 def _check(

@@ -3,14 +3,13 @@ posts identified by site and post id, every term kept, restricted posts never pu
 WordPress's own rendering (wpautop, shortcodes, embeds, the more tag), and a report that
 says what became of every item."""
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import RecordingClient
-from tests.imports.helpers import counts, import_file
+from tests.imports.helpers import counts, exported_articles, import_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WXR = FIXTURES / "wordpress-https.xml"
@@ -20,7 +19,7 @@ ATTACHMENT = "A media file, not an article (used as the image of the posts that 
 
 def _exported(client: RecordingClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
     text = client.get("/v1/exports", headers=headers).text
-    return {line["external_id"]: line for line in map(json.loads, text.splitlines())}
+    return {line["external_id"]: line for line in exported_articles(text)}
 
 
 def _spelled(tmp_path: Path, namespace: str) -> Path:
