@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,7 @@ from app.core import migrations
 from app.core.config import get_settings
 from app.core.db import create_db_engine, make_session_factory, unit_of_work
 from app.core.memory import limit_malloc_arenas
+from app.core.serving import server_options
 from app.demo.service import load_demo
 from app.imports import transfer
 from app.imports.formats import Format
@@ -79,18 +80,8 @@ def serve(
     if migrate:
         migrations.upgrade(settings.database_url)
     limit_malloc_arenas()
-    uvicorn.run("app.main:create_app", factory=True, **server_options(host, port, workers))
-
-
-def server_options(host: str, port: int, workers: int) -> dict[str, Any]:
-    """How `serve` runs uvicorn; bench/ serves its HTTP-ceiling app with the same options."""
-    return {
-        "host": host,
-        "port": port,
-        "workers": workers,
-        "proxy_headers": True,
-        "access_log": False,
-    }
+    options = server_options(settings, host, port, workers)
+    uvicorn.run("app.main:create_app", factory=True, **options)
 
 
 @db_cli.command("upgrade")

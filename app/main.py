@@ -20,6 +20,7 @@ from app.core.errors import install_error_handlers, move_problems_to_their_media
 from app.core.guards import RequestGuard
 from app.core.http import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS
 from app.core.ratelimit import RateLimiter, make_store
+from app.core.tokens import TokenSigner, secret_loader
 from app.exports.router import router as exports_router
 from app.feeds.router import router as feeds_router
 from app.health.router import router as health_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessions = make_session_factory(read_engine)
     app.state.write_sessions = make_session_factory(engine, write=True)
     app.state.rate_limit_store = make_store(settings)
+    app.state.token_signer = TokenSigner(secret_loader(settings, engine))
 
     install_error_handlers(app)
     _document_problems(app)

@@ -12,7 +12,8 @@ from typing import Any
 
 import orjson
 
-from app.cli import server_options
+from app.core.config import get_settings
+from app.core.serving import server_options
 from bench.load import BUST_PARAM
 
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -67,7 +68,7 @@ def main() -> None:
     import uvicorn
 
     port, workers = int(sys.argv[1]), int(sys.argv[2])
-    uvicorn.run("bench.ceiling:app", **server_options("127.0.0.1", port, workers))
+    uvicorn.run("bench.ceiling:app", **server_options(get_settings(), "127.0.0.1", port, workers))
 
 
 if __name__ == "__main__":

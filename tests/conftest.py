@@ -77,7 +77,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def _clean(engine: Engine) -> None:
-    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name != "sync_state"]
+    # sync_state keeps its one row; server_secrets its key (made by the migrations).
+    kept = {"sync_state", "server_secrets"}
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in kept]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(

@@ -27,13 +27,15 @@ def cli_env(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(database_url: str, log: Path) -> Iterator[str]:
-    """`dopys serve` in its own process on the (already migrated) database: its base URL."""
+def serving(database_url: str, log: Path, **settings: str) -> Iterator[str]:
+    """`dopys serve` in its own process on the (already migrated) database: its base URL.
+    `settings` become environment variables (`FORWARDED_ALLOW_IPS="127.0.0.1"`)."""
     port = free_port()
     with log.open("wb") as out:
         server = subprocess.Popen(
             [DOPYS, "serve", "--port", str(port), "--no-migrate"],
-            env=cli_env(database_url), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env={**cli_env(database_url), **settings}, cwd=ROOT, stdout=out,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

@@ -4,7 +4,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,9 +21,16 @@ from app.articles.schemas import (
 )
 from app.core.errors import NotFound
 from app.core.i18n import localized
-from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
+from app.core.pagination import (
+    cursor_moment,
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+    scope_of,
+)
 from app.core.schemas import SourceRef, TagRef
 from app.core.sparse import pick_fields
+from app.core.tokens import TokenSigner
 
 
 @dataclass(frozen=True)
@@ -57,14 +64,17 @@ def feed(
     cursor: str | None,
     limit: int,
     scope: dict[str, Any],
+    signer: TokenSigner,
     newer_than: str | None = None,
     with_body: bool = False,
 ) -> FeedPage:
     """A page of the feed, newest first: after `cursor` (paging down) and, with
     `newer_than`, only items above that position (pull-to-refresh)."""
     cursor_scope = scope_of(kind="feed", **scope)
-    after = feed_position(decode_cursor(cursor, cursor_scope, 2)) if cursor else None
-    since = feed_position(decode_cursor(newer_than, cursor_scope, 2)) if newer_than else None
+    after = feed_position(decode_cursor(signer, cursor, cursor_scope, 2)) if cursor else None
+    since = (
+        feed_position(decode_cursor(signer, newer_than, cursor_scope, 2)) if newer_than else None
+    )
     rows = repo.feed_page(
         session, now=locale.now, where=where, after=after, newer_than=since, limit=limit + 1
     )
@@ -73,7 +83,7 @@ def feed(
     items = list_items(session, [row.id for row in rows], locale, with_body=with_body)
 
     def position(row: Any) -> str:
-        return encode_cursor(cursor_scope, [row.published_at.isoformat(), str(row.id)])
+        return encode_cursor(signer, cursor_scope, [row.published_at.isoformat(), str(row.id)])
 
     newest = None
     if cursor is None:
@@ -86,12 +96,8 @@ def feed(
 def feed_position(raw: list[Any]) -> repo.FeedPosition:
     """(published_at, id) from a decoded cursor; anything else is the client's 400."""
     try:
-        published_at = datetime.fromisoformat(str(raw[0]))
-        article_id = uuid.UUID(str(raw[1]))
-        if published_at.tzinfo is None:
-            raise ValueError("naive datetime")
-        return published_at.astimezone(UTC), article_id
-    except (ValueError, OverflowError) as exc:
+        return cursor_moment(raw[0]), uuid.UUID(str(raw[1]))
+    except ValueError as exc:
         raise invalid_cursor() from exc
 
 
@@ -135,13 +141,19 @@ def latest(
     return [bundle.full(row.id, locale, locale.lang) for row in rows]
 
 
-def article_by_slug(session: Session, slug: str, locale: Locale) -> ArticleRead:
+def article_by_slug(
+    session: Session, slug: str, locale: Locale, *, prefer_explicit: bool = False
+) -> ArticleRead:
+    """The article in the translation `slug` names or, with `prefer_explicit` (the client
+    sent `lang=`), in the reader's language when it has that translation."""
     found = repo.public_article_id_by_slug(session, slug, now=locale.now, prefer_lang=locale.lang)
     if found is None:
         raise NotFound(f"No published article has the slug '{slug}'.")
     article_id, slug_lang = found
     bundle = _Bundle.load(session, [article_id], with_body=True)
-    return bundle.full(article_id, locale, slug_lang)
+    translated = {v.lang for v in bundle.translations[article_id]}
+    lang = locale.lang if prefer_explicit and locale.lang in translated else slug_lang
+    return bundle.full(article_id, locale, lang)
 
 
 def _by_article(rows: Sequence[Any]) -> dict[uuid.UUID, list[Any]]:

@@ -8,10 +8,10 @@ from app.articles import reading
 from app.articles.deps import ListingFilterDep
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
 from app.core.caching import PUBLIC, public_responses
-from app.core.deps import LangDep, ReadSessionDep, SettingsDep
+from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response, set_language_headers
-from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
+from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.sparse import FieldsParam, IncludeParam
 
 router = APIRouter(
@@ -42,6 +42,7 @@ def list_articles(
     settings: SettingsDep,
     lang: LangDep,
     filters: ListingFilterDep,
+    signer: SignerDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
     newer_than: NewerThanParam = None,
@@ -58,6 +59,7 @@ def list_articles(
         newer_than=newer_than,
         limit=limit,
         scope=filters.scope,
+        signer=signer,
         with_body="body" in selected,
     )
     meta = FeedMeta(next_cursor=page.next_cursor, newest_cursor=page.newest_cursor, limit=limit)
@@ -70,15 +72,20 @@ def list_articles(
     )
 
 
-@router.get("/{slug}", responses={**public_responses(), **problem_responses(404, 422)})
+@router.get("/{slug}", responses={**public_responses(), **problem_responses(400, 404, 422)})
 def get_article(
     slug: Annotated[str, Path(max_length=200)],
     response: Response,
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
+    explicit: ExplicitLangDep,
 ) -> ArticleRead:
-    """One public article by the slug of any of its translations, in that translation."""
-    article = reading.article_by_slug(session, slug, make_locale(settings, lang))
+    """One public article by the slug of any of its translations, in that translation;
+    with an explicit `lang=`, in that language's translation if there is one (else still
+    the slug's). Names of tags and sources follow the negotiated language."""
+    article = reading.article_by_slug(
+        session, slug, make_locale(settings, lang), prefer_explicit=explicit
+    )
     set_language_headers(response, article.lang)
     return article

@@ -486,11 +486,12 @@ class PublicCache:
         self._shared = SharedReading(lambda: probe.version_async())
         self._memo_lang = lru_cache(maxsize=1024)(self._negotiate_lang)
 
-    def _negotiate_lang(self, explicit: str | None, accept_language: str | None) -> str:
+    def _negotiate_lang(self, explicit: str | None, accept_language: str | None) -> str | None:
+        """As the routes negotiate (app.core.deps.get_lang); None: a lang= they refuse."""
         s = self.settings
-        return negotiate_lang(explicit, accept_language, s.supported_langs, s.default_lang)
+        return negotiate_lang(explicit, accept_language, s.site_languages, s.default_lang)
 
-    def _lang(self, explicit: str | None, accept_language: str | None) -> str:
+    def _lang(self, explicit: str | None, accept_language: str | None) -> str | None:
         if len(explicit or "") + len(accept_language or "") <= _MEMO_LIMIT:
             return self._memo_lang(explicit, accept_language)
         return self._negotiate_lang(explicit, accept_language)

@@ -1,10 +1,14 @@
 """One place for every setting; read from the environment (prefix-free, 12-factor)."""
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.core.i18n import is_valid_lang, normalize_lang
 
 DEFAULT_SQLITE_PATH = Path("dopys.sqlite3")
 
@@ -20,7 +24,13 @@ class Settings(BaseSettings):
         default=None, description="Optional read replica used for public reads."
     )
     default_lang: str = Field(default="uk", description="Site language when a client names none.")
-    supported_langs: list[str] = Field(default=["uk", "en"])
+    site_languages: Annotated[list[str], NoDecode] = Field(
+        default=["uk", "en"],
+        # SUPPORTED_LANGS: the setting's former name, still read.
+        validation_alias=AliasChoices("site_languages", "supported_langs"),
+        description="The site's languages, comma-separated (`uk,en`): what `lang=` and "
+        "Accept-Language can select; any other explicit `lang=` is a 400.",
+    )
     frontend_url_template: str = Field(
         default="https://example.com/{lang}/{slug}",
         description="Where a front end renders an article; used in feeds and alternates.",
@@ -91,6 +101,62 @@ class Settings(BaseSettings):
     rate_limit_prefix: str = Field(
         default="dopys:ratelimit", description="Prefix of the rate-limit keys in Redis."
     )
+    token_secret: SecretStr | None = Field(
+        default=None,
+        description="Key (32+ characters) that signs cursors and sync tokens. Unset: the "
+        "one `dopys db upgrade` generated and stored in the database. Changing it "
+        "invalidates every outstanding cursor and token.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Comma-separated proxy addresses (or `*`) whose X-Forwarded-For/Proto/"
+        "Host `dopys serve` believes. Empty (default): none, the peer address is the client.",
+    )
+    http_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds `dopys serve` waits for a request's complete headers (from the "
+        "connection's first byte, or the end of the previous response) before closing it.",
+    )
+    http_keep_alive_timeout: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open."
+    )
+
+    @field_validator("site_languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):  # the JSON list the former setting took
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("site_languages")
+    @classmethod
+    def _check_languages(cls, value: list[str]) -> list[str]:
+        langs = list(dict.fromkeys(normalize_lang(lang) for lang in value))
+        if not langs or not all(is_valid_lang(lang) for lang in langs):
+            raise ValueError("give one or more BCP 47 language tags, e.g. uk,en")
+        return langs
+
+    @field_validator("token_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("use at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @model_validator(mode="after")
+    def _default_is_a_site_language(self) -> "Settings":
+        if self.default_lang.lower() not in self.site_languages:
+            raise ValueError(f"DEFAULT_LANG {self.default_lang!r} is not in SITE_LANGUAGES")
+        return self
+
+    @property
+    def supported_langs(self) -> list[str]:
+        """The former name of `site_languages`."""
+        return self.site_languages
 
 
 @lru_cache

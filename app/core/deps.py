@@ -8,9 +8,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.core.errors import Forbidden, Unauthorized
-from app.core.i18n import LANG_PATTERN, negotiate_lang
-from app.keys.service import find_active_key, grants
+from app.core.errors import BadRequest, FieldError, Forbidden, Unauthorized
+from app.core.i18n import LANG_PATTERN, joined_header, negotiate_lang
+from app.keys.service import bearer_key, find_active_key, grants
 from app.models import ApiKey, KeyScope
 
 
@@ -47,16 +47,18 @@ WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function"
 _bearer = HTTPBearer(auto_error=False, description="An API key made with `dopys keys create`.")
 
 
-def _authenticate(
-    request: Request, credentials: HTTPAuthorizationCredentials | None, needed: KeyScope
-) -> ApiKey:
-    if credentials is None or not credentials.credentials:
+def _authenticate(request: Request, needed: KeyScope) -> ApiKey:
+    lines = request.headers.getlist("authorization")
+    if not lines:
         raise Unauthorized(
             "Send an API key as `Authorization: Bearer <key>`.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with request.app.state.read_sessions() as session:
-        key = find_active_key(session, credentials.credentials)
+    secret = bearer_key(lines)
+    key = None
+    if secret is not None:
+        with request.app.state.read_sessions() as session:
+            key = find_active_key(session, secret)
     if key is None:
         raise Unauthorized(
             "The API key is unknown or revoked.",
@@ -69,32 +71,57 @@ def _authenticate(
 
 def require_write_key(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    # Declares the scheme in OpenAPI; the key itself is read by bearer_key (as the rate
+    # limiter reads it), not by HTTPBearer, which strips Unicode spaces.
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
-    return _authenticate(request, credentials, KeyScope.WRITE)
+    return _authenticate(request, KeyScope.WRITE)
 
 
 EditorKeyDep = Annotated[ApiKey, Depends(require_write_key)]
 
 
 def get_lang(
+    request: Request,
     settings: SettingsDep,
     lang: Annotated[
         str | None,
         Query(
             pattern=LANG_PATTERN,
             max_length=35,
-            description="Response language (BCP 47). Defaults to Accept-Language, then the site's.",
+            description="Response language (BCP 47, looked up among the site's languages: "
+            "`uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, "
+            "then the site's.",
         ),
     ] = None,
     accept_language: Annotated[
         str | None,
         # No length limit: the header is read leniently (bad ranges skipped, the first 50
         # used), as the response cache reads it too; a 422 would depend on a cache miss.
-        Header(description="Preferred languages (RFC 9110); malformed ranges are ignored."),
+        Header(
+            description="Preferred languages (RFC 9110), every line of the header; "
+            "malformed ranges are ignored."
+        ),
     ] = None,
 ) -> str:
-    return negotiate_lang(lang, accept_language, settings.supported_langs, settings.default_lang)
+    # Every line of the header, as the cache key reads it (`accept_language` is the first).
+    header = joined_header(request.headers.getlist("accept-language"))
+    found = negotiate_lang(lang, header, settings.site_languages, settings.default_lang)
+    if found is None:
+        allowed = ", ".join(settings.site_languages)
+        raise BadRequest(
+            f"lang '{lang}' is not one of this site's languages: {allowed}.",
+            errors=[FieldError(field="lang", message=f"Allowed: {allowed}.")],
+        )
+    return found
 
 
 LangDep = Annotated[str, Depends(get_lang)]
+
+
+def explicit_lang(request: Request) -> bool:
+    """Whether the client named a language with `lang=` (LangDep has checked it)."""
+    return request.query_params.get("lang") is not None
+
+
+ExplicitLangDep = Annotated[bool, Depends(explicit_lang)]

@@ -1,5 +1,6 @@
 """Edge guards, as pure ASGI middleware so they also see streamed (chunked) bodies:
-request body size limits (413) and NUL characters in the URL (422).
+request body size limits (413, on every route, whether it reads its body or not) and NUL
+characters in the URL (422).
 
 PostgreSQL rejects NUL in text with an error, and no parameter of this API may hold one, so
 they stop here, before any route; bodies are checked field by field (app.core.schemas).
@@ -35,6 +36,45 @@ def _declared_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+def _chunked(scope: Scope) -> bool:
+    return any(name == b"transfer-encoding" for name, _ in scope["headers"])
+
+
+class _ClientGone(Exception):
+    pass
+
+
+async def _read_within(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it passes `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _ClientGone
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` for the app once the body has been read: the body, then the server's."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 NUL_MESSAGE = "NUL characters (U+0000) are not allowed."
@@ -76,6 +116,18 @@ class RequestGuard:
         if declared is not None and declared > limit:
             await reject(scope, receive, send, too_large)
             return
+        if declared is None and not import_ and _chunked(scope):
+            # A streamed body of unknown size: read it (up to the limit) before any route
+            # runs, so that an oversized one is a 413 even where the route never reads it
+            # (DELETE, publish...). Imports read their own stream, counted below.
+            try:
+                body = await _read_within(receive, limit)
+            except _ClientGone:
+                return
+            if body is None:
+                await reject(scope, receive, send, too_large)
+                return
+            receive = _replay(body, receive)
         await self._limited(scope, receive, send, limit, too_large)
 
     async def _limited(

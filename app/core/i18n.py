@@ -1,4 +1,7 @@
-"""Which language a response is in: `lang=`, else Accept-Language, else the site default."""
+"""Which language a response is in: `lang=`, else Accept-Language, else the site default.
+
+One negotiation serves the response cache's key (app.core.caching) and the routes
+(app.core.deps), so a cached answer is always in the language the route would give."""
 
 import re
 from collections.abc import Iterable, Mapping
@@ -37,22 +40,41 @@ def parse_accept_language(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
+def lookup(tag: str, site: Iterable[str]) -> str | None:
+    """RFC 4647 lookup: `tag`, else its ever shorter prefixes (`uk-Cyrl-UA`, `uk-cyrl`,
+    `uk`), among the site's languages; None if none matches."""
+    site_set = {normalize_lang(s) for s in site}
+    wanted = normalize_lang(tag)
+    while wanted:
+        if wanted in site_set:
+            return wanted
+        wanted = wanted.rpartition("-")[0]
+    return None
+
+
 def negotiate_lang(
-    explicit: str | None, accept_language: str | None, supported: Iterable[str], default: str
-) -> str:
-    """The response language. An explicit `lang=` wins even if the site has no such language."""
-    if explicit:
-        return normalize_lang(explicit)
-    supported_set = {normalize_lang(s) for s in supported}
+    explicit: str | None, accept_language: str | None, site: Iterable[str], default: str
+) -> str | None:
+    """The response language: the explicit `lang=` looked up among the site's languages
+    (None when it is none of them: the client's 400), else the first Accept-Language range
+    that one matches, else the site default. `accept_language` holds every line of the
+    header, joined with commas (RFC 9110 §5.3): the cache key and the routes read it so."""
+    langs = list(site)
+    if explicit is not None:
+        return lookup(explicit, langs)
     for wanted in parse_accept_language(accept_language or ""):
         if wanted == "*":
             return default
-        if wanted in supported_set:
-            return wanted
-        primary = wanted.split("-")[0]
-        if primary in supported_set:
-            return primary
+        found = lookup(wanted, langs)
+        if found is not None:
+            return found
     return default
+
+
+def joined_header(values: Iterable[str]) -> str | None:
+    """Every line of a repeated header as one value (RFC 9110 §5.3), None if absent."""
+    lines = list(values)
+    return ", ".join(lines) if lines else None
 
 
 def localized(names: Mapping[str, str], lang: str, default: str, fallback: str) -> str:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.core.config import Settings
 from app.core.errors import TooManyRequests
 from app.core.guards import UNSAFE_METHODS, is_import, reject
+from app.keys.service import bearer_key
 
 logger = logging.getLogger(__name__)
 
@@ -130,14 +131,14 @@ def make_store(settings: Settings) -> Store:
 
 
 def _api_key_id(scope: Scope) -> str | None:
-    """A digest of the bearer token: counts per key without a database lookup (an unknown
-    key gets its own bucket, and still spends its IP's)."""
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.partition(b" ")
-            if scheme.lower() == b"bearer" and token.strip():
-                return hashlib.sha256(token.strip()).hexdigest()[:32]
-    return None
+    """A digest of the API key, read as authentication reads it (bearer_key): counts per
+    key without a database lookup. An unknown key gets its own bucket and still spends its
+    IP's; a malformed header has no key bucket (it is refused with a 401 anyway)."""
+    lines = [
+        value.decode("latin-1") for name, value in scope["headers"] if name == b"authorization"
+    ]
+    key = bearer_key(lines) if lines else None
+    return hashlib.sha256(key.encode()).hexdigest()[:32] if key is not None else None
 
 
 class RateLimiter:

@@ -13,7 +13,6 @@ from app.articles.schemas import ArticleRead
 from app.core.config import Settings
 from app.core.errors import NotFound
 from app.core.http import make_locale
-from app.core.i18n import normalize_lang
 from app.taxonomy.service import SOURCES, TAGS, Taxonomy, get, to_read
 
 FEED_LENGTH = 30
@@ -85,7 +84,7 @@ def channel(
 ) -> Channel:
     """The newest public articles in `lang` (with the feed's fallback), optionally those
     of one tag or source; unknown languages, tags and sources are a 404."""
-    langs = [normalize_lang(supported) for supported in settings.supported_langs]
+    langs = settings.site_languages  # normalized by Settings
     if lang not in langs:
         raise NotFound(f"No feeds in '{lang}'; there are feeds in {', '.join(langs)}.")
     locale = make_locale(settings, lang)

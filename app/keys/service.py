@@ -6,7 +6,9 @@ lookup is by hash through a unique index, then compared in constant time.
 
 import hashlib
 import hmac
+import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,6 +24,23 @@ KEY_PREFIX = "dps_"
 class NewKey:
     key: ApiKey
     secret: str
+
+
+# RFC 6750 §2.1: `Bearer` (any case), one or more spaces, a b64token; HTTP's optional
+# whitespace (space, tab) around the value is all that is stripped.
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)")
+
+
+def bearer_key(authorization: Sequence[str]) -> str | None:
+    """The API key of a request, from every line of its Authorization header (as sent,
+    latin-1): the one place it is read, for authentication and for rate-limit buckets
+    alike, so that one key is one bucket. None when there is no key or the header is not
+    exactly one well-formed bearer token (no Unicode spaces, no second header: any such
+    variant of a key is refused, never a fresh bucket)."""
+    if len(authorization) != 1:
+        return None
+    match = _BEARER.fullmatch(authorization[0].strip(" \t"))
+    return match.group(1) if match else None
 
 
 def hash_secret(secret: str) -> str:

@@ -1,6 +1,6 @@
 """Every table, re-exported so Alembic sees one registry."""
 
-from app.models.access import ApiKey, KeyScope
+from app.models.access import ApiKey, KeyScope, ServerSecret
 from app.models.article import Article, ArticleStatus, ArticleTag, ArticleTranslation, Citation
 from app.models.base import Base, utcnow
 from app.models.sync import ArticleTombstone, RemovalReason, SyncState
@@ -17,6 +17,7 @@ __all__ = [
     "Citation",
     "KeyScope",
     "RemovalReason",
+    "ServerSecret",
     "Source",
     "SourceName",
     "SyncState",

@@ -25,3 +25,15 @@ class ApiKey(Base):
     scope: Mapped[KeyScope] = mapped_column(string_enum(KeyScope))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ServerSecret(Base):
+    """Secrets the server makes for itself, shared by every worker and process: `token`
+    (hex), the key that signs cursors and sync tokens, made by the migration that added
+    this table (unless TOKEN_SECRET is set, which then wins)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

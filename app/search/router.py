@@ -10,7 +10,7 @@ from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response
-from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
+from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.schemas import PageMeta
 from app.core.sparse import FieldsParam, IncludeParam
 from app.search import service
@@ -49,6 +49,7 @@ def search_articles(
         ),
     ],
     filters: ListingFilterDep,
+    signer: SignerDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
     fields: FieldsParam = None,
@@ -66,6 +67,7 @@ def search_articles(
         cursor=cursor,
         limit=limit,
         scope=filters.scope,
+        signer=signer,
         with_body="body" in selected,
     )
     meta = PageMeta(next_cursor=page.next_cursor, limit=limit)

@@ -21,6 +21,7 @@ from app.articles.reading import Locale, feed_position, list_items
 from app.articles.repository import FeedFilter
 from app.core.errors import FieldError, ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
+from app.core.tokens import TokenSigner
 from app.search import repository as repo
 from app.search.schemas import SearchHit
 
@@ -80,11 +81,12 @@ def search(
     cursor: str | None,
     limit: int,
     scope: dict[str, Any],
+    signer: TokenSigner,
     with_body: bool = False,
 ) -> SearchPage:
     words = search_words(q)
     cursor_scope = scope_of(kind="search", words=words, **scope)
-    after = _position(decode_cursor(cursor, cursor_scope, 3)) if cursor else None
+    after = _position(decode_cursor(signer, cursor, cursor_scope, 3)) if cursor else None
     rows = repo.search_page(
         session, words, now=locale.now, where=where, after=after, limit=limit + 1
     )
@@ -99,7 +101,7 @@ def search(
     if more:
         last = rows[-1]
         next_cursor = encode_cursor(
-            cursor_scope, [last.rank, last.published_at.isoformat(), str(last.id)]
+            signer, cursor_scope, [last.rank, last.published_at.isoformat(), str(last.id)]
         )
     return SearchPage(items=hits, next_cursor=next_cursor)
 
@@ -107,5 +109,7 @@ def search(
 def _position(raw: list[Any]) -> repo.SearchPosition:
     rank = raw[0]
     if isinstance(rank, bool) or not isinstance(rank, int | float) or not math.isfinite(rank):
+        raise invalid_cursor()
+    if not 0 <= rank < max(repo.TIERS) + 1:
         raise invalid_cursor()
     return (float(rank), *feed_position(raw[1:]))

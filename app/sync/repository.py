@@ -60,16 +60,21 @@ def removals(
 def went_live(
     session: Session,
     *,
+    now: datetime,
     since: datetime,
     until: datetime,
     max_seq: int,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> Sequence[Any]:
-    """Articles public at `until` whose go-live time is in (since, until] and whose last
-    write is at or before `max_seq`: they became public by the clock, with no write."""
+    """Articles public `now` whose go-live time is in (since, until] and whose last write
+    is at or before `max_seq`: they became public by the clock, with no write. Public by
+    the server's clock, whatever `until` says."""
     query = select(Article.id, Article.published_at).where(
-        is_public(until), Article.published_at > since, Article.change_seq <= max_seq
+        is_public(now),
+        Article.published_at > since,
+        Article.published_at <= until,
+        Article.change_seq <= max_seq,
     )
     if after is not None:
         query = query.where(tuple_(Article.published_at, Article.id) > tuple_(*after))

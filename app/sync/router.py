@@ -9,7 +9,7 @@ from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response
-from app.core.pagination import MAX_LIMIT, LimitParam
+from app.core.pagination import MAX_LIMIT, LimitParam, SignerDep
 from app.core.sparse import FieldsParam, IncludeParam
 from app.sync import service
 from app.sync.schemas import SyncPage
@@ -32,6 +32,7 @@ def sync(
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
+    signer: SignerDep,
     token: Annotated[
         str | None,
         Query(
@@ -49,6 +50,11 @@ def sync(
     `next_sync_token` while `has_more`; keep the last one for next time."""
     selected = reading.list_item_fields(fields, include)
     page = service.sync_page(
-        session, make_locale(settings, lang), token, limit=limit, with_body="body" in selected
+        session,
+        make_locale(settings, lang),
+        token,
+        limit=limit,
+        with_body="body" in selected,
+        signer=signer,
     )
     return page_response(request, page, selected, lang=lang)

@@ -5,12 +5,15 @@ The change log is `articles.change_seq` plus `article_tombstones`, numbered by t
 A sync reads the counter first (`upto`): every change at or below it is committed, so
 walking the log up to it in (seq, id) order never skips one, even while writers work.
 
-A token is a position, not a session (no server state, so it survives restarts):
+A token is a position, not a session (no server state, so it survives restarts), signed
+by the server (app.core.tokens): an altered one is a 400, and so is a field out of range.
 
 - `seq`/`after_id`: the log has been delivered up to here.
 - `since`/`started`: articles can also become public by the clock (a scheduled go-live,
   no write). Each round first delivers those that went live in (since, started]; the next
   round's `since` is this round's start, so a go-live during a round is caught by the next.
+  Whether an article is public is always judged by the server's clock (`now`), never by
+  a time the token holds.
   `went_live` is that walk's own position.
 - `floor`: a first sync skips tombstones older than itself: the client never held those.
 """
@@ -25,7 +28,14 @@ from sqlalchemy.orm import Session
 from app.articles.reading import Locale, list_items
 from app.articles.repository import current_change_seq
 from app.core.errors import BadRequest
-from app.core.pagination import decode_cursor, encode_cursor, scope_of
+from app.core.pagination import (
+    cursor_count,
+    cursor_moment,
+    decode_cursor,
+    encode_cursor,
+    scope_of,
+)
+from app.core.tokens import TokenSigner
 from app.sync import repository as repo
 from app.sync.schemas import Removal, SyncMeta, SyncPage
 
@@ -49,11 +59,12 @@ class Position:
     def next_round(self, upto: int) -> "Position":
         return Position(upto, None, self.started, None, floor=0, went_live=True)
 
-    def encode(self) -> str:
+    def encode(self, signer: TokenSigner) -> str:
         went_live: Any = self.went_live
         if isinstance(went_live, tuple):
             went_live = [went_live[0].isoformat(), str(went_live[1])]
         return encode_cursor(
+            signer,
             TOKEN_SCOPE,
             [
                 self.seq,
@@ -66,35 +77,27 @@ class Position:
         )
 
     @classmethod
-    def decode(cls, token: str) -> "Position":
-        seq, after_id, since, started, floor, went_live = decode_cursor(token, TOKEN_SCOPE, _FIELDS)
+    def decode(cls, signer: TokenSigner, token: str) -> "Position":
+        """The position a token of ours holds, every field range-checked: anything else
+        (an altered or forged token, a field out of range) is a 400."""
+        fields = decode_cursor(signer, token, TOKEN_SCOPE, _FIELDS, error=invalid_token())
+        seq, after_id, since, started, floor, went_live = fields
         try:
-            if went_live not in (True, None):
-                went_live = (_moment(went_live[0]), uuid.UUID(went_live[1]))
+            if went_live is not True and went_live is not None:
+                if not isinstance(went_live, list) or len(went_live) != 2:
+                    raise ValueError(went_live)
+                went_live = (cursor_moment(went_live[0]), uuid.UUID(str(went_live[1])))
             position = cls(
-                _count(seq),
-                uuid.UUID(after_id) if after_id is not None else None,
-                _moment(since) if since is not None else None,
-                _moment(started) if started is not None else None,
-                _count(floor),
+                cursor_count(seq),
+                uuid.UUID(str(after_id)) if after_id is not None else None,
+                cursor_moment(since) if since is not None else None,
+                cursor_moment(started) if started is not None else None,
+                cursor_count(floor),
                 went_live,
             )
-        except (TypeError, ValueError, IndexError, AttributeError) as exc:
+        except ValueError as exc:
             raise invalid_token() from exc
         return position
-
-
-def _count(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(value)
-    return value
-
-
-def _moment(value: Any) -> datetime:
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError(value)
-    return moment
 
 
 def invalid_token() -> BadRequest:
@@ -109,11 +112,17 @@ class _Event:
 
 
 def sync_page(
-    session: Session, locale: Locale, token: str | None, *, limit: int, with_body: bool
+    session: Session,
+    locale: Locale,
+    token: str | None,
+    *,
+    limit: int,
+    with_body: bool,
+    signer: TokenSigner,
 ) -> SyncPage:
     upto = current_change_seq(session)  # first: everything at or below is committed
     now = locale.now
-    position = Position.decode(token) if token else Position.first(now, upto)
+    position = Position.decode(signer, token) if token else Position.first(now, upto)
     if position.started is None:
         position = replace(position, started=now)  # a new round begins
     ids: list[uuid.UUID] = []
@@ -122,6 +131,7 @@ def sync_page(
         after = position.went_live if isinstance(position.went_live, tuple) else None
         rows = repo.went_live(
             session,
+            now=now,
             since=position.since,
             until=position.started,
             max_seq=position.seq,
@@ -132,7 +142,8 @@ def sync_page(
             rows = rows[:limit]
             last = rows[-1]
             resume = replace(position, went_live=(last.published_at, last.id))
-            return _page(session, locale, [r.id for r in rows], [], resume, True, limit, with_body)
+            ids = [r.id for r in rows]
+            return _page(session, locale, signer, ids, [], resume, True, limit, with_body)
         ids = [row.id for row in rows]
     position = replace(position, went_live=None)
     events, more = _log(session, position, now=now, upto=upto, room=limit - len(ids))
@@ -141,8 +152,9 @@ def sync_page(
     if more:
         if events:
             position = replace(position, seq=events[-1].seq, after_id=events[-1].id)
-        return _page(session, locale, ids, removed, position, True, limit, with_body)
-    return _page(session, locale, ids, removed, position.next_round(upto), False, limit, with_body)
+        return _page(session, locale, signer, ids, removed, position, True, limit, with_body)
+    done = position.next_round(upto)
+    return _page(session, locale, signer, ids, removed, done, False, limit, with_body)
 
 
 def _log(
@@ -163,6 +175,7 @@ def _log(
 def _page(
     session: Session,
     locale: Locale,
+    signer: TokenSigner,
     ids: list[uuid.UUID],
     removed: list[Removal],
     position: Position,
@@ -173,5 +186,5 @@ def _page(
     return SyncPage(
         data=list_items(session, ids, locale, with_body=with_body),
         deleted=removed,
-        meta=SyncMeta(next_sync_token=position.encode(), has_more=more, limit=limit),
+        meta=SyncMeta(next_sync_token=position.encode(signer), has_more=more, limit=limit),
     )

@@ -8,7 +8,7 @@ from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep, WriteSessionDep, require_write_key
 from app.core.errors import DATABASE_STATUSES, WRITE_STATUSES, problem_responses
 from app.core.http import make_locale, set_language_headers
-from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
+from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.schemas import Page, PageMeta, Slug
 from app.taxonomy import service
 from app.taxonomy.schemas import (
@@ -52,10 +52,11 @@ def list_tags(
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
+    signer: SignerDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[TagRead]:
-    items, next_cursor = service.list_page(session, TAGS, cursor=cursor, limit=limit)
+    items, next_cursor = service.list_page(session, TAGS, cursor=cursor, limit=limit, signer=signer)
     locale = make_locale(settings, lang)
     set_language_headers(response, lang)
     return Page(
@@ -64,7 +65,7 @@ def list_tags(
     )
 
 
-@router.get("/tags/{slug}", tags=["tags"], responses=problem_responses(404))
+@router.get("/tags/{slug}", tags=["tags"], responses=problem_responses(400, 404))
 def get_tag(
     slug: SlugPath,
     response: Response,
@@ -82,10 +83,13 @@ def list_sources(
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
+    signer: SignerDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[SourceRead]:
-    items, next_cursor = service.list_page(session, SOURCES, cursor=cursor, limit=limit)
+    items, next_cursor = service.list_page(
+        session, SOURCES, cursor=cursor, limit=limit, signer=signer
+    )
     locale = make_locale(settings, lang)
     set_language_headers(response, lang)
     return Page(
@@ -94,7 +98,7 @@ def list_sources(
     )
 
 
-@router.get("/sources/{slug}", tags=["sources"], responses=problem_responses(404))
+@router.get("/sources/{slug}", tags=["sources"], responses=problem_responses(400, 404))
 def get_source(
     slug: SlugPath,
     response: Response,

@@ -13,6 +13,7 @@ from app.articles.repository import next_change_seq
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
 from app.core.slugs import SLUG_PATTERN
+from app.core.tokens import TokenSigner
 from app.models import Source, SourceName, Tag, TagName, utcnow
 from app.taxonomy.schemas import SourceRead, TagCreate, TagRead, TagUpdate
 
@@ -43,21 +44,21 @@ def to_read(taxonomy: Taxonomy, item: Tag | Source, locale: Locale) -> TagRead:
 
 
 def list_page(
-    session: Session, taxonomy: Taxonomy, *, cursor: str | None, limit: int
+    session: Session, taxonomy: Taxonomy, *, cursor: str | None, limit: int, signer: TokenSigner
 ) -> tuple[list[Tag | Source], str | None]:
     """Alphabetical by slug, keyset-paginated like the feed."""
     model = taxonomy.model
     scope = scope_of(kind=taxonomy.kind)
     query = select(model).options(selectinload(model.names)).order_by(model.slug).limit(limit + 1)
     if cursor:
-        (after,) = decode_cursor(cursor, scope, 1)
+        (after,) = decode_cursor(signer, cursor, scope, 1)
         if not isinstance(after, str) or not re.fullmatch(SLUG_PATTERN, after):
             raise invalid_cursor()
         query = query.where(model.slug > after)
     items: list[Tag | Source] = list(session.scalars(query))
     more = len(items) > limit
     items = items[:limit]
-    return items, encode_cursor(scope, [items[-1].slug]) if more else None
+    return items, encode_cursor(signer, scope, [items[-1].slug]) if more else None
 
 
 def get(session: Session, taxonomy: Taxonomy, slug: str) -> Tag | Source:

@@ -1,7 +1,7 @@
 """plain text fields: clean stored titles, excerpts and names as writes now do
 
 Revision ID: cc8eaaf3a950
-Revises: 30986cfb387b
+Revises: 7c1e5a9d2b40
 Create Date: 2026-11-30 14:20:00.000000
 
 Writes now store titles, excerpts, tag and source names and source kinds as plain text
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "cc8eaaf3a950"
-down_revision: str | None = "30986cfb387b"
+down_revision: str | None = "7c1e5a9d2b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
