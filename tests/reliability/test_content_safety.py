@@ -133,6 +133,8 @@ def test_every_vector_in_every_text_and_html_field_comes_out_inert_everywhere(
             assert not feedparser.parse(response.content).bozo, path
     reads = ["/v1/articles?include=body&limit=100", "/v1/tags?limit=100", "/v1/sources?limit=100"]
     reads += ["/v1/articles?lang=en&include=body&limit=100", "/v1/sync?include=body&limit=100"]
+    reads += ["/v1/search?q=Вектор&include=body&limit=100", "/v1/search?q=Vector&lang=en"]
+    reads += [f"/v1/tags/{slug}" for slug in tags] + [f"/v1/sources/{slug}" for slug in sources]
     for path in reads:
         response = client.get(path)
         assert response.status_code == 200, (path, response.text)
