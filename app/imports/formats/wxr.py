@@ -474,6 +474,8 @@ def _converted(posts: list[_Post]) -> Converted:
     why = next((p.restricted for p in posts if p.restricted), None)
     if why is not None:
         restrict(line, notes, why)
+        for text in translations.values():  # WordPress shows no excerpt of these either
+            text["excerpt"] = ""
     raw = original.raw
     kind = raw.post_type
     if kind == "page":
