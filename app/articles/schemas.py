@@ -12,6 +12,7 @@ from app.core.schemas import (
     InputModel,
     Lang,
     PageMeta,
+    SiteLang,
     Slug,
     SourceRef,
     TagRef,
@@ -33,7 +34,7 @@ ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 class TranslationRef(BaseModel):
-    lang: str
+    lang: SiteLang
     slug: str
     url: str = Field(description="Where the front end shows this version (hreflang alternate).")
 
@@ -42,7 +43,7 @@ class ArticleSummary(BaseModel):
     """A feed item: the article in the response language, or its original when untranslated."""
 
     id: uuid.UUID
-    lang: str = Field(description="Language this item is given in.")
+    lang: SiteLang = Field(description="Language this item is given in.")
     slug: str
     title: str
     excerpt: str
@@ -72,18 +73,17 @@ class ArticleRead(ArticleSummary):
     citations: list[CitationRead]
 
 
-def _all_optional(schema: dict[str, Any]) -> None:
-    # `fields=` may leave any field out: the documented shape must allow that.
-    schema.pop("required", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("default", None)
+def _body_optional(schema: dict[str, Any]) -> None:
+    # Every field but `body` is always there (a `fields=` projection has its own media type
+    # and schema, ArticleListItemSparse: app.core.openapi); `body` has no default to show.
+    schema["properties"]["body"].pop("default", None)
 
 
 class ArticleListItem(ArticleSummary):
-    """An article in a list (feed, sync). Every field is present unless `fields=` leaves it
-    out; `body` comes only with `include=body`."""
+    """An article in a list (feed, search, sync): every field always present, and `body`
+    only with `include=body`. A `fields=` request answers ArticleListItemSparse instead."""
 
-    model_config = ConfigDict(json_schema_extra=_all_optional)
+    model_config = ConfigDict(json_schema_extra=_body_optional)
 
     body: str = Field(default="", description="Sanitized HTML; only with `include=body`.")
 

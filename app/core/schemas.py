@@ -24,6 +24,17 @@ Lang = Annotated[
     StringConstraints(pattern=LANG_PATTERN, max_length=35, to_lower=True),
     Field(description="BCP 47 language tag", examples=["uk"]),
 ]
+# Marks a response value that is always one of the site's languages: the OpenAPI document
+# lists the configured ones (SUPPORTED_LANGS) as its `enum` (app.core.openapi).
+SITE_LANG_MARKER = "x-dopys-site-language"
+SiteLang = Annotated[
+    str,
+    Field(
+        description="One of the site's languages.",
+        examples=["uk"],
+        json_schema_extra={SITE_LANG_MARKER: True},
+    ),
+]
 Slug = Annotated[
     str,
     StringConstraints(pattern=SLUG_PATTERN, max_length=MAX_SLUG_LENGTH),

@@ -51,4 +51,4 @@ def sync(
     page = service.sync_page(
         session, make_locale(settings, lang), token, limit=limit, with_body="body" in selected
     )
-    return page_response(request, page, selected, lang=lang)
+    return page_response(request, page, selected, lang=lang, sparse=fields is not None)
