@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from starlette.types import Message, Receive, Scope, Send
@@ -14,10 +13,10 @@ from app.articles.router import router as articles_router
 from app.core import caching, openapi
 from app.core.compression import CompressionMiddleware
 from app.core.config import Settings, get_settings
+from app.core.cors import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS, Cors
 from app.core.db import create_db_engine, make_session_factory
 from app.core.errors import install_error_handlers
 from app.core.guards import RequestGuard
-from app.core.http import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS
 from app.core.ratelimit import RateLimiter, make_store
 from app.exports.router import router as exports_router
 from app.feeds.router import router as feeds_router
@@ -133,7 +132,7 @@ def install_middleware(app: DopysAPI, settings: Settings) -> None:
     app.add_middleware(RateLimiter, settings=settings, store=app.state.rate_limit_store)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origins,
             allow_methods=CORS_METHODS,
             allow_headers=CORS_REQUEST_HEADERS,

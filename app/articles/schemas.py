@@ -1,7 +1,6 @@
 """Article shapes on the wire: public reads, editor reads, and editor inputs."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -11,6 +10,7 @@ from app.core.schemas import (
     NOT_BLANK,
     InputModel,
     Lang,
+    Moment,
     PageMeta,
     SiteLang,
     Slug,
@@ -47,8 +47,8 @@ class ArticleSummary(BaseModel):
     slug: str
     title: str
     excerpt: str
-    published_at: datetime
-    updated_at: datetime
+    published_at: Moment
+    updated_at: Moment
     primary_tag: TagRef | None = Field(description="The section: the first of `tags`.")
     tags: list[TagRef]
     sources: list[SourceRef]
@@ -175,7 +175,7 @@ class TranslationEditorRead(BaseModel):
     slug: str
     excerpt: str
     body: str
-    updated_at: datetime
+    updated_at: Moment
 
 
 class CitationEditorRead(BaseModel):
@@ -193,9 +193,9 @@ class ArticleEditorRead(BaseModel):
     state: Literal["draft", "scheduled", "published", "archived"] = Field(
         description="`published` only once `published_at` has passed; before that `scheduled`."
     )
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    published_at: Moment | None
+    created_at: Moment
+    updated_at: Moment
     version: int = Field(description="Also sent as the ETag; send it back in If-Match.")
     cover_image_url: str | None
     tags: list[str]

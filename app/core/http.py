@@ -1,5 +1,5 @@
-"""HTTP details shared by routers: the response language, RFC 8288 Link headers, list
-responses with sparse items, and the CORS policy."""
+"""HTTP details shared by routers: the response language, RFC 8288 Link headers, the
+public base URL, and list responses with sparse items."""
 
 from fastapi import Request, Response
 from pydantic import BaseModel
@@ -8,18 +8,6 @@ from app.articles.reading import Locale
 from app.core.config import Settings
 from app.core.sparse import SPARSE_MEDIA_TYPE
 from app.models import utcnow
-
-# CORS: what a browser front end may send, and which response headers its scripts may read.
-CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-CORS_REQUEST_HEADERS = [
-    "Authorization",
-    "Content-Type",
-    "Accept-Language",
-    "If-Match",
-    "If-None-Match",
-    "If-Modified-Since",
-]
-CORS_EXPOSED_HEADERS = ["ETag", "Last-Modified", "Link", "Content-Language", "Location"]
 
 
 def make_locale(settings: Settings, lang: str) -> Locale:

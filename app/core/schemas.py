@@ -89,6 +89,15 @@ def _iso_text(value: Any) -> Any:
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
 
 
+def _whole_seconds(value: datetime) -> datetime:
+    return value.replace(microsecond=0)
+
+
+# Every timestamp a response carries has the same precision: whole seconds (what HTTP dates
+# and feed readers keep too), whether the database stored microseconds or not.
+Moment = Annotated[datetime, AfterValidator(_whole_seconds)]
+
+
 # Validation context key: the caller knows the input holds no NUL (a bulk import sees the
 # raw JSON, where NUL can only be written as \u0000), so the per-field walk is skipped.
 NUL_FREE = "nul_free"
