@@ -68,6 +68,7 @@ def list_articles(
         FeedPage(data=page.items, meta=meta),
         selected,
         lang=lang,
+        sparse=fields is not None,
         next_cursor=meta.next_cursor,
     )
 

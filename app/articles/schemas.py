@@ -1,7 +1,6 @@
 """Article shapes on the wire: public reads, editor reads, and editor inputs."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -14,7 +13,9 @@ from app.core.schemas import (
     PLAIN_TEXT_DOC,
     InputModel,
     Lang,
+    Moment,
     PageMeta,
+    SiteLang,
     Slug,
     SourceRef,
     TagRef,
@@ -62,7 +63,7 @@ ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 class TranslationRef(BaseModel):
-    lang: str
+    lang: SiteLang
     slug: str
     url: str = Field(description="Where the front end shows this version (hreflang alternate).")
 
@@ -71,12 +72,12 @@ class ArticleSummary(BaseModel):
     """A feed item: the article in the response language, or its original when untranslated."""
 
     id: uuid.UUID
-    lang: str = Field(description="Language this item is given in.")
+    lang: SiteLang = Field(description="Language this item is given in.")
     slug: str
     title: str = Field(description=PLAIN_TEXT_DOC)
     excerpt: str = Field(description=PLAIN_TEXT_DOC)
-    published_at: datetime
-    updated_at: datetime
+    published_at: Moment
+    updated_at: Moment
     primary_tag: TagRef | None = Field(description="The section: the first of `tags`.")
     tags: list[TagRef]
     sources: list[SourceRef]
@@ -101,18 +102,17 @@ class ArticleRead(ArticleSummary):
     citations: list[CitationRead]
 
 
-def _all_optional(schema: dict[str, Any]) -> None:
-    # `fields=` may leave any field out: the documented shape must allow that.
-    schema.pop("required", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("default", None)
+def _body_optional(schema: dict[str, Any]) -> None:
+    # Every field but `body` is always there (a `fields=` projection has its own media type
+    # and schema, ArticleListItemSparse: app.core.openapi); `body` has no default to show.
+    schema["properties"]["body"].pop("default", None)
 
 
 class ArticleListItem(ArticleSummary):
-    """An article in a list (feed, sync). Every field is present unless `fields=` leaves it
-    out; `body` comes only with `include=body`."""
+    """An article in a list (feed, search, sync): every field always present, and `body`
+    only with `include=body`. A `fields=` request answers ArticleListItemSparse instead."""
 
-    model_config = ConfigDict(json_schema_extra=_all_optional)
+    model_config = ConfigDict(json_schema_extra=_body_optional)
 
     body: str = Field(
         default="", description="Sanitized HTML (the only HTML field); only with `include=body`."
@@ -206,7 +206,7 @@ class TranslationEditorRead(BaseModel):
     slug: str
     excerpt: str = Field(description=PLAIN_TEXT_DOC)
     body: str = Field(description="Sanitized HTML (the only HTML field).")
-    updated_at: datetime
+    updated_at: Moment
 
 
 class CitationEditorRead(BaseModel):
@@ -224,9 +224,9 @@ class ArticleEditorRead(BaseModel):
     state: Literal["draft", "scheduled", "published", "archived"] = Field(
         description="`published` only once `published_at` has passed; before that `scheduled`."
     )
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    published_at: Moment | None
+    created_at: Moment
+    updated_at: Moment
     version: int = Field(description="Also sent as the ETag; send it back in If-Match.")
     cover_image_url: str | None
     tags: list[str]

@@ -1,11 +1,11 @@
 """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), the fields Dopys fills in."""
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.articles.schemas import TranslationRef
+from app.core.schemas import Moment
 
 
 class JsonFeedItemExtension(BaseModel):
@@ -23,8 +23,8 @@ class JsonFeedItem(BaseModel):
     content_html: str = Field(description="The body: sanitized HTML.")
     summary: str | None = Field(default=None, description="The excerpt: plain text.")
     image: str | None = None
-    date_published: datetime
-    date_modified: datetime
+    date_published: Moment
+    date_modified: Moment
     language: str
     tags: list[str] = Field(
         description="Tag names in the feed's language, plain text; the first is the section."

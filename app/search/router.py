@@ -76,5 +76,6 @@ def search_articles(
         SearchResults(data=page.items, meta=meta),
         selected,
         lang=lang,
+        sparse=fields is not None,
         next_cursor=meta.next_cursor,
     )
