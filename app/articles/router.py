@@ -3,9 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.articles import reading
-from app.articles.deps import ListingFilterDep
+from app.articles.deps import ListingFilter, ListingFilterDep
+from app.articles.reading import Locale
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
@@ -48,11 +50,36 @@ def list_articles(
     fields: FieldsParam = None,
     include: IncludeParam = None,
 ) -> Response:
-    """The fresh-posts feed: public articles, newest first, keyset-paginated."""
-    selected = reading.list_item_fields(fields, include)
-    page = reading.feed(
+    """The fresh-posts feed: public articles, newest first, keyset-paginated (`type=page`:
+    static pages instead)."""
+    return feed_response(
+        request,
         session,
         make_locale(settings, lang),
+        filters,
+        cursor=cursor,
+        limit=limit,
+        newer_than=newer_than,
+        selected=reading.list_item_fields(fields, include),
+    )
+
+
+def feed_response(
+    request: Request,
+    session: Session,
+    locale: Locale,
+    filters: ListingFilter,
+    *,
+    cursor: str | None,
+    limit: int,
+    newer_than: str | None,
+    selected: set[str],
+) -> Response:
+    """A feed page as the response: shared by the article feed and the list of pages."""
+    lang = locale.lang
+    page = reading.feed(
+        session,
+        locale,
         filters.where,
         cursor=cursor,
         newer_than=newer_than,

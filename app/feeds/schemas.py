@@ -20,7 +20,12 @@ class JsonFeedItem(BaseModel):
     id: str = Field(description="Stable across edits and languages: `urn:uuid:<article id>`.")
     url: str = Field(description="The article on the front end, in the item's language.")
     title: str
-    content_html: str
+    content_html: str | None = Field(
+        default=None, description="The body; absent for a restricted article."
+    )
+    content_text: str | None = Field(
+        default=None, description="A restricted article's excerpt, in place of its body."
+    )
     summary: str | None = None
     image: str | None = None
     date_published: datetime

@@ -9,7 +9,9 @@ from sqlalchemy import ColumnElement, and_, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.articles.repository import is_public
-from app.models import Article, ArticleTombstone
+from app.models import Article, ArticleTombstone, ArticleType
+
+_ARTICLES_ONLY = Article.type == ArticleType.ARTICLE  # pages are not synced
 
 LogPosition = tuple[int, uuid.UUID | None]  # (change_seq, last id delivered at that seq)
 
@@ -31,7 +33,7 @@ def changed_public(
     """Public articles whose last change is in (after, upto], in log order."""
     return session.execute(
         select(Article.id, Article.change_seq.label("seq"))
-        .where(is_public(now), _after(Article.change_seq, Article.id, after))
+        .where(is_public(now), _ARTICLES_ONLY, _after(Article.change_seq, Article.id, after))
         .where(Article.change_seq <= upto)
         .order_by(Article.change_seq, Article.id)
         .limit(limit)
@@ -69,7 +71,10 @@ def went_live(
     """Articles public at `until` whose go-live time is in (since, until] and whose last
     write is at or before `max_seq`: they became public by the clock, with no write."""
     query = select(Article.id, Article.published_at).where(
-        is_public(until), Article.published_at > since, Article.change_seq <= max_seq
+        is_public(until),
+        _ARTICLES_ONLY,
+        Article.published_at > since,
+        Article.change_seq <= max_seq,
     )
     if after is not None:
         query = query.where(tuple_(Article.published_at, Article.id) > tuple_(*after))
