@@ -4,7 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.schemas import (
@@ -192,11 +200,16 @@ class CoverInput(InputModel):
         default=None, deprecated=True, description="Use `cover_image`."
     )
 
+    @field_validator("cover_image_url")
+    @classmethod
+    def _one_cover(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("cover_image") is not None:
+            raise ValueError("Give cover_image or cover_image_url, not both.")
+        return value
+
     @model_validator(mode="after")
     def _legacy_cover(self) -> Self:
         if "cover_image_url" in self.model_fields_set:
-            if "cover_image" in self.model_fields_set:
-                raise ValueError("Give cover_image or cover_image_url, not both.")
             # Through __dict__: reading a deprecated field warns.
             url = self.__dict__["cover_image_url"]
             self.__dict__["cover_image_url"] = None
