@@ -14,6 +14,7 @@ from app.articles.rules import (
     clean_body,
     duplicate_tags_error,
     excerpt_for,
+    excerpt_on_restriction,
     kept_slug,
     published_at_for,
     removal_reason,
@@ -38,10 +39,13 @@ from app.models import (
     ArticleStatus,
     ArticleTag,
     ArticleTranslation,
+    ArticleVisibility,
     Citation,
     RemovalReason,
     utcnow,
 )
+
+RESTRICTED = ArticleVisibility.RESTRICTED
 
 
 def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorRead:
@@ -159,7 +163,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
     slugs = SlugBook(session)
     for translation in data.translations:
         article.translations.append(
-            _new_translation(slugs, article.id, translation.lang, translation, now)
+            _new_translation(slugs, article, translation.lang, translation, now)
         )
     _set_tags(session, article, data.tags)
     _set_citations(session, article, data.citations)
@@ -190,8 +194,12 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
         _set_cover(article, data.cover_image)
     if "canonical_url" in changes:
         article.canonical_url = changes["canonical_url"]
-    if "visibility" in changes:
+    if "visibility" in changes and changes["visibility"] != article.visibility:
         article.visibility = changes["visibility"]
+        for translation in article.translations:
+            translation.excerpt = excerpt_on_restriction(
+                translation.excerpt, translation.body, restricted=article.visibility == RESTRICTED
+            )
     if "status" in changes or "published_at" in changes:
         status = changes.get("status", article.status)
         published_at = changes.get("published_at", article.published_at)
@@ -213,13 +221,15 @@ def put_translation(session: Session, article: Article, lang: str, data: Transla
     existing = next((t for t in article.translations if t.lang == lang), None)
     slugs = SlugBook(session)
     if existing is None:
-        article.translations.append(_new_translation(slugs, article.id, lang, data, now))
+        article.translations.append(_new_translation(slugs, article, lang, data, now))
     else:
         wanted = kept_slug(data.slug, data.title, (existing.title, existing.slug))
         existing.slug = slugs.claim(lang, wanted, data.title, article.id)
         existing.title = data.title
         existing.body = clean_body(data.body)
-        existing.excerpt = excerpt_for(data.excerpt, existing.body)
+        existing.excerpt = excerpt_for(
+            data.excerpt, existing.body, restricted=article.visibility == RESTRICTED
+        )
         for name, value in translation_extras(data).items():
             setattr(existing, name, value)
         existing.updated_at = now
@@ -308,15 +318,21 @@ def _touch(
 
 
 def _new_translation(
-    slugs: SlugBook, article_id: uuid.UUID, lang: str, data: TranslationIn, now: datetime
+    slugs: SlugBook,
+    article: Article,
+    lang: str,
+    data: TranslationIn,
+    now: datetime,
 ) -> ArticleTranslation:
+    article_id = article.id
+    restricted = article.visibility == RESTRICTED
     body = clean_body(data.body)
     return ArticleTranslation(
         article_id=article_id,
         lang=lang,
         title=data.title,
         slug=slugs.claim(lang, data.slug, data.title, article_id),
-        excerpt=excerpt_for(data.excerpt, body),
+        excerpt=excerpt_for(data.excerpt, body, restricted=restricted),
         body=body,
         **translation_extras(data),
         updated_at=now,

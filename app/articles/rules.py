@@ -24,9 +24,10 @@ def clean_body(html: str) -> str:
     return sanitize_html(html)
 
 
-def excerpt_for(excerpt: str, clean_html: str) -> str:
-    """The editor's excerpt, else the start of the body's plain text."""
-    if excerpt:
+def excerpt_for(excerpt: str, clean_html: str, *, restricted: bool = False) -> str:
+    """The editor's excerpt, else the start of the body's plain text; for a restricted
+    article nothing (its body is not public, so neither is the start of it)."""
+    if excerpt or restricted:
         return excerpt
     # The start of the body is enough (cut where a tag begins); all of it only if too short.
     cut = clean_html.find("<", EXCERPT_CHARS * 4)
@@ -58,6 +59,18 @@ def reading_time_minutes(clean_html: str) -> int:
     any words, 0 for an empty one."""
     words = len(sanitized_to_plain_text(clean_html).split())
     return -(-words // WORDS_PER_MINUTE)
+
+
+def excerpt_on_restriction(excerpt: str, clean_html: str, *, restricted: bool) -> str:
+    """A translation's excerpt once its article's visibility changes: one made from the
+    body goes when the article becomes restricted, and comes back when it is public again;
+    an editor's own excerpt stays."""
+    made = excerpt_for("", clean_html)
+    if restricted and excerpt == made:
+        return ""
+    if not restricted and not excerpt:
+        return made
+    return excerpt
 
 
 def published_at_for(

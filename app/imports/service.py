@@ -23,7 +23,7 @@ from app.core.slugs import slugify_title
 from app.imports import repository as repo
 from app.imports.parsing import RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, LineError
-from app.models import ArticleStatus, ArticleType, RemovalReason, utcnow
+from app.models import ArticleStatus, ArticleType, ArticleVisibility, RemovalReason, utcnow
 from app.taxonomy.service import SOURCES, TAGS
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ def check(raw: RawLine) -> Checked | list[LineError]:
     bodies = []
     for translation in line.translations:
         body = rules.clean_body(translation.body)
-        bodies.append((body, rules.excerpt_for(translation.excerpt, body)))
+        restricted = line.visibility == ArticleVisibility.RESTRICTED
+        bodies.append((body, rules.excerpt_for(translation.excerpt, body, restricted=restricted)))
     return Checked(line, bodies)
 
 

@@ -8,6 +8,7 @@ import feedparser
 
 from tests.conftest import RecordingClient
 from tests.factories import make_article
+from tests.imports.helpers import article_line, ndjson, post_import
 
 SECRET = "підписникам"  # a word only in the restricted body
 BODY = f"<p>Текст лише для {SECRET}: кораблі.</p>"
@@ -137,3 +138,40 @@ def test_exports_need_a_write_key(
     export = client.get("/v1/exports", headers=editor_headers)
     [line] = [json.loads(text) for text in export.text.splitlines()]
     assert (line["visibility"], line["translations"][0]["body"]) == ("restricted", BODY)
+
+
+def test_an_excerpt_made_from_a_restricted_body_is_not_served(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    """Without an editor's excerpt the excerpt is the start of the body: for a restricted
+    article that would be its body, so there is none until it is public again."""
+    made = make_article(
+        client, editor_headers, title="Без викладу", body=BODY, visibility="restricted"
+    )
+    given = _restricted(client, editor_headers)
+
+    def excerpts() -> dict[str, str]:
+        data = client.get("/v1/articles").json()["data"]
+        return {item["id"]: item["excerpt"] for item in data}
+
+    assert excerpts() == {made["id"]: "", given["id"]: "Короткий виклад для всіх."}
+    url = f"/v1/editor/articles/{made['id']}"
+    for visibility, excerpt in (
+        ("public", f"Текст лише для {SECRET}: кораблі."),
+        ("restricted", ""),
+        ("public", f"Текст лише для {SECRET}: кораблі."),
+    ):
+        response = client.patch(url, json={"visibility": visibility}, headers=editor_headers)
+        assert response.status_code == 200, response.text
+        assert excerpts()[made["id"]] == excerpt
+    given_url = f"/v1/editor/articles/{given['id']}"
+    for visibility in ("public", "restricted"):
+        client.patch(given_url, json={"visibility": visibility}, headers=editor_headers)
+        assert excerpts()[given["id"]] == "Короткий виклад для всіх."
+    # Imports follow the same rule.
+    line = article_line(7, visibility="restricted")
+    assert post_import(client, editor_headers, ndjson([line]))["created"] == 1
+    imported = client.get("/v1/articles", params={"lang": "uk"}).json()["data"]
+    assert [(i["title"], i["excerpt"]) for i in imported if i["title"].startswith("Новина")] == [
+        ("Новина номер 7", "")
+    ]
