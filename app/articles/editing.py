@@ -39,6 +39,7 @@ from app.models import (
     ArticleStatus,
     ArticleTag,
     ArticleTranslation,
+    ArticleType,
     ArticleVisibility,
     Citation,
     RemovalReason,
@@ -278,8 +279,10 @@ def delete_article(session: Session, article: Article) -> None:
     now = utcnow()
     seq = repo.next_change_seq(session)
     # Sync clients may hold it only if it was ever public: that is when it has a tombstone
-    # already (unpublished earlier) or is public now. A draft leaves no trace.
-    if repo.is_public_article(article, now) or repo.has_tombstone(session, article.id):
+    # already (unpublished earlier) or is public now. A draft leaves no trace, nor does a
+    # page (pages are not synced).
+    synced = article.type == ArticleType.ARTICLE
+    if synced and (repo.is_public_article(article, now) or repo.has_tombstone(session, article.id)):
         repo.put_tombstone(session, article.id, seq=seq, reason=RemovalReason.DELETED, at=now)
     session.delete(article)
     session.flush()
@@ -302,7 +305,7 @@ def _touch(
     version = article.version + 1 if bump_version else article.version
     for name, value in change_marks(now, version, repo.next_change_seq(session)).items():
         setattr(article, name, value)
-    if was_public is None:
+    if was_public is None or article.type == ArticleType.PAGE:  # pages are not synced
         return
     public = repo.is_public_article(article, now)
     if was_public and not public:

@@ -166,3 +166,16 @@ def test_a_page_never_appears_in_the_feed(
     assert {i["id"] for i in client.get("/v1/sync").json()["data"]} == made["article"]
     listed = client.get("/v1/pages", params={"limit": 100}).json()["data"]
     assert {i["id"] for i in listed} == made["page"]
+
+
+def test_unpublishing_or_deleting_a_page_tells_sync_clients_nothing(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    token = client.get("/v1/sync").json()["meta"]["next_sync_token"]
+    page = _page(client, editor_headers)
+    url = f"/v1/editor/articles/{page['id']}"
+    assert client.post(f"{url}/unpublish", headers=editor_headers).status_code == 200
+    assert client.post(f"{url}/publish", headers=editor_headers).status_code == 200
+    assert client.delete(url, headers=editor_headers).status_code == 204
+    delta = client.get("/v1/sync", params={"token": token}).json()
+    assert (delta["data"], delta["deleted"]) == ([], [])
