@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import RecordingClient
 from tests.factories import hours_ago, make_article, make_tag, walk_feed
+from tests.imports.helpers import article_line, ndjson, post_import
 from tests.reliability.conftest import bearer, new_key, reset_database
 
 ABOUT = [
@@ -179,3 +180,21 @@ def test_unpublishing_or_deleting_a_page_tells_sync_clients_nothing(
     assert client.delete(url, headers=editor_headers).status_code == 204
     delta = client.get("/v1/sync", params={"token": token}).json()
     assert (delta["data"], delta["deleted"]) == ([], [])
+
+
+def test_an_import_can_make_pages_and_turning_an_article_into_one_drops_it_from_sync(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    report = post_import(client, editor_headers, ndjson([article_line(1), article_line(2)]))
+    assert report["created"] == 2
+    first = client.get("/v1/sync").json()
+    assert len(first["data"]) == 2
+    moved = article_line(1, type="page")
+    assert post_import(client, editor_headers, ndjson([moved]))["updated"] == 1
+
+    delta = client.get("/v1/sync", params={"token": first["meta"]["next_sync_token"]}).json()
+    [page] = client.get("/v1/pages").json()["data"]
+    assert delta["data"] == []
+    assert [(d["id"], d["reason"]) for d in delta["deleted"]] == [(page["id"], "unpublished")]
+    assert page["title"] == "Новина номер 1"
+    assert [i["title"] for i in client.get("/v1/articles").json()["data"]] == ["Новина номер 2"]
