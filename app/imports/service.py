@@ -61,9 +61,9 @@ def check(raw: RawLine) -> Checked | list[LineError]:
     if isinstance(line, list):
         return line
     bodies = []
+    restricted = line.visibility == ArticleVisibility.RESTRICTED
     for translation in line.translations:
         body = rules.clean_body(translation.body)
-        restricted = line.visibility == ArticleVisibility.RESTRICTED
         bodies.append((body, rules.excerpt_for(translation.excerpt, body, restricted=restricted)))
     return Checked(line, bodies)
 
