@@ -9,6 +9,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.types import Message, Receive, Scope, Send
 
 from app.articles.editor_router import router as article_editor_router
+from app.articles.pages_router import router as pages_router
 from app.articles.router import router as articles_router
 from app.core import caching, openapi
 from app.core.compression import CompressionMiddleware
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health_router,
         articles_router,
+        pages_router,
         search_router,
         feeds_router,
         taxonomy_router,

@@ -31,6 +31,7 @@ CONTACT = {"name": "Dopys maintainers"}
 
 TAGS: list[dict[str, str]] = [
     {"name": "articles", "description": "The fresh-posts feed and public article pages."},
+    {"name": "pages", "description": 'Static pages ("Про нас", "Контакти"), localized.'},
     {"name": "search", "description": "Full-text search over public articles."},
     {"name": "feeds", "description": "RSS 2.0, Atom 1.0 and JSON Feed 1.1 syndication."},
     {"name": "tags", "description": "Sections, localized."},

@@ -1,14 +1,14 @@
 """SQL of exports: articles walked by id (keyset), a page at a time."""
 
 import uuid
-from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from app.models import Article, ArticleStatus
+from app.models import Article
 
-ArticleRow = Row[uuid.UUID, str | None, str, ArticleStatus, datetime | None, datetime, str | None]
+ArticleRow = Row[*tuple[Any, ...]]
 
 
 def article_page(session: Session, after: uuid.UUID | None, limit: int) -> list[ArticleRow]:
@@ -20,7 +20,12 @@ def article_page(session: Session, after: uuid.UUID | None, limit: int) -> list[
         Article.status,
         Article.published_at,
         Article.updated_at,
-        Article.cover_image_url,
+        Article.type,
+        Article.visibility,
+        Article.canonical_url,
+        Article.cover_url,
+        Article.cover_width,
+        Article.cover_height,
     )
     if after is not None:
         query = query.where(Article.id > after)

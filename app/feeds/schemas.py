@@ -20,7 +20,13 @@ class JsonFeedItem(BaseModel):
     id: str = Field(description="Stable across edits and languages: `urn:uuid:<article id>`.")
     url: str = Field(description="The article on the front end, in the item's language.")
     title: str = Field(description="Plain text.")
-    content_html: str = Field(description="The body: sanitized HTML.")
+    content_html: str | None = Field(
+        default=None, description="The body: sanitized HTML; absent for a restricted article."
+    )
+    content_text: str | None = Field(
+        default=None,
+        description="A restricted article's excerpt (plain text), in place of its body.",
+    )
     summary: str | None = Field(default=None, description="The excerpt: plain text.")
     image: str | None = None
     date_published: Moment

@@ -29,7 +29,8 @@ def test_demo_load_serves_the_seed_page(runner: CliRunner, client: RecordingClie
     assert "0 articles created, 7 already there" in again.output
 
     feed = client.get("/v1/articles", params={"lang": "uk"}).json()["data"]
-    # The seed page's sidebar order, newest first, English posts left in English.
+    # The seed page's sidebar order, newest first, English posts left in English (the
+    # page's own article has a Ukrainian version).
     assert [(item["lang"], item["title"].split()[0]) for item in feed] == [
         ("uk", "Окупанти"),
         ("en", "Czech"),
@@ -37,7 +38,7 @@ def test_demo_load_serves_the_seed_page(runner: CliRunner, client: RecordingClie
         ("uk", "рф"),
         ("uk", "У"),
         ("uk", "В"),
-        ("en", "North"),
+        ("uk", "КНДР"),
     ]
     assert (
         feed[0]["title"]
@@ -49,6 +50,21 @@ def test_demo_load_serves_the_seed_page(runner: CliRunner, client: RecordingClie
     ).json()
     chain = [(c["source"]["slug"], c["via"]) for c in article["citations"]]
     assert chain == [("isw", None), ("tv-chosun", 0), ("south-korean-government", 1)]
+    cover = {
+        "url": "https://images.example.org/dopys-demo/putin-kim-pyongyang-2024-06-19.jpg",
+        "width": 1200,
+        "height": 675,
+        "caption": None,
+        "credit": None,
+    }
+    assert article["cover_image"] == {
+        **cover,
+        "alt": "Vladimir Putin and Kim Jong Un in Pyongyang on June 19, 2024",
+    }
+    assert feed[-1]["cover_image"] == {
+        **cover,
+        "alt": "Володимир Путін і Кім Чен Ин у Пхеньяні 19 червня 2024 року",
+    }
 
 
 def test_keys_create_list_revoke(runner: RecordingClient, client: RecordingClient) -> None:

@@ -53,7 +53,8 @@ export interface paths {
         };
         /**
          * List Articles
-         * @description The fresh-posts feed: public articles, newest first, keyset-paginated.
+         * @description The fresh-posts feed: public articles, newest first, keyset-paginated (`type=page`:
+         *     static pages instead).
          */
         get: operations["articles-list_articles"];
         put?: never;
@@ -464,6 +465,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Pages
+         * @description Public pages, newest first, keyset-paginated; each in the reader's language or its
+         *     original, like feed items.
+         */
+        get: operations["pages-list_pages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pages/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Page
+         * @description One public page by the slug of any of its translations, in that translation; with
+         *     an explicit `lang=`, in that language's translation if there is one.
+         */
+        get: operations["pages-get_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/search": {
         parameters: {
             query?: never;
@@ -597,12 +640,19 @@ export interface components {
     schemas: {
         /** ArticleCreate */
         ArticleCreate: {
+            /** Canonical Url */
+            canonical_url?: string | null;
             /**
              * Citations
              * @default []
              */
             citations: components["schemas"]["CitationIn"][];
-            /** Cover Image Url */
+            cover_image?: components["schemas"]["CoverImageIn"] | null;
+            /**
+             * Cover Image Url
+             * @deprecated
+             * @description Use `cover_image`.
+             */
             cover_image_url?: string | null;
             /** External Id */
             external_id?: string | null;
@@ -627,13 +677,21 @@ export interface components {
             tags: string[];
             /** Translations */
             translations: components["schemas"]["TranslationCreate"][];
+            /**
+             * @description Fixed at creation; pages are not articles.
+             * @default article
+             */
+            type: components["schemas"]["ArticleType"];
+            /** @default public */
+            visibility: components["schemas"]["ArticleVisibility"];
         };
         /** ArticleEditorRead */
         ArticleEditorRead: {
+            /** Canonical Url */
+            canonical_url: string | null;
             /** Citations */
             citations: components["schemas"]["CitationEditorRead"][];
-            /** Cover Image Url */
-            cover_image_url: string | null;
+            cover_image: components["schemas"]["CoverImageEditorRead"] | null;
             /**
              * Created At
              * Format: date-time
@@ -661,6 +719,7 @@ export interface components {
             tags: string[];
             /** Translations */
             translations: components["schemas"]["TranslationEditorRead"][];
+            type: components["schemas"]["ArticleType"];
             /**
              * Updated At
              * Format: date-time
@@ -671,6 +730,7 @@ export interface components {
              * @description Also sent as the ETag; send it back in If-Match.
              */
             version: number;
+            visibility: components["schemas"]["ArticleVisibility"];
         };
         /**
          * ArticleListItem
@@ -680,11 +740,10 @@ export interface components {
         ArticleListItem: {
             /**
              * Body
-             * @description Sanitized HTML (the only HTML field); only with `include=body`.
+             * @description Sanitized HTML (the only HTML field); only with `include=body`; null when restricted.
              */
-            body?: string;
-            /** Cover Image Url */
-            cover_image_url: string | null;
+            body?: string | null;
+            cover_image: components["schemas"]["CoverImage"] | null;
             /**
              * Excerpt
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
@@ -727,6 +786,8 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** @description `restricted` (members-only, paid): listed with title and excerpt; its body is never served (null). */
+            visibility: components["schemas"]["ArticleVisibility"];
         };
         /**
          * ArticleListItemSparse
@@ -735,11 +796,10 @@ export interface components {
         ArticleListItemSparse: {
             /**
              * Body
-             * @description Sanitized HTML (the only HTML field); only with `include=body`.
+             * @description Sanitized HTML (the only HTML field); only with `include=body`; null when restricted.
              */
-            body?: string;
-            /** Cover Image Url */
-            cover_image_url?: string | null;
+            body?: string | null;
+            cover_image?: components["schemas"]["CoverImage"] | null;
             /**
              * Excerpt
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
@@ -782,18 +842,24 @@ export interface components {
              * Format: date-time
              */
             updated_at?: string;
+            /** @description `restricted` (members-only, paid): listed with title and excerpt; its body is never served (null). */
+            visibility?: components["schemas"]["ArticleVisibility"];
         };
         /** ArticleRead */
         ArticleRead: {
             /**
              * Body
-             * @description Sanitized HTML (the only HTML field).
+             * @description Sanitized HTML (the only HTML field); null when `visibility` is restricted.
              */
-            body: string;
+            body: string | null;
+            /**
+             * Canonical Url
+             * @description Where the original is (a syndicated copy).
+             */
+            canonical_url: string | null;
             /** Citations */
             citations: components["schemas"]["CitationRead"][];
-            /** Cover Image Url */
-            cover_image_url: string | null;
+            cover_image: components["schemas"]["CoverImage"] | null;
             /**
              * Excerpt
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
@@ -818,6 +884,12 @@ export interface components {
              * Format: date-time
              */
             published_at: string;
+            /**
+             * Reading Time Minutes
+             * @description Words of the body's text / 200 per minute, rounded up; at least 1 for a non-empty body, 0 for an empty one.
+             */
+            reading_time_minutes: number;
+            seo: components["schemas"]["Seo"];
             /** Slug */
             slug: string;
             /** Sources */
@@ -836,6 +908,8 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** @description `restricted` (members-only, paid): listed with title and excerpt; its body is never served (null). */
+            visibility: components["schemas"]["ArticleVisibility"];
         };
         /**
          * ArticleStatus
@@ -843,13 +917,25 @@ export interface components {
          */
         ArticleStatus: "draft" | "published" | "archived";
         /**
+         * ArticleType
+         * @enum {string}
+         */
+        ArticleType: "article" | "page";
+        /**
          * ArticleUpdate
          * @description Partial update: only the fields sent change. `tags`/`citations` replace the lists.
          */
         ArticleUpdate: {
+            /** Canonical Url */
+            canonical_url?: string | null;
             /** Citations */
             citations?: components["schemas"]["CitationIn"][] | null;
-            /** Cover Image Url */
+            cover_image?: components["schemas"]["CoverImageIn"] | null;
+            /**
+             * Cover Image Url
+             * @deprecated
+             * @description Use `cover_image`.
+             */
             cover_image_url?: string | null;
             /** External Id */
             external_id?: string;
@@ -865,7 +951,14 @@ export interface components {
             status?: components["schemas"]["ArticleStatus"];
             /** Tags */
             tags?: string[] | null;
+            /** Visibility */
+            visibility?: components["schemas"]["ArticleVisibility"];
         };
+        /**
+         * ArticleVisibility
+         * @enum {string}
+         */
+        ArticleVisibility: "public" | "restricted";
         /** CitationEditorRead */
         CitationEditorRead: {
             /** Position */
@@ -919,6 +1012,51 @@ export interface components {
             name: string;
             /** Slug */
             slug: string;
+        };
+        /**
+         * CoverImage
+         * @description The cover image; `alt`, `caption` and `credit` in the item's language.
+         */
+        CoverImage: {
+            /**
+             * Alt
+             * @description Text alternative for screen readers.
+             */
+            alt: string | null;
+            /** Caption */
+            caption: string | null;
+            /**
+             * Credit
+             * @description Photographer or agency line.
+             */
+            credit: string | null;
+            /** Height */
+            height: number | null;
+            /** Url */
+            url: string;
+            /** Width */
+            width: number | null;
+        };
+        /** CoverImageEditorRead */
+        CoverImageEditorRead: {
+            /** Height */
+            height: number | null;
+            /** Url */
+            url: string;
+            /** Width */
+            width: number | null;
+        };
+        /** CoverImageIn */
+        CoverImageIn: {
+            /** Height */
+            height?: number | null;
+            /**
+             * Url
+             * @example https://example.com/
+             */
+            url: string;
+            /** Width */
+            width?: number | null;
         };
         /** FeedMeta */
         FeedMeta: {
@@ -1035,9 +1173,14 @@ export interface components {
             _dopys: components["schemas"]["JsonFeedItemExtension"];
             /**
              * Content Html
-             * @description The body: sanitized HTML.
+             * @description The body: sanitized HTML; absent for a restricted article.
              */
-            content_html: string;
+            content_html?: string | null;
+            /**
+             * Content Text
+             * @description A restricted article's excerpt (plain text), in place of its body.
+             */
+            content_text?: string | null;
             /**
              * Date Modified
              * Format: date-time
@@ -1184,11 +1327,10 @@ export interface components {
         SearchHit: {
             /**
              * Body
-             * @description Sanitized HTML (the only HTML field); only with `include=body`.
+             * @description Sanitized HTML (the only HTML field); only with `include=body`; null when restricted.
              */
-            body?: string;
-            /** Cover Image Url */
-            cover_image_url: string | null;
+            body?: string | null;
+            cover_image: components["schemas"]["CoverImage"] | null;
             /**
              * Excerpt
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
@@ -1237,6 +1379,8 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** @description `restricted` (members-only, paid): listed with title and excerpt; its body is never served (null). */
+            visibility: components["schemas"]["ArticleVisibility"];
         };
         /**
          * SearchHitSparse
@@ -1245,11 +1389,10 @@ export interface components {
         SearchHitSparse: {
             /**
              * Body
-             * @description Sanitized HTML (the only HTML field); only with `include=body`.
+             * @description Sanitized HTML (the only HTML field); only with `include=body`; null when restricted.
              */
-            body?: string;
-            /** Cover Image Url */
-            cover_image_url?: string | null;
+            body?: string | null;
+            cover_image?: components["schemas"]["CoverImage"] | null;
             /**
              * Excerpt
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
@@ -1298,6 +1441,8 @@ export interface components {
              * Format: date-time
              */
             updated_at?: string;
+            /** @description `restricted` (members-only, paid): listed with title and excerpt; its body is never served (null). */
+            visibility?: components["schemas"]["ArticleVisibility"];
         };
         /** SearchResults */
         SearchResults: {
@@ -1313,6 +1458,24 @@ export interface components {
             /** Data */
             data: components["schemas"]["SearchHitSparse"][];
             meta: components["schemas"]["PageMeta"];
+        };
+        /** Seo */
+        Seo: {
+            /**
+             * Meta Description
+             * @description The translation's `meta_description`, else its excerpt.
+             */
+            meta_description: string;
+            /**
+             * Meta Title
+             * @description The translation's `meta_title`, else its title.
+             */
+            meta_title: string;
+            /**
+             * Og Image
+             * @description The translation's `og_image`, else the cover image's URL.
+             */
+            og_image: string | null;
         };
         /** SourceCreate */
         SourceCreate: {
@@ -1506,6 +1669,15 @@ export interface components {
              */
             body: string;
             /**
+             * Cover Alt
+             * @description The cover's alt text.
+             */
+            cover_alt?: string | null;
+            /** Cover Caption */
+            cover_caption?: string | null;
+            /** Cover Credit */
+            cover_credit?: string | null;
+            /**
              * Excerpt
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML). Made from the body when empty.
              * @default
@@ -1517,6 +1689,21 @@ export interface components {
              * @example uk
              */
             lang: string;
+            /**
+             * Meta Description
+             * @description Defaults to the excerpt.
+             */
+            meta_description?: string | null;
+            /**
+             * Meta Title
+             * @description Defaults to the title.
+             */
+            meta_title?: string | null;
+            /**
+             * Og Image
+             * @description Defaults to the cover image.
+             */
+            og_image?: string | null;
             /**
              * Slug
              * @description Generated from the title when omitted.
@@ -1535,6 +1722,12 @@ export interface components {
              * @description Sanitized HTML (the only HTML field).
              */
             body: string;
+            /** Cover Alt */
+            cover_alt: string | null;
+            /** Cover Caption */
+            cover_caption: string | null;
+            /** Cover Credit */
+            cover_credit: string | null;
             /**
              * Excerpt
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
@@ -1542,6 +1735,12 @@ export interface components {
             excerpt: string;
             /** Lang */
             lang: string;
+            /** Meta Description */
+            meta_description: string | null;
+            /** Meta Title */
+            meta_title: string | null;
+            /** Og Image */
+            og_image: string | null;
             /** Slug */
             slug: string;
             /**
@@ -1564,11 +1763,35 @@ export interface components {
              */
             body: string;
             /**
+             * Cover Alt
+             * @description The cover's alt text.
+             */
+            cover_alt?: string | null;
+            /** Cover Caption */
+            cover_caption?: string | null;
+            /** Cover Credit */
+            cover_credit?: string | null;
+            /**
              * Excerpt
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML). Made from the body when empty.
              * @default
              */
             excerpt: string;
+            /**
+             * Meta Description
+             * @description Defaults to the excerpt.
+             */
+            meta_description?: string | null;
+            /**
+             * Meta Title
+             * @description Defaults to the title.
+             */
+            meta_title?: string | null;
+            /**
+             * Og Image
+             * @description Defaults to the cover image.
+             */
+            og_image?: string | null;
             /**
              * Slug
              * @description Generated from the title when omitted.
@@ -1694,6 +1917,8 @@ export interface operations {
                 source?: string | null;
                 /** @description Drop articles not translated into the response language. */
                 only_translated?: boolean;
+                /** @description `page` lists static pages instead of articles. */
+                type?: components["schemas"]["ArticleType"];
             };
             header?: {
                 /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
@@ -3792,7 +4017,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description One article per line (UTF-8 NDJSON), the line format GET /v1/exports writes: external_id, original_lang, status, published_at, cover_image_url, tags, citations, translations. Read as a stream; a line may be up to 16 MiB. An empty body imports nothing. An export's first line is its header, `{"export": {"format": "dopys-articles", "version": 1}}`, and its last line its trailer, `{"export": {"count": N, "complete": true}}` (N: the article lines between them). A stream that lacks the trailer was cut short. An import skips both lines (they are not articles) and reports `truncated` when a header is not followed by its trailer or the count differs. */
+        /** @description One article per line (UTF-8 NDJSON), the line format GET /v1/exports writes: external_id, id, original_lang, type, status, visibility, published_at, updated_at, canonical_url, cover_image (or the older cover_image_url), tags, citations, translations. Read as a stream; a line may be up to 16 MiB. An empty body imports nothing. An export's first line is its header, `{"export": {"format": "dopys-articles", "version": 1}}`, and its last line its trailer, `{"export": {"count": N, "complete": true}}` (N: the article lines between them). A stream that lacks the trailer was cut short. An import skips both lines (they are not articles) and reports `truncated` when a header is not followed by its trailer or the count differs. */
         requestBody?: {
             content: {
                 "application/x-ndjson": string;
@@ -3882,10 +4107,202 @@ export interface operations {
             };
         };
     };
+    "pages-list_pages": {
+        parameters: {
+            query?: {
+                /** @description Drop pages not translated into the response language. */
+                only_translated?: boolean;
+                /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (1–100). */
+                limit?: number;
+                /** @description A projection: comma-separated item fields to return (e.g. `id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same page, items holding only those fields); all fields, as `application/json`, when omitted. An unknown name is a 400 that names it. */
+                fields?: string | null;
+                /** @description `body` adds each item's full HTML body (never sent in lists otherwise). */
+                include?: "body" | null;
+                /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
+                lang?: string | null;
+            };
+            header?: {
+                /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
+                "if-none-match"?: string | null;
+                /** @description An HTTP date: 304 if nothing changed since. Ignored with If-None-Match. */
+                "if-modified-since"?: string | null;
+                /** @description Preferred languages (RFC 9110), every line of the header; malformed ranges are ignored. */
+                "accept-language"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the client accepts it. */
+                    "Content-Encoding"?: string;
+                    /** @description Language of the response. */
+                    "Content-Language"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description RFC 8288 `<...>; rel="next"` to the next page, if any. */
+                    Link?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedPage"];
+                    "application/vnd.dopys.sparse+json": components["schemas"]["FeedPageSparse"];
+                };
+            };
+            /** @description Not modified: the ETag (or date) you sent is still current. */
+            304: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "pages-get_page": {
+        parameters: {
+            query?: {
+                /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
+                lang?: string | null;
+            };
+            header?: {
+                /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
+                "if-none-match"?: string | null;
+                /** @description An HTTP date: 304 if nothing changed since. Ignored with If-None-Match. */
+                "if-modified-since"?: string | null;
+                /** @description Preferred languages (RFC 9110), every line of the header; malformed ranges are ignored. */
+                "accept-language"?: string | null;
+            };
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the client accepts it. */
+                    "Content-Encoding"?: string;
+                    /** @description Language of the response. */
+                    "Content-Language"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleRead"];
+                };
+            };
+            /** @description Not modified: the ETag (or date) you sent is still current. */
+            304: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "search-search_articles": {
         parameters: {
             query: {
-                /** @description Plain words (any case; punctuation and operators are ignored). Every word must start a word of the title, excerpt or body, in any translation; Ukrainian words match their other inflected forms. At most 16 words. */
+                /** @description Plain words (any case; punctuation and operators are ignored). Every word must start a word of the title, excerpt or body, in any translation (of the title or excerpt only, for a restricted article); Ukrainian words match their other inflected forms. At most 16 words. */
                 q: string;
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string | null;
@@ -3903,6 +4320,8 @@ export interface operations {
                 source?: string | null;
                 /** @description Drop articles not translated into the response language. */
                 only_translated?: boolean;
+                /** @description `page` lists static pages instead of articles. */
+                type?: components["schemas"]["ArticleType"];
             };
             header?: {
                 /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
