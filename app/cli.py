@@ -1,23 +1,37 @@
 """`dopys`: serve the API, migrate the database, load demo content, manage API keys,
 import and export articles."""
 
+import functools
+import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.filesize import decimal
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import migrations
 from app.core.config import get_settings
-from app.core.db import create_db_engine, make_session_factory, unit_of_work
+from app.core.db import create_db_engine, is_sqlite, make_session_factory, unit_of_work
 from app.core.memory import limit_malloc_arenas
 from app.core.serving import server_options
 from app.demo.service import load_demo
@@ -30,13 +44,6 @@ from app.imports.service import BATCH_SIZE
 from app.keys import service as keys
 from app.models import KeyScope
 
-cli = typer.Typer(help="Dopys, the newsroom content API.", no_args_is_help=True)
-db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
-demo_cli = typer.Typer(help="Demo content.", no_args_is_help=True)
-keys_cli = typer.Typer(help="API keys for editors and scripts.", no_args_is_help=True)
-cli.add_typer(db_cli, name="db")
-cli.add_typer(demo_cli, name="demo")
-cli.add_typer(keys_cli, name="keys")
 console = Console()
 progress_console = Console(stderr=True)
 
@@ -44,6 +51,77 @@ ExitOnFailedLines = 1
 ExitCouldNotRun = 2
 SHOWN_ERRORS = 50
 SHOWN_ITEMS = 5
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def masked(url: str) -> str:
+    """The URL with its password hidden, even when SQLAlchemy cannot parse it."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(^|://)([^:/@\s]*):[^@\s]*@", r"\1\2:***@", url)
+
+
+def database_problem(url: str, exc: Exception) -> str:
+    """One line: what went wrong with which database, and what to check."""
+    shown = masked(url)
+    if isinstance(exc, NoSuchModuleError | ModuleNotFoundError):
+        return (
+            f"No database driver for {shown}. Check the scheme of DATABASE_URL: "
+            "sqlite:/// or postgresql+psycopg://."
+        )
+    if isinstance(exc, ArgumentError | ValueError) and not isinstance(exc, DBAPIError):
+        return (
+            f"DATABASE_URL is not a database URL: {shown!r}. Check its form, e.g. "
+            "sqlite:///dopys.sqlite3 or postgresql+psycopg://user:password@host/dbname."
+        )
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    if is_sqlite(url):
+        return (
+            f"Cannot open the SQLite database {shown} ({reason}). Check that its directory "
+            "exists and is writable, and that the path in DATABASE_URL is right."
+        )
+    return (
+        f"Cannot connect to the database {shown} ({reason}). Check that the server is running "
+        "and reachable from here, and the host, port, database name, user and password in "
+        "DATABASE_URL."
+    )
+
+
+def _database_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Any command that meets an unusable database says so in one line and exits 2."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (ArgumentError, NoSuchModuleError, DBAPIError, ModuleNotFoundError) as exc:
+            url = get_settings().database_url
+            typer.echo(f"dopys: {database_problem(url, exc)}", err=True)
+            raise typer.Exit(ExitCouldNotRun) from None
+
+    return run
+
+
+cli = typer.Typer(help="Dopys, the newsroom content API.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_cli = typer.Typer(help="Demo content.", no_args_is_help=True)
+keys_cli = typer.Typer(help="API keys for editors and scripts.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(demo_cli, name="demo")
+cli.add_typer(keys_cli, name="keys")
+
+
+def check_database(url: str) -> None:
+    """Connect once, so that `serve --no-migrate` fails here, in one line, not in a worker."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -81,6 +159,7 @@ def serve(
         )
     if migrate:
         migrations.upgrade(settings.database_url)
+    check_database(settings.database_url)
     limit_malloc_arenas()
     options = server_options(settings, host, port, workers)
     uvicorn.run("app.main:create_app", factory=True, **options)
@@ -181,14 +260,15 @@ def import_command(
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     settings = get_settings()
     options = Options(default_lang=lang or settings.default_lang, site_url=site_url)
+    if url is None:
+        migrations.upgrade(settings.database_url)  # before the progress line starts
     try:
-        with _input(file) as stream, _progress(file) as progress:
+        with _input(file) as stream, _progress(file, stream) as progress:
             if url is not None:
                 report = transfer.import_remote(
                     stream, fmt, options, url, key or "", dry_run=dry_run, progress=progress
                 )
             else:
-                migrations.upgrade(settings.database_url)
                 with _write_sessions() as sessions:
                     report = transfer.import_local(
                         stream,
@@ -241,12 +321,13 @@ def export_command(
     trailer line; a stream cut short removes the partial file and exits 2."""
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
+    if url is None:  # an unusable database is reported before any output file is made
+        migrations.upgrade(get_settings().database_url)
     try:
         with _output(file) as out:
             if url is not None:
                 count = transfer.export_remote(url, key or "", out)
             else:
-                migrations.upgrade(get_settings().database_url)
                 with _write_sessions() as sessions:
                     count = transfer.export_local(sessions, out)
     except (transfer.TransferFailed, OSError, SQLAlchemyError) as exc:
@@ -279,27 +360,60 @@ def _output(file: Path | None) -> Iterator[IO[bytes]]:
         raise
 
 
+def _size(stream: IO[bytes]) -> int | None:
+    """The size of a regular file (what its progress is measured against); None for a
+    pipe or terminal, whose end is not known in advance."""
+    try:
+        if not stream.seekable():
+            return None
+        return Path(f"/dev/fd/{stream.fileno()}").stat().st_size or None
+    except (OSError, ValueError):
+        return None
+
+
 @contextmanager
-def _progress(file: str) -> Iterator[transfer.Progress]:
-    """A progress line on stderr: lines done, lines per second, failed lines so far."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("[bold]{task.completed:,.0f}[/bold] lines"),
+def _progress(file: str, stream: IO[bytes]) -> Iterator[transfer.Progress]:
+    """A progress line on stderr. For a file of known size: a bar of the bytes read with the
+    percentage, bytes of total, rate and time left, then lines done, lines per second and
+    failed lines so far; for standard input only the counts and rates."""
+    size = _size(stream)
+    counts: list[ProgressColumn] = [
+        TextColumn("[bold]{task.fields[lines]:,.0f}[/bold] lines"),
         TextColumn("{task.fields[rate]:,.0f} lines/s"),
         TextColumn("[red]{task.fields[errors]}[/red] errors"),
-        TimeElapsedColumn(),
+    ]
+    columns: list[ProgressColumn] = (
+        [
+            BarColumn(bar_width=16),
+            TaskProgressColumn(),
+            DownloadColumn(),
+            TextColumn("{task.fields[speed]}"),
+            *counts,
+            TextColumn("ETA"),
+            TimeRemainingColumn(compact=True),
+        ]
+        if size
+        else [SpinnerColumn(), TextColumn("{task.description}"), *counts, TimeElapsedColumn()]
     )
+    if size:
+        progress_console.print(f"Importing {file}", highlight=False)
     started = time.monotonic()
     with Progress(*columns, console=progress_console, transient=False) as bar:
-        task = bar.add_task(f"Importing {file}", total=None, rate=0.0, errors="–")
+        task = bar.add_task(
+            f"Importing {file}", total=size, lines=0, rate=0.0, speed="", errors="–"
+        )
 
         def update(lines: int, report: ImportReport | None) -> None:
             elapsed = max(time.monotonic() - started, 1e-6)
             errors = "–" if report is None else str(report.failed)
-            bar.update(task, completed=lines, rate=lines / elapsed, errors=errors)
+            done = stream.tell() if size else lines
+            speed = f"{decimal(int(done / elapsed))}/s" if size else ""
+            rate = lines / elapsed
+            bar.update(task, completed=done, lines=lines, rate=rate, speed=speed, errors=errors)
 
         yield update
+        if size:
+            bar.update(task, completed=size)
 
 
 def _print_report(report: ImportReport) -> None:
@@ -367,6 +481,13 @@ def _notes_table(title: str, notes: list[ItemNote], total: int) -> Table:
     if total > len(notes):
         table.caption = f"… and {total - len(notes)} more."
     return table
+
+
+# Every command, present and future, reports an unusable database in one line (exit 2).
+for _group in (cli, db_cli, demo_cli, keys_cli):
+    for _command in _group.registered_commands:
+        if _command.callback is not None:
+            _command.callback = _database_errors(_command.callback)
 
 
 def main() -> None:

@@ -2,23 +2,22 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from starlette.types import Message, Receive, Scope, Send
 
 from app.articles.editor_router import router as article_editor_router
+from app.articles.pages_router import router as pages_router
 from app.articles.router import router as articles_router
-from app.core import caching
+from app.core import caching, openapi
 from app.core.compression import CompressionMiddleware
 from app.core.config import Settings, get_settings
+from app.core.cors import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS, Cors
 from app.core.db import create_db_engine, make_session_factory
-from app.core.errors import install_error_handlers, move_problems_to_their_media_type
+from app.core.errors import install_error_handlers
 from app.core.guards import RequestGuard
-from app.core.http import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS
 from app.core.ratelimit import RateLimiter, make_store
 from app.core.tokens import TokenSigner, secret_loader
 from app.exports.router import router as exports_router
@@ -65,17 +64,6 @@ def _without_body(send: Send) -> Send:
     return headers_only
 
 
-def _document_problems(app: FastAPI) -> None:
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = move_problems_to_their_media_type(build())
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -94,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,
         # FastAPI's native OpenTelemetry looks up the global providers on every request.
         telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
@@ -113,10 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_signer = TokenSigner(secret_loader(settings, engine))
 
     install_error_handlers(app)
-    _document_problems(app)
+    openapi.install(app, settings)
     for router in (
         health_router,
         articles_router,
+        pages_router,
         search_router,
         feeds_router,
         taxonomy_router,
@@ -145,7 +136,7 @@ def install_middleware(app: DopysAPI, settings: Settings) -> None:
     app.add_middleware(RateLimiter, settings=settings, store=app.state.rate_limit_store)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origins,
             allow_methods=CORS_METHODS,
             allow_headers=CORS_REQUEST_HEADERS,

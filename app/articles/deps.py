@@ -8,6 +8,7 @@ from fastapi import Depends, Query
 from app.articles.repository import FeedFilter
 from app.core.deps import LangDep, ReadSessionDep
 from app.core.schemas import Slug
+from app.models import ArticleType
 from app.taxonomy.service import SOURCES, TAGS, id_of
 
 
@@ -25,14 +26,21 @@ def listing_filter(
     only_translated: Annotated[
         bool, Query(description="Drop articles not translated into the response language.")
     ] = False,
+    type: Annotated[
+        ArticleType, Query(description="`page` lists static pages instead of articles.")
+    ] = ArticleType.ARTICLE,
 ) -> ListingFilter:
     """Unknown tag or source slugs are a 404."""
     where = FeedFilter(
         tag_id=id_of(session, TAGS, tag) if tag else None,
         source_id=id_of(session, SOURCES, source) if source else None,
         only_lang=lang if only_translated else None,
+        type=type,
     )
-    return ListingFilter(where, {"tag": tag, "source": source, "only": where.only_lang})
+    scope = {"tag": tag, "source": source, "only": where.only_lang}
+    if type is not ArticleType.ARTICLE:  # cursors made before pages existed stay valid
+        scope["type"] = type.value
+    return ListingFilter(where, scope)
 
 
 ListingFilterDep = Annotated[ListingFilter, Depends(listing_filter)]

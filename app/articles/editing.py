@@ -14,10 +14,12 @@ from app.articles.rules import (
     clean_body,
     duplicate_tags_error,
     excerpt_for,
+    excerpt_on_restriction,
     kept_slug,
     published_at_for,
     removal_reason,
     translation_errors,
+    translation_extras,
     via_errors,
 )
 from app.articles.schemas import (
@@ -26,6 +28,8 @@ from app.articles.schemas import (
     ArticleUpdate,
     CitationEditorRead,
     CitationIn,
+    CoverImageEditorRead,
+    CoverImageIn,
     TranslationEditorRead,
     TranslationIn,
 )
@@ -35,10 +39,14 @@ from app.models import (
     ArticleStatus,
     ArticleTag,
     ArticleTranslation,
+    ArticleType,
+    ArticleVisibility,
     Citation,
     RemovalReason,
     utcnow,
 )
+
+RESTRICTED = ArticleVisibility.RESTRICTED
 
 
 def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorRead:
@@ -47,13 +55,16 @@ def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorR
         id=article.id,
         external_id=article.external_id,
         original_lang=article.original_lang,
+        type=article.type,
         status=article.status,
+        visibility=article.visibility,
         state=state_of(article, now or utcnow()),
         published_at=article.published_at,
         created_at=article.created_at,
         updated_at=article.updated_at,
         version=article.version,
-        cover_image_url=article.cover_image_url,
+        cover_image=cover_editor_view(article),
+        canonical_url=article.canonical_url,
         tags=[link.tag.slug for link in article.tag_links],
         citations=[
             CitationEditorRead(
@@ -71,11 +82,31 @@ def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorR
                 slug=t.slug,
                 excerpt=t.excerpt,
                 body=t.body,
+                cover_alt=t.cover_alt,
+                cover_caption=t.cover_caption,
+                cover_credit=t.cover_credit,
+                meta_title=t.meta_title,
+                meta_description=t.meta_description,
+                og_image=t.og_image,
                 updated_at=t.updated_at,
             )
             for t in sorted(article.translations, key=lambda t: t.lang)
         ],
     )
+
+
+def cover_editor_view(article: Article) -> CoverImageEditorRead | None:
+    if article.cover_url is None:
+        return None
+    return CoverImageEditorRead(
+        url=article.cover_url, width=article.cover_width, height=article.cover_height
+    )
+
+
+def _set_cover(article: Article, cover: CoverImageIn | None) -> None:
+    article.cover_url = cover.url if cover else None
+    article.cover_width = cover.width if cover else None
+    article.cover_height = cover.height if cover else None
 
 
 def state_of(article: Article, now: datetime) -> str:
@@ -116,9 +147,11 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
         id=uuid.uuid4(),
         external_id=data.external_id,
         original_lang=data.original_lang,
+        type=data.type,
         status=data.status,
+        visibility=data.visibility,
         published_at=published_at_for(data.status, data.published_at, now),
-        cover_image_url=data.cover_image_url,
+        canonical_url=data.canonical_url,
         created_at=now,
         updated_at=now,
         version=1,
@@ -126,11 +159,12 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
         tag_links=[],
         citations=[],
     )
+    _set_cover(article, data.cover_image)
     session.add(article)
     slugs = SlugBook(session)
     for translation in data.translations:
         article.translations.append(
-            _new_translation(slugs, article.id, translation.lang, translation, now)
+            _new_translation(slugs, article, translation.lang, translation, now)
         )
     _set_tags(session, article, data.tags)
     _set_citations(session, article, data.citations)
@@ -143,7 +177,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
     changes = data.model_dump(exclude_unset=True)
     now = utcnow()
     was_public = repo.is_public_article(article, now)
-    for field in ("original_lang", "status", "external_id"):
+    for field in ("original_lang", "status", "external_id", "visibility"):
         if field in changes and changes[field] is None:
             raise _invalid(field, "May not be null.")
     if "external_id" in changes and changes["external_id"] != article.external_id:
@@ -157,8 +191,16 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
         if changes["original_lang"] not in {t.lang for t in article.translations}:
             raise _invalid("original_lang", "The article has no translation in that language.")
         article.original_lang = changes["original_lang"]
-    if "cover_image_url" in changes:
-        article.cover_image_url = changes["cover_image_url"]
+    if "cover_image" in data.model_fields_set:
+        _set_cover(article, data.cover_image)
+    if "canonical_url" in changes:
+        article.canonical_url = changes["canonical_url"]
+    if "visibility" in changes and changes["visibility"] != article.visibility:
+        article.visibility = changes["visibility"]
+        for translation in article.translations:
+            translation.excerpt = excerpt_on_restriction(
+                translation.excerpt, translation.body, restricted=article.visibility == RESTRICTED
+            )
     if "status" in changes or "published_at" in changes:
         status = changes.get("status", article.status)
         published_at = changes.get("published_at", article.published_at)
@@ -180,13 +222,17 @@ def put_translation(session: Session, article: Article, lang: str, data: Transla
     existing = next((t for t in article.translations if t.lang == lang), None)
     slugs = SlugBook(session)
     if existing is None:
-        article.translations.append(_new_translation(slugs, article.id, lang, data, now))
+        article.translations.append(_new_translation(slugs, article, lang, data, now))
     else:
         wanted = kept_slug(data.slug, data.title, (existing.title, existing.slug))
         existing.slug = slugs.claim(lang, wanted, data.title, article.id)
         existing.title = data.title
         existing.body = clean_body(data.body)
-        existing.excerpt = excerpt_for(data.excerpt, existing.body)
+        existing.excerpt = excerpt_for(
+            data.excerpt, existing.body, restricted=article.visibility == RESTRICTED
+        )
+        for name, value in translation_extras(data).items():
+            setattr(existing, name, value)
         existing.updated_at = now
     _touch(session, article, now)
     _flush(session)
@@ -233,8 +279,10 @@ def delete_article(session: Session, article: Article) -> None:
     now = utcnow()
     seq = repo.next_change_seq(session)
     # Sync clients may hold it only if it was ever public: that is when it has a tombstone
-    # already (unpublished earlier) or is public now. A draft leaves no trace.
-    if repo.is_public_article(article, now) or repo.has_tombstone(session, article.id):
+    # already (unpublished earlier) or is public now. A draft leaves no trace, nor does a
+    # page (pages are not synced).
+    synced = article.type == ArticleType.ARTICLE
+    if synced and (repo.is_public_article(article, now) or repo.has_tombstone(session, article.id)):
         repo.put_tombstone(session, article.id, seq=seq, reason=RemovalReason.DELETED, at=now)
     session.delete(article)
     session.flush()
@@ -257,7 +305,7 @@ def _touch(
     version = article.version + 1 if bump_version else article.version
     for name, value in change_marks(now, version, repo.next_change_seq(session)).items():
         setattr(article, name, value)
-    if was_public is None:
+    if was_public is None or article.type == ArticleType.PAGE:  # pages are not synced
         return
     public = repo.is_public_article(article, now)
     if was_public and not public:
@@ -273,16 +321,23 @@ def _touch(
 
 
 def _new_translation(
-    slugs: SlugBook, article_id: uuid.UUID, lang: str, data: TranslationIn, now: datetime
+    slugs: SlugBook,
+    article: Article,
+    lang: str,
+    data: TranslationIn,
+    now: datetime,
 ) -> ArticleTranslation:
+    article_id = article.id
+    restricted = article.visibility == RESTRICTED
     body = clean_body(data.body)
     return ArticleTranslation(
         article_id=article_id,
         lang=lang,
         title=data.title,
         slug=slugs.claim(lang, data.slug, data.title, article_id),
-        excerpt=excerpt_for(data.excerpt, body),
+        excerpt=excerpt_for(data.excerpt, body, restricted=restricted),
         body=body,
+        **translation_extras(data),
         updated_at=now,
     )
 

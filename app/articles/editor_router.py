@@ -102,6 +102,8 @@ def _respond(response: Response, article: Article) -> ArticleEditorRead:
 def create_article(
     data: ArticleCreate, response: Response, session: WriteSessionDep
 ) -> ArticleEditorRead:
+    """Create an article (a draft unless `status` says otherwise) with its translations;
+    slugs are made from the titles when omitted."""
     article = editing.create_article(session, data)
     response.headers["Location"] = f"/v1/editor/articles/{article.id}"
     return _respond(response, article)
@@ -124,6 +126,8 @@ def update_article(
     session: WriteSessionDep,
     if_match: IfMatchDep,
 ) -> ArticleEditorRead:
+    """Change an article: only the fields sent change; `tags` and `citations` replace the
+    lists. Send the version you read as `If-Match`."""
     editing.check_version(article, if_match)
     return _respond(response, editing.update_article(session, article, data))
 
@@ -134,6 +138,7 @@ def update_article(
     responses=problem_responses(*WRITE_STATUSES, 404, 412),
 )
 def delete_article(article: ArticleDep, session: WriteSessionDep, if_match: IfMatchDep) -> None:
+    """Delete an article and its translations; sync reports it as deleted if it was public."""
     editing.check_version(article, if_match)
     editing.delete_article(session, article)
 
@@ -154,6 +159,7 @@ def put_translation(
     session: WriteSessionDep,
     if_match: IfMatchDep,
 ) -> ArticleEditorRead:
+    """Create (201) or replace (200) the article's translation in `lang`."""
     editing.check_version(article, if_match)
     if editing.put_translation(session, article, lang, data):
         response.status_code = status.HTTP_201_CREATED
@@ -171,6 +177,7 @@ def delete_translation(
     session: WriteSessionDep,
     if_match: IfMatchDep,
 ) -> ArticleEditorRead:
+    """Delete one translation (not the original language's)."""
     editing.check_version(article, if_match)
     editing.delete_translation(session, article, lang)
     return _respond(response, article)
@@ -198,6 +205,7 @@ def publish_article(
 def schedule_article(
     article: ArticleDep, data: ScheduleRequest, response: Response, session: WriteSessionDep
 ) -> ArticleEditorRead:
+    """Publish at a future `published_at`: public from then on, with no job to run."""
     return _respond(response, editing.schedule(session, article, data.published_at))
 
 

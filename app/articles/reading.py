@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.articles import repository as repo
+from app.articles.rules import reading_time_minutes
 from app.articles.schemas import (
     SUMMARY_FIELDS,
     ArticleListItem,
@@ -17,6 +18,8 @@ from app.articles.schemas import (
     ArticleSummary,
     CitationRead,
     CitedSource,
+    CoverImage,
+    Seo,
     TranslationRef,
 )
 from app.core.errors import NotFound
@@ -31,6 +34,7 @@ from app.core.pagination import (
 from app.core.schemas import SourceRef, TagRef
 from app.core.sparse import pick_fields
 from app.core.tokens import TokenSigner
+from app.models import ArticleType, ArticleVisibility
 
 
 @dataclass(frozen=True)
@@ -142,13 +146,20 @@ def latest(
 
 
 def article_by_slug(
-    session: Session, slug: str, locale: Locale, *, prefer_explicit: bool = False
+    session: Session,
+    slug: str,
+    locale: Locale,
+    *,
+    prefer_explicit: bool = False,
+    type_: ArticleType = ArticleType.ARTICLE,
 ) -> ArticleRead:
-    """The article in the translation `slug` names or, with `prefer_explicit` (the client
-    sent `lang=`), in the reader's language when it has that translation."""
-    found = repo.public_article_id_by_slug(session, slug, now=locale.now, prefer_lang=locale.lang)
+    """The article (or page) in the translation `slug` names or, with `prefer_explicit` (the
+    client sent `lang=`), in the reader's language when it has that translation."""
+    found = repo.public_article_id_by_slug(
+        session, slug, now=locale.now, prefer_lang=locale.lang, type_=type_
+    )
     if found is None:
-        raise NotFound(f"No published article has the slug '{slug}'.")
+        raise NotFound(f"No published {type_} has the slug '{slug}'.")
     article_id, slug_lang = found
     bundle = _Bundle.load(session, [article_id], with_body=True)
     translated = {v.lang for v in bundle.translations[article_id]}
@@ -207,14 +218,42 @@ class _Bundle:
     ) -> ArticleListItem:
         fields = self._summary_fields(article_id, locale, locale.lang)
         if with_body:
-            fields["body"] = self._version(article_id, locale.lang).body
+            fields["body"] = self._body(article_id, self._version(article_id, locale.lang))
         return ArticleListItem(**fields)
 
     def full(self, article_id: uuid.UUID, locale: Locale, lang: str) -> ArticleRead:
         fields = self._summary_fields(article_id, locale, lang)
         version = self._version(article_id, lang)
+        cover = fields["cover_image"]
         return ArticleRead(
-            **fields, body=version.body, citations=self._citations(article_id, locale)
+            **fields,
+            body=self._body(article_id, version),
+            citations=self._citations(article_id, locale),
+            canonical_url=self.articles[article_id].canonical_url,
+            seo=Seo(
+                meta_title=version.meta_title or version.title,
+                meta_description=version.meta_description or version.excerpt,
+                og_image=version.og_image or (cover.url if cover else None),
+            ),
+            reading_time_minutes=reading_time_minutes(version.body),
+        )
+
+    def _body(self, article_id: uuid.UUID, version: Any) -> str | None:
+        """The one place a body leaves for a public response: never a restricted one's."""
+        if self.articles[article_id].visibility == ArticleVisibility.RESTRICTED:
+            return None
+        return str(version.body)
+
+    def _cover(self, article: Any, version: Any) -> CoverImage | None:
+        if article.cover_url is None:
+            return None
+        return CoverImage(
+            url=article.cover_url,
+            width=article.cover_width,
+            height=article.cover_height,
+            alt=version.cover_alt,
+            caption=version.cover_caption,
+            credit=version.cover_credit,
         )
 
     def _summary_fields(self, article_id: uuid.UUID, locale: Locale, lang: str) -> dict[str, Any]:
@@ -239,7 +278,8 @@ class _Bundle:
                 TranslationRef(lang=v.lang, slug=v.slug, url=locale.url(v.lang, v.slug))
                 for v in self.translations[article_id]
             ],
-            "cover_image_url": article.cover_image_url,
+            "cover_image": self._cover(article, version),
+            "visibility": article.visibility,
         }
 
     def _sources(self, article_id: uuid.UUID, locale: Locale) -> list[SourceRef]:

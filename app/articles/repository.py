@@ -29,6 +29,7 @@ from app.models import (
     ArticleTag,
     ArticleTombstone,
     ArticleTranslation,
+    ArticleType,
     Citation,
     RemovalReason,
     Source,
@@ -73,6 +74,7 @@ class FeedFilter:
     tag_id: int | None = None
     source_id: int | None = None
     only_lang: str | None = None  # keep only articles translated into this language
+    type: ArticleType = ArticleType.ARTICLE  # pages only where asked for
 
 
 FeedPosition = tuple[datetime, uuid.UUID]
@@ -80,7 +82,9 @@ FeedPosition = tuple[datetime, uuid.UUID]
 
 def public_query(now: datetime, where: FeedFilter) -> Select[uuid.UUID, datetime | None]:
     """(id, published_at) of the public articles `where` picks: the feed's and search's base."""
-    query = select(Article.id, Article.published_at).where(is_public(now))
+    query = select(Article.id, Article.published_at).where(
+        is_public(now), Article.type == where.type
+    )
     if where.tag_id is not None:
         query = query.where(
             exists().where(ArticleTag.article_id == Article.id, ArticleTag.tag_id == where.tag_id)
@@ -133,11 +137,15 @@ _ARTICLES_BY_ID = select(
     Article.original_lang,
     Article.published_at,
     Article.updated_at,
-    Article.cover_image_url,
+    Article.visibility,
+    Article.canonical_url,
+    Article.cover_url,
+    Article.cover_width,
+    Article.cover_height,
 ).where(Article.id.in_(_IDS))
 
 
-def _translations_query(with_body: bool) -> Select[uuid.UUID, str, str, str, str, datetime, str]:
+def _translations_query(with_body: bool) -> Select[*tuple[Any, ...]]:
     body = ArticleTranslation.body if with_body else ArticleTranslation.excerpt.label("body")
     return (
         select(
@@ -148,6 +156,12 @@ def _translations_query(with_body: bool) -> Select[uuid.UUID, str, str, str, str
             ArticleTranslation.excerpt,
             ArticleTranslation.updated_at,
             body,
+            ArticleTranslation.cover_alt,
+            ArticleTranslation.cover_caption,
+            ArticleTranslation.cover_credit,
+            ArticleTranslation.meta_title,
+            ArticleTranslation.meta_description,
+            ArticleTranslation.og_image,
         )
         .where(ArticleTranslation.article_id.in_(_IDS))
         .order_by(ArticleTranslation.article_id, ArticleTranslation.lang)
@@ -188,14 +202,14 @@ _SOURCE_NAMES = select(SourceName.source_id, SourceName.lang, SourceName.name).w
 
 def articles_by_id(
     session: Session, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Row[uuid.UUID, str, datetime | None, datetime, str | None]]:
+) -> dict[uuid.UUID, Row[*tuple[Any, ...]]]:
     rows = session.execute(_ARTICLES_BY_ID, {"ids": list(ids)}).all()
     return {row.id: row for row in rows}
 
 
 def translations_of(
     session: Session, ids: Sequence[uuid.UUID], *, with_body: bool = False
-) -> list[Row[uuid.UUID, str, str, str, str, datetime, str]]:
+) -> list[Row[*tuple[Any, ...]]]:
     return list(session.execute(_TRANSLATIONS[with_body], {"ids": list(ids)}).all())
 
 
@@ -225,10 +239,15 @@ def _names_by_id(rows: Sequence[Row[int, str, str]]) -> dict[int, dict[str, str]
 
 
 def public_article_id_by_slug(
-    session: Session, slug: str, *, now: datetime, prefer_lang: str
+    session: Session,
+    slug: str,
+    *,
+    now: datetime,
+    prefer_lang: str,
+    type_: ArticleType = ArticleType.ARTICLE,
 ) -> tuple[uuid.UUID, str] | None:
-    """(article id, language of that slug) for a public article; the preferred language wins
-    when two articles share a slug in different languages.
+    """(article id, language of that slug) for a public article (or page); the preferred
+    language wins when two share a slug in different languages.
 
     Slug first, then visibility: joined in one query, SQLite's planner (with no ANALYZE
     statistics) walks every public article through the feed index instead of the slug index.
@@ -243,7 +262,9 @@ def public_article_id_by_slug(
     public = set(
         session.scalars(
             select(Article.id).where(
-                Article.id.in_([row.article_id for row in candidates]), is_public(now)
+                Article.id.in_([row.article_id for row in candidates]),
+                is_public(now),
+                Article.type == type_,
             )
         )
     )

@@ -3,9 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.articles import reading
-from app.articles.deps import ListingFilterDep
+from app.articles.deps import ListingFilter, ListingFilterDep
+from app.articles.reading import Locale
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
@@ -13,6 +15,7 @@ from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response, set_language_headers
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.sparse import FieldsParam, IncludeParam
+from app.core.tokens import TokenSigner
 
 router = APIRouter(
     prefix="/v1/articles",
@@ -49,11 +52,40 @@ def list_articles(
     fields: FieldsParam = None,
     include: IncludeParam = None,
 ) -> Response:
-    """The fresh-posts feed: public articles, newest first, keyset-paginated."""
-    selected = reading.list_item_fields(fields, include)
-    page = reading.feed(
+    """The fresh-posts feed: public articles, newest first, keyset-paginated (`type=page`:
+    static pages instead)."""
+    return feed_response(
+        request,
         session,
         make_locale(settings, lang),
+        filters,
+        cursor=cursor,
+        limit=limit,
+        newer_than=newer_than,
+        selected=reading.list_item_fields(fields, include),
+        sparse=fields is not None,
+        signer=signer,
+    )
+
+
+def feed_response(
+    request: Request,
+    session: Session,
+    locale: Locale,
+    filters: ListingFilter,
+    *,
+    cursor: str | None,
+    limit: int,
+    newer_than: str | None,
+    selected: set[str],
+    sparse: bool,
+    signer: TokenSigner,
+) -> Response:
+    """A feed page as the response: shared by the article feed and the list of pages."""
+    lang = locale.lang
+    page = reading.feed(
+        session,
+        locale,
         filters.where,
         cursor=cursor,
         newer_than=newer_than,
@@ -68,6 +100,7 @@ def list_articles(
         FeedPage(data=page.items, meta=meta),
         selected,
         lang=lang,
+        sparse=sparse,
         next_cursor=meta.next_cursor,
     )
 

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.articles import repository as repo
-from app.articles.schemas import TranslationCreate
+from app.articles.schemas import TranslationCreate, TranslationIn
 from app.core.errors import Conflict, FieldError
 from app.core.html import sanitize_html, sanitized_to_plain_text
 from app.core.slugs import slugify_title, suffix_base, with_suffix
 from app.models import ArticleStatus, RemovalReason
 
 EXCERPT_CHARS = 300
+WORDS_PER_MINUTE = 200
 
 
 def clean_body(html: str) -> str:
@@ -23,9 +24,10 @@ def clean_body(html: str) -> str:
     return sanitize_html(html)
 
 
-def excerpt_for(excerpt: str, clean_html: str) -> str:
-    """The editor's excerpt, else the start of the body's plain text."""
-    if excerpt:
+def excerpt_for(excerpt: str, clean_html: str, *, restricted: bool = False) -> str:
+    """The editor's excerpt, else the start of the body's plain text; for a restricted
+    article nothing (its body is not public, so neither is the start of it)."""
+    if excerpt or restricted:
         return excerpt
     # The start of the body is enough (cut where a tag begins); all of it only if too short.
     cut = clean_html.find("<", EXCERPT_CHARS * 4)
@@ -35,6 +37,40 @@ def excerpt_for(excerpt: str, clean_html: str) -> str:
     if len(text) <= EXCERPT_CHARS:
         return text
     return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+# Per-translation fields stored as given (cover image text, SEO), by column name.
+TRANSLATION_EXTRAS = (
+    "cover_alt",
+    "cover_caption",
+    "cover_credit",
+    "meta_title",
+    "meta_description",
+    "og_image",
+)
+
+
+def translation_extras(data: TranslationIn) -> dict[str, str | None]:
+    return {name: getattr(data, name) for name in TRANSLATION_EXTRAS}
+
+
+def reading_time_minutes(clean_html: str) -> int:
+    """Words of the body's text at 200 a minute, rounded up: at least 1 for a body with
+    any words, 0 for an empty one."""
+    words = len(sanitized_to_plain_text(clean_html).split())
+    return -(-words // WORDS_PER_MINUTE)
+
+
+def excerpt_on_restriction(excerpt: str, clean_html: str, *, restricted: bool) -> str:
+    """A translation's excerpt once its article's visibility changes: one made from the
+    body goes when the article becomes restricted, and comes back when it is public again;
+    an editor's own excerpt stays."""
+    made = excerpt_for("", clean_html)
+    if restricted and excerpt == made:
+        return ""
+    if not restricted and not excerpt:
+        return made
+    return excerpt
 
 
 def published_at_for(

@@ -1,10 +1,18 @@
 """Article shapes on the wire: public reads, editor reads, and editor inputs."""
 
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.html import MAX_HTML_DEPTH, html_depth_exceeds
@@ -14,14 +22,16 @@ from app.core.schemas import (
     PLAIN_TEXT_DOC,
     InputModel,
     Lang,
+    Moment,
     PageMeta,
+    SiteLang,
     Slug,
     SourceRef,
     TagRef,
     Timestamp,
     Url,
 )
-from app.models import ArticleStatus
+from app.models import ArticleStatus, ArticleType, ArticleVisibility
 
 MAX_BODY_CHARS = 1_000_000
 Title = Annotated[
@@ -56,32 +66,88 @@ Body = Annotated[
     Field(description=BODY_DOC),
 ]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+CoverAlt = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=1000),
+    PLAIN_TEXT,
+    Field(description=PLAIN_TEXT_DOC),
+]
+CoverCaption = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    PLAIN_TEXT,
+    Field(description=PLAIN_TEXT_DOC),
+]
+CoverCredit = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500),
+    PLAIN_TEXT,
+    Field(description=PLAIN_TEXT_DOC),
+]
+MetaTitle = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=300),
+    PLAIN_TEXT,
+    Field(description=PLAIN_TEXT_DOC),
+]
+MetaDescription = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=1000),
+    PLAIN_TEXT,
+    Field(description=PLAIN_TEXT_DOC),
+]
+Pixels = Annotated[int, Field(ge=1, le=100_000)]
 
 
 # ---- public reads -------------------------------------------------------------------
 
 
 class TranslationRef(BaseModel):
-    lang: str
+    lang: SiteLang
     slug: str
     url: str = Field(description="Where the front end shows this version (hreflang alternate).")
+
+
+class CoverImage(BaseModel):
+    """The cover image; `alt`, `caption` and `credit` in the item's language."""
+
+    url: str
+    width: int | None
+    height: int | None
+    alt: str | None = Field(description="Text alternative for screen readers.")
+    caption: str | None
+    credit: str | None = Field(description="Photographer or agency line.")
+
+
+class Seo(BaseModel):
+    meta_title: str = Field(description="The translation's `meta_title`, else its title.")
+    meta_description: str = Field(
+        description="The translation's `meta_description`, else its excerpt."
+    )
+    og_image: str | None = Field(
+        description="The translation's `og_image`, else the cover image's URL."
+    )
 
 
 class ArticleSummary(BaseModel):
     """A feed item: the article in the response language, or its original when untranslated."""
 
     id: uuid.UUID
-    lang: str = Field(description="Language this item is given in.")
+    lang: SiteLang = Field(description="Language this item is given in.")
     slug: str
     title: str = Field(description=PLAIN_TEXT_DOC)
     excerpt: str = Field(description=PLAIN_TEXT_DOC)
-    published_at: datetime
-    updated_at: datetime
+    published_at: Moment
+    updated_at: Moment
     primary_tag: TagRef | None = Field(description="The section: the first of `tags`.")
     tags: list[TagRef]
     sources: list[SourceRef]
     translations: list[TranslationRef]
-    cover_image_url: str | None
+    cover_image: CoverImage | None
+    visibility: ArticleVisibility = Field(
+        description="`restricted` (members-only, paid): listed with title and excerpt; its "
+        "body is never served (null)."
+    )
 
 
 class CitedSource(SourceRef):
@@ -97,25 +163,34 @@ class CitationRead(BaseModel):
 
 
 class ArticleRead(ArticleSummary):
-    body: str = Field(description="Sanitized HTML (the only HTML field).")
+    body: str | None = Field(
+        description="Sanitized HTML (the only HTML field); null when `visibility` is restricted."
+    )
     citations: list[CitationRead]
+    canonical_url: str | None = Field(description="Where the original is (a syndicated copy).")
+    seo: Seo
+    reading_time_minutes: int = Field(
+        description="Words of the body's text / 200 per minute, rounded up; at least 1 for a "
+        "non-empty body, 0 for an empty one."
+    )
 
 
-def _all_optional(schema: dict[str, Any]) -> None:
-    # `fields=` may leave any field out: the documented shape must allow that.
-    schema.pop("required", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("default", None)
+def _body_optional(schema: dict[str, Any]) -> None:
+    # Every field but `body` is always there (a `fields=` projection has its own media type
+    # and schema, ArticleListItemSparse: app.core.openapi); `body` has no default to show.
+    schema["properties"]["body"].pop("default", None)
 
 
 class ArticleListItem(ArticleSummary):
-    """An article in a list (feed, sync). Every field is present unless `fields=` leaves it
-    out; `body` comes only with `include=body`."""
+    """An article in a list (feed, search, sync): every field always present, and `body`
+    only with `include=body`. A `fields=` request answers ArticleListItemSparse instead."""
 
-    model_config = ConfigDict(json_schema_extra=_all_optional)
+    model_config = ConfigDict(json_schema_extra=_body_optional)
 
-    body: str = Field(
-        default="", description="Sanitized HTML (the only HTML field); only with `include=body`."
+    body: str | None = Field(
+        default="",
+        description="Sanitized HTML (the only HTML field); only with `include=body`; null when "
+        "restricted.",
     )
 
 
@@ -144,6 +219,14 @@ class TranslationIn(InputModel):
     slug: Slug | None = Field(default=None, description="Generated from the title when omitted.")
     excerpt: Excerpt = ""
     body: Body = ""
+    cover_alt: CoverAlt | None = Field(default=None, description="The cover's alt text.")
+    cover_caption: CoverCaption | None = None
+    cover_credit: CoverCredit | None = None
+    meta_title: MetaTitle | None = Field(default=None, description="Defaults to the title.")
+    meta_description: MetaDescription | None = Field(
+        default=None, description="Defaults to the excerpt."
+    )
+    og_image: Url | None = Field(default=None, description="Defaults to the cover image.")
 
 
 class TranslationCreate(TranslationIn):
@@ -161,28 +244,66 @@ class CitationIn(InputModel):
     via: Via | None = None
 
 
-class ArticleCreate(InputModel):
+class CoverImageIn(InputModel):
+    url: Url
+    width: Pixels | None = None
+    height: Pixels | None = None
+
+
+class CoverInput(InputModel):
+    """`cover_image`, or the older `cover_image_url` (short for `{"url": ...}`)."""
+
+    cover_image: CoverImageIn | None = None
+    cover_image_url: Url | None = Field(
+        default=None, deprecated=True, description="Use `cover_image`."
+    )
+
+    @field_validator("cover_image_url")
+    @classmethod
+    def _one_cover(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("cover_image") is not None:
+            raise ValueError("Give cover_image or cover_image_url, not both.")
+        return value
+
+    @model_validator(mode="after")
+    def _legacy_cover(self) -> Self:
+        if "cover_image_url" in self.model_fields_set:
+            # Through __dict__: reading a deprecated field warns.
+            url = self.__dict__["cover_image_url"]
+            self.__dict__["cover_image_url"] = None
+            self.cover_image = None if url is None else CoverImageIn(url=url)
+            self.model_fields_set.discard("cover_image_url")
+            self.model_fields_set.add("cover_image")
+        return self
+
+
+class ArticleCreate(CoverInput):
     external_id: ExternalId | None = None
     original_lang: Lang
+    type: ArticleType = Field(
+        default=ArticleType.ARTICLE, description="Fixed at creation; pages are not articles."
+    )
     status: ArticleStatus = ArticleStatus.DRAFT
+    visibility: ArticleVisibility = ArticleVisibility.PUBLIC
     published_at: Timestamp | None = Field(
         default=None, description="Defaults to now on publish; in the future means scheduled."
     )
-    cover_image_url: Url | None = None
+    canonical_url: Url | None = None
     tags: list[Slug] = Field(default=[], max_length=20, description="First is the section.")
     citations: list[CitationIn] = Field(default=[], max_length=50)
     translations: list[TranslationCreate] = Field(min_length=1, max_length=20)
 
 
-class ArticleUpdate(InputModel):
+class ArticleUpdate(CoverInput):
     """Partial update: only the fields sent change. `tags`/`citations` replace the lists."""
 
     # Optional but never null (null is a 422): SkipJsonSchema keeps null out of the spec.
     external_id: ExternalId | SkipJsonSchema[None] = None
     original_lang: Lang | SkipJsonSchema[None] = None
     status: ArticleStatus | SkipJsonSchema[None] = None
+    visibility: ArticleVisibility | SkipJsonSchema[None] = None
     published_at: Timestamp | None = None
-    cover_image_url: Url | None = None
+    canonical_url: Url | None = None
     tags: list[Slug] | None = Field(default=None, max_length=20)
     citations: list[CitationIn] | None = Field(default=None, max_length=50)
 
@@ -206,7 +327,13 @@ class TranslationEditorRead(BaseModel):
     slug: str
     excerpt: str = Field(description=PLAIN_TEXT_DOC)
     body: str = Field(description="Sanitized HTML (the only HTML field).")
-    updated_at: datetime
+    cover_alt: str | None
+    cover_caption: str | None
+    cover_credit: str | None
+    meta_title: str | None
+    meta_description: str | None
+    og_image: str | None
+    updated_at: Moment
 
 
 class CitationEditorRead(BaseModel):
@@ -216,19 +343,28 @@ class CitationEditorRead(BaseModel):
     via: int | None
 
 
+class CoverImageEditorRead(BaseModel):
+    url: str
+    width: int | None
+    height: int | None
+
+
 class ArticleEditorRead(BaseModel):
     id: uuid.UUID
     external_id: str | None
     original_lang: str
+    type: ArticleType
     status: ArticleStatus
+    visibility: ArticleVisibility
     state: Literal["draft", "scheduled", "published", "archived"] = Field(
         description="`published` only once `published_at` has passed; before that `scheduled`."
     )
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    published_at: Moment | None
+    created_at: Moment
+    updated_at: Moment
     version: int = Field(description="Also sent as the ETag; send it back in If-Match.")
-    cover_image_url: str | None
+    cover_image: CoverImageEditorRead | None
+    canonical_url: str | None
     tags: list[str]
     citations: list[CitationEditorRead]
     translations: list[TranslationEditorRead]

@@ -301,6 +301,7 @@ class Entry:
     etag_base: str
     compressible: bool
     cache_control: bytes
+    vary: bytes
     key_bytes: int  # what its key holds, counted against the budget too
     variants: dict[str, Variant] = field(default_factory=dict)
 
@@ -314,7 +315,7 @@ class Entry:
             (b"etag", etag.encode()),
             (b"last-modified", self.freshness.last_modified_header.encode()),
             (b"cache-control", self.cache_control),
-            (b"vary", PUBLIC_VARY.encode()),
+            (b"vary", self.vary),
         ]
         headers = [*self.headers, *validators, (b"content-length", str(len(body)).encode())]
         if coding != IDENTITY:
@@ -482,6 +483,9 @@ class PublicCache:
         self.minimum_compress_size = minimum_compress_size
         self.cache_control = settings.cache_control_public.encode()
         self._cors = bool(settings.cors_origins)
+        # With CORS on, whether a response carries Access-Control-Allow-Origin depends on
+        # the request's Origin: a shared cache must not hand one browser's copy to another.
+        self.vary = (PUBLIC_VARY + (", Origin" if self._cors else "")).encode()
         # Looked up on each check, so that a wrapped probe (bench/data_ceiling.py) counts it.
         self._shared = SharedReading(lambda: probe.version_async())
         self._memo_lang = lru_cache(maxsize=1024)(self._negotiate_lang)
@@ -578,6 +582,7 @@ class PublicCache:
             etag_base=hashlib.blake2b(body, digest_size=12).hexdigest(),
             compressible=len(body) >= self.minimum_compress_size and is_compressible(content_type),
             cache_control=self.cache_control,
+            vary=self.vary,
             key_bytes=2 * (len(scope["path"]) + len(scope.get("query_string", b""))),
         )
         entry.add(IDENTITY, body)

@@ -37,7 +37,11 @@ class Settings(BaseSettings):
         description="Where a front end renders an article; used in feeds and alternates.",
     )
     site_title: str = Field(default="Dopys")
-    public_base_url: str = Field(default="http://localhost:8000")
+    public_base_url: str | None = Field(
+        default=None,
+        description="Origin the API is reached at (https://api.example.com), for absolute links "
+        "such as feed self-links; unset, each request's own base URL is used.",
+    )
     max_body_bytes: int = Field(default=2_000_000, description="Largest JSON request body.")
     max_import_bytes: int = Field(
         default=20_000_000_000,

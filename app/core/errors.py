@@ -180,6 +180,8 @@ def _allowed_methods(request: Request) -> str:
     for route in iter_route_contexts(request.app.routes):
         if route.matches(request.scope)[0] != Match.NONE:
             methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")  # DopysAPI answers HEAD for every GET
     return ", ".join(sorted(methods))
 
 
@@ -192,7 +194,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         request,
         status=exc.status_code,
-        code=f"http-{exc.status_code}",
+        # One 404 type whoever raises it: a route (NotFound) or the router (no such path).
+        code=NotFound.code if exc.status_code == 404 else f"http-{exc.status_code}",
         title=titles.get(exc.status_code, "HTTP error"),
         detail=str(exc.detail) if exc.detail else None,
         headers=headers or None,
@@ -239,17 +242,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
-
-
-def move_problems_to_their_media_type(spec: dict[str, Any]) -> dict[str, Any]:
-    """FastAPI files a response `model` under application/json; errors are problem+json."""
-    for operations in spec.get("paths", {}).values():
-        for operation in operations.values():
-            for response in operation.get("responses", {}).values():
-                content = response.get("content", {})
-                if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
-                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-    return spec
 
 
 # What any write can meet before its route runs: an unparseable body (400), the body size

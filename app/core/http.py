@@ -1,24 +1,13 @@
-"""HTTP details shared by routers: the response language, RFC 8288 Link headers, list
-responses with sparse items, and the CORS policy."""
+"""HTTP details shared by routers: the response language, RFC 8288 Link headers, the
+public base URL, and list responses with sparse items."""
 
 from fastapi import Request, Response
 from pydantic import BaseModel
 
 from app.articles.reading import Locale
 from app.core.config import Settings
+from app.core.sparse import SPARSE_MEDIA_TYPE
 from app.models import utcnow
-
-# CORS: what a browser front end may send, and which response headers its scripts may read.
-CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-CORS_REQUEST_HEADERS = [
-    "Authorization",
-    "Content-Type",
-    "Accept-Language",
-    "If-Match",
-    "If-None-Match",
-    "If-Modified-Since",
-]
-CORS_EXPOSED_HEADERS = ["ETag", "Last-Modified", "Link", "Content-Language", "Location"]
 
 
 def make_locale(settings: Settings, lang: str) -> Locale:
@@ -35,6 +24,13 @@ def set_language_headers(response: Response, lang: str) -> None:
     response.headers["Vary"] = "Accept-Language"
 
 
+def public_base_url(request: Request, settings: Settings) -> str:
+    """Where clients reach the API, without a trailing slash: PUBLIC_BASE_URL, else the
+    request's own base URL (uvicorn rewrites its scheme and client from the proxy headers
+    of FORWARDED_ALLOW_IPS)."""
+    return (settings.public_base_url or str(request.base_url)).rstrip("/")
+
+
 def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:
     if next_cursor is None:
         return
@@ -48,12 +44,14 @@ def page_response(
     item_fields: set[str],
     *,
     lang: str,
+    sparse: bool,
     next_cursor: str | None = None,
 ) -> Response:
-    """A `{"data": [...], ...}` page as JSON with only `item_fields` in each item."""
+    """A `{"data": [...], ...}` page as JSON with only `item_fields` in each item; `sparse`
+    (a `fields=` projection) answers as SPARSE_MEDIA_TYPE, whose items may lack any field."""
     keep = {name: True for name in type(page).model_fields}
     body = page.model_dump_json(include={**keep, "data": {"__all__": item_fields}})
-    response = Response(body, media_type="application/json")
+    response = Response(body, media_type=SPARSE_MEDIA_TYPE if sparse else "application/json")
     set_language_headers(response, lang)
     set_next_link(request, response, next_cursor)
     return response

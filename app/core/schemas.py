@@ -25,6 +25,17 @@ Lang = Annotated[
     StringConstraints(pattern=LANG_PATTERN, max_length=35, to_lower=True),
     Field(description="BCP 47 language tag", examples=["uk"]),
 ]
+# Marks a response value that is always one of the site's languages: the OpenAPI document
+# lists the configured ones (SUPPORTED_LANGS) as its `enum` (app.core.openapi).
+SITE_LANG_MARKER = "x-dopys-site-language"
+SiteLang = Annotated[
+    str,
+    Field(
+        description="One of the site's languages.",
+        examples=["uk"],
+        json_schema_extra={SITE_LANG_MARKER: True},
+    ),
+]
 Slug = Annotated[
     str,
     StringConstraints(pattern=SLUG_PATTERN, max_length=MAX_SLUG_LENGTH),
@@ -132,6 +143,15 @@ def _iso_text(value: Any) -> Any:
 
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
+
+
+def _whole_seconds(value: datetime) -> datetime:
+    return value.replace(microsecond=0)
+
+
+# Every timestamp a response carries has the same precision: whole seconds (what HTTP dates
+# and feed readers keep too), whether the database stored microseconds or not.
+Moment = Annotated[datetime, AfterValidator(_whole_seconds)]
 
 
 # Validation context key: the caller knows the input holds no forbidden character (a bulk

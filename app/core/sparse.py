@@ -7,12 +7,18 @@ from fastapi import Query
 
 from app.core.errors import BadRequest, FieldError
 
+# A `fields=` page answers with this media type: the same page, each item holding only the
+# named fields, so its schema marks none required where application/json's full items do.
+SPARSE_MEDIA_TYPE = "application/vnd.dopys.sparse+json"
+
 FieldsParam = Annotated[
     str | None,
     Query(
         max_length=1000,
-        description="Comma-separated item fields to return (e.g. `id,title,published_at`); "
-        "all when omitted. An unknown name is a 400 that names it.",
+        description="A projection: comma-separated item fields to return (e.g. "
+        "`id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same "
+        "page, items holding only those fields); all fields, as `application/json`, when "
+        "omitted. An unknown name is a 400 that names it.",
         examples=["id,title,published_at"],
     ),
 ]

@@ -2,14 +2,14 @@
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from app.models import Article, ArticleStatus
+from app.models import Article
 
-ArticleRow = Row[uuid.UUID, str | None, str, ArticleStatus, datetime | None, datetime, str | None]
+ArticleRow = Row[*tuple[Any, ...]]
 
 
 def article_page(session: Session, after: uuid.UUID | None, limit: int) -> list[ArticleRow]:
@@ -33,5 +33,10 @@ _ARTICLE = select(
     Article.status,
     Article.published_at,
     Article.updated_at,
-    Article.cover_image_url,
+    Article.type,
+    Article.visibility,
+    Article.canonical_url,
+    Article.cover_url,
+    Article.cover_width,
+    Article.cover_height,
 )

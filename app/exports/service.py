@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles import repository as articles_repo
+from app.articles.rules import TRANSLATION_EXTRAS
 from app.exports import repository as repo
 from app.imports.schemas import export_header, export_trailer
 
@@ -86,7 +87,14 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
             "status": row.status,
             "published_at": row.published_at,
             "updated_at": row.updated_at,
-            "cover_image_url": row.cover_image_url,
+            "type": row.type,
+            "visibility": row.visibility,
+            "canonical_url": row.canonical_url,
+            "cover_image": (
+                {"url": row.cover_url, "width": row.cover_width, "height": row.cover_height}
+                if row.cover_url is not None
+                else None
+            ),
             "tags": [
                 {"slug": t.slug, "names": _names(tag_names.get(t.id, {}))} for t in tags[row.id]
             ],
@@ -110,6 +118,7 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
                     "slug": t.slug,
                     "excerpt": _text(t.excerpt),
                     "body": t.body,
+                    **{name: getattr(t, name) for name in TRANSLATION_EXTRAS},
                     "updated_at": t.updated_at,
                 }
                 for t in translations[row.id]

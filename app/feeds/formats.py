@@ -128,8 +128,10 @@ def json_feed(channel: Channel) -> JsonFeed:
                 url=_item_url(article),
                 title=article.title,
                 content_html=article.body,
+                # JSON Feed wants content: a restricted article's excerpt stands in.
+                content_text=article.excerpt if article.body is None else None,
                 summary=article.excerpt or None,
-                image=article.cover_image_url,
+                image=article.cover_image.url if article.cover_image else None,
                 date_published=article.published_at,
                 date_modified=article.updated_at,
                 language=article.lang,

@@ -2,13 +2,17 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from app.core.caching import PUBLIC, public_responses
+from app.core.config import Settings
 from app.core.deps import ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
+from app.core.http import public_base_url
 from app.core.i18n import normalize_lang
+from app.core.schemas import SITE_LANG_MARKER
 from app.feeds import formats, service
 from app.feeds.schemas import JsonFeed
 from app.feeds.service import FeedFormat
@@ -21,51 +25,49 @@ router = APIRouter(
 )
 
 
-class _FeedResponse(JSONResponse):
-    """Documents JsonFeed under JSON Feed's own media type (the handlers set the real one)."""
+def _response_class(fmt: FeedFormat) -> type[Response]:
+    """Each format's operation documents its own media type (the handler sets it too)."""
+    base = JSONResponse if fmt is FeedFormat.JSON else Response
+    return type(f"{fmt.name.title()}FeedResponse", (base,), {"media_type": fmt.media_type})
 
-    media_type = FeedFormat.JSON.media_type
 
-
-_XML_SCHEMA = {"type": "string", "format": "xml"}
 _CACHING = public_responses()
-_FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **_CACHING,
-    200: {
+_FORMAT_NAMES = {
+    FeedFormat.RSS: "RSS 2.0",
+    FeedFormat.ATOM: "Atom 1.0",
+    FeedFormat.JSON: "JSON Feed 1.1",
+}
+
+
+def _responses(fmt: FeedFormat) -> dict[int | str, dict[str, Any]]:
+    ok: dict[str, Any] = {
         **_CACHING[200],
         "description": (
-            f"The newest {service.FEED_LENGTH} public articles, newest first, each in the "
-            "feed's language or, untranslated, in its original one; full bodies included. "
-            "Titles, excerpts and names are text (RSS `<description>`: the excerpt "
-            "HTML-escaped); bodies are sanitized HTML (`content:encoded`, Atom "
-            '`content type="html"`, `content_html`).'
+            f"{_FORMAT_NAMES[fmt]}: the newest {service.FEED_LENGTH} public articles, newest "
+            "first, each in the feed's language or, untranslated, in its original one; full "
+            "bodies included. Titles, excerpts and names are text (RSS `<description>`: the "
+            "excerpt HTML-escaped); bodies are sanitized HTML (`content:encoded`, Atom "
+            '`content type="html"`, `content_html`). Self and alternate links are absolute '
+            "URLs (PUBLIC_BASE_URL, else the request's own)."
         ),
-        "model": JsonFeed,
-        "content": {
-            FeedFormat.RSS.media_type: {"schema": _XML_SCHEMA},
-            FeedFormat.ATOM.media_type: {"schema": _XML_SCHEMA},
-        },
-    },
-    **problem_responses(404, 422),
-}
+    }
+    if fmt is FeedFormat.JSON:
+        ok["model"] = JsonFeed
+    else:
+        ok["content"] = {fmt.media_type: {"schema": {"type": "string", "format": "xml"}}}
+    return {**_CACHING, 200: ok, **problem_responses(404, 422)}
+
 
 LangPath = Annotated[
     str,
     Path(
         max_length=35,
-        description="Feed language, one of the site's (e.g. `uk`, `en`).",
+        description="Feed language, one of the site's.",
         examples=["uk"],
+        json_schema_extra={SITE_LANG_MARKER: True},
     ),
 ]
-FormatPath = Annotated[
-    str,
-    Path(
-        alias="format",
-        max_length=10,
-        description="`rss` (RSS 2.0), `atom` (Atom 1.0) or `json` (JSON Feed 1.1).",
-        json_schema_extra={"enum": [fmt.value for fmt in FeedFormat]},
-    ),
-]
+FormatPath = Annotated[str, Path(alias="format", max_length=10)]
 KindPath = Annotated[
     str,
     Path(
@@ -78,41 +80,82 @@ SlugPath = Annotated[str, Path(max_length=200, description="Slug of an existing 
 
 
 def _feed(
-    session: ReadSessionDep,
-    settings: SettingsDep,
+    request: Request,
+    session: Session,
+    settings: Settings,
     lang: str,
-    raw_format: str,
+    fmt: FeedFormat,
     kind: str | None = None,
     slug: str | None = None,
 ) -> Response:
-    fmt = service.parse_format(raw_format)
     taxonomy = service.parse_kind(kind) if kind is not None else None
-    channel = service.channel(session, settings, normalize_lang(lang), taxonomy=taxonomy, slug=slug)
+    channel = service.channel(
+        session,
+        settings,
+        normalize_lang(lang),
+        base_url=public_base_url(request, settings),
+        taxonomy=taxonomy,
+        slug=slug,
+    )
     response = Response(formats.render(channel, fmt), media_type=fmt.media_type)
     # The language is in the path, so unlike the JSON API nothing varies by Accept-Language.
     response.headers["Content-Language"] = channel.lang
     return response
 
 
-@router.get("/{lang}.{format}", response_class=_FeedResponse, responses=_FEED_RESPONSES)
-def language_feed(
-    session: ReadSessionDep, settings: SettingsDep, lang: LangPath, feed_format: FormatPath
-) -> Response:
-    """The fresh posts in one language, e.g. `/v1/feeds/uk.rss`."""
-    return _feed(session, settings, lang, feed_format)
+def _add_format_routes(fmt: FeedFormat) -> None:
+    """Two operations per format: the language's feed and a tag's or source's."""
+
+    def language_feed(
+        request: Request, session: ReadSessionDep, settings: SettingsDep, lang: LangPath
+    ) -> Response:
+        return _feed(request, session, settings, lang, fmt)
+
+    def taxonomy_feed(
+        request: Request,
+        session: ReadSessionDep,
+        settings: SettingsDep,
+        lang: LangPath,
+        kind: KindPath,
+        slug: SlugPath,
+    ) -> Response:
+        return _feed(request, session, settings, lang, fmt, kind, slug)
+
+    name = _FORMAT_NAMES[fmt]
+    common: dict[str, Any] = {
+        "response_class": _response_class(fmt),
+        "responses": _responses(fmt),
+        "methods": ["GET"],
+    }
+    router.add_api_route(
+        f"/{{lang}}.{fmt}",
+        language_feed,
+        name=f"language_feed_{fmt}",
+        summary=f"Fresh posts as {name}",
+        description=f"The fresh posts in one language as {name}, e.g. `/v1/feeds/uk.{fmt}`.",
+        **common,
+    )
+    router.add_api_route(
+        f"/{{lang}}/{{kind}}/{{slug}}.{fmt}",
+        taxonomy_feed,
+        name=f"taxonomy_feed_{fmt}",
+        summary=f"A tag's or source's posts as {name}",
+        description=f"The fresh posts of one tag or citing one source as {name}, e.g. "
+        f"`/v1/feeds/uk/tags/news.{fmt}`, `/v1/feeds/en/sources/isw.{fmt}`.",
+        **common,
+    )
 
 
-@router.get(
-    "/{lang}/{kind}/{slug}.{format}", response_class=_FeedResponse, responses=_FEED_RESPONSES
-)
-def taxonomy_feed(
-    session: ReadSessionDep,
-    settings: SettingsDep,
-    lang: LangPath,
-    kind: KindPath,
-    slug: SlugPath,
-    feed_format: FormatPath,
-) -> Response:
-    """The fresh posts of one tag or citing one source, e.g. `/v1/feeds/uk/tags/news.atom`,
-    `/v1/feeds/en/sources/isw.json`."""
-    return _feed(session, settings, lang, feed_format, kind, slug)
+for _fmt in FeedFormat:
+    _add_format_routes(_fmt)
+
+
+# Any other extension: a 404 that lists the formats there are.
+@router.get("/{lang}.{format}", include_in_schema=False)
+def unknown_format(feed_format: FormatPath) -> Response:
+    raise service.unknown_format(feed_format)
+
+
+@router.get("/{lang}/{kind}/{slug}.{format}", include_in_schema=False)
+def unknown_taxonomy_format(feed_format: FormatPath) -> Response:
+    raise service.unknown_format(feed_format)

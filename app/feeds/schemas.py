@@ -1,11 +1,11 @@
 """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), the fields Dopys fills in."""
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.articles.schemas import TranslationRef
+from app.core.schemas import Moment
 
 
 class JsonFeedItemExtension(BaseModel):
@@ -20,11 +20,17 @@ class JsonFeedItem(BaseModel):
     id: str = Field(description="Stable across edits and languages: `urn:uuid:<article id>`.")
     url: str = Field(description="The article on the front end, in the item's language.")
     title: str = Field(description="Plain text.")
-    content_html: str = Field(description="The body: sanitized HTML.")
+    content_html: str | None = Field(
+        default=None, description="The body: sanitized HTML; absent for a restricted article."
+    )
+    content_text: str | None = Field(
+        default=None,
+        description="A restricted article's excerpt (plain text), in place of its body.",
+    )
     summary: str | None = Field(default=None, description="The excerpt: plain text.")
     image: str | None = None
-    date_published: datetime
-    date_modified: datetime
+    date_published: Moment
+    date_modified: Moment
     language: str
     tags: list[str] = Field(
         description="Tag names in the feed's language, plain text; the first is the section."

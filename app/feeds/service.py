@@ -48,7 +48,7 @@ class Channel:
     title: str
     description: str
     home_url: str
-    base_url: str  # where the API is served, for the feed's own URL
+    base_url: str  # where the API is served (no trailing slash), for the feed's own URL
     path: str  # "/v1/feeds/{lang}" or "/v1/feeds/{lang}/tags/news": "." + format follows
     items: list[ArticleRead]
     updated: datetime
@@ -57,12 +57,9 @@ class Channel:
         return f"{self.base_url}{self.path.replace('{lang}', lang or self.lang)}.{fmt}"
 
 
-def parse_format(raw: str) -> FeedFormat:
-    try:
-        return FeedFormat(raw)
-    except ValueError:
-        formats = ", ".join(f".{fmt}" for fmt in FeedFormat)
-        raise NotFound(f"No feed format '.{raw}'; there are {formats}.") from None
+def unknown_format(raw: str) -> NotFound:
+    formats = ", ".join(f".{fmt}" for fmt in FeedFormat)
+    return NotFound(f"No feed format '.{raw}'; there are {formats}.")
 
 
 FEED_KINDS = {"tags": TAGS, "sources": SOURCES}
@@ -79,6 +76,7 @@ def channel(
     settings: Settings,
     lang: str,
     *,
+    base_url: str,
     taxonomy: Taxonomy | None = None,
     slug: str | None = None,
 ) -> Channel:
@@ -106,7 +104,7 @@ def channel(
         title=title,
         description=f"{_FRESH_POSTS.get(lang, _FRESH_POSTS['en'])}: {title}",
         home_url=f"{home.scheme}://{home.netloc}/",
-        base_url=settings.public_base_url.rstrip("/"),
+        base_url=base_url,
         path=path,
         items=items,
         # The newest change among the items: the feed is unchanged until one changes.

@@ -13,13 +13,14 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/healthz")
+# The request guard answers any request with a NUL in its path or query with a 422.
+@router.get("/healthz", responses=problem_responses(422))
 def healthz() -> Health:
     """The process is up (touches nothing else)."""
     return Health(status="ok")
 
 
-@router.get("/readyz", responses=problem_responses(503))
+@router.get("/readyz", responses=problem_responses(422, 503))
 def readyz(request: Request) -> Health:
     """The database answers."""
     try:

@@ -16,12 +16,13 @@ from app.models import (
     ArticleTag,
     ArticleTombstone,
     ArticleTranslation,
+    ArticleType,
     Citation,
 )
 from app.models.base import Base
 from app.taxonomy.service import Taxonomy
 
-Existing = Row[uuid.UUID, str | None, str | None, int, ArticleStatus, datetime | None]
+Existing = Row[uuid.UUID, str | None, str | None, int, ArticleStatus, datetime | None, ArticleType]
 
 
 def existing_articles(
@@ -39,6 +40,7 @@ def existing_articles(
                 Article.version,
                 Article.status,
                 Article.published_at,
+                Article.type,
             ).where(or_(Article.external_id.in_(external_ids), Article.id.in_(ids)))
         ).all()
     )

@@ -58,7 +58,8 @@ _BODY_DOC = {
         "required": False,
         "description": (
             "One article per line (UTF-8 NDJSON), the line format GET /v1/exports writes: "
-            "external_id, original_lang, status, published_at, cover_image_url, tags, "
+            "external_id, id, original_lang, type, status, visibility, published_at, updated_at, "
+            "canonical_url, cover_image (or the older cover_image_url), tags, "
             "citations, translations. Read as a stream; a line may be up to 16 MiB. An "
             f"empty body imports nothing. {EXPORT_DOC} With `format=`, another system's export "
             "instead (WordPress WXR, RSS, Atom, JSON Feed, Ghost JSON)."

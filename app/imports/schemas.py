@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from app.articles.schemas import ExternalId, TranslationCreate, Via
+from app.articles.schemas import CoverInput, ExternalId, TranslationCreate, Via
 from app.core.schemas import InputModel, Lang, Name, Slug, SourceKind, Timestamp, Url
-from app.models import ArticleStatus
+from app.models import ArticleStatus, ArticleType, ArticleVisibility
 
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
 MAX_TAGS = 1000
@@ -48,7 +48,7 @@ class TranslationLine(TranslationCreate):
     )
 
 
-class ArticleLine(InputModel):
+class ArticleLine(CoverInput):
     """One article. Upserted by `external_id`; an article without one (made in the editor)
     is exported with its `id`, which then serves as the key."""
 
@@ -57,12 +57,14 @@ class ArticleLine(InputModel):
     original_lang: Lang | None = Field(
         default=None, description="Defaults to the first translation's language."
     )
+    type: ArticleType = ArticleType.ARTICLE
     status: ArticleStatus = ArticleStatus.DRAFT
+    visibility: ArticleVisibility = ArticleVisibility.PUBLIC
     published_at: Timestamp | None = None
     updated_at: Timestamp | None = Field(
         default=None, description="Kept when given (exports carry it); else the import time."
     )
-    cover_image_url: Url | None = None
+    canonical_url: Url | None = None
     tags: list[TagItem] = Field(
         default=[],
         max_length=MAX_TAGS,

@@ -25,7 +25,7 @@ from app.exports.service import stored_lines
 from app.imports import repository as repo
 from app.imports.parsing import ExportCheck, ExportMarker, RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, KindCounts, LineError
-from app.models import ArticleStatus, utcnow
+from app.models import ArticleStatus, ArticleType, ArticleVisibility, RemovalReason, utcnow
 from app.taxonomy.service import SOURCES, TAGS
 
 logger = logging.getLogger(__name__)
@@ -69,9 +69,10 @@ def check(raw: RawLine, languages: Collection[str] | None = None) -> Checked | l
         if errors:
             return errors
     bodies = []
+    restricted = line.visibility == ArticleVisibility.RESTRICTED
     for translation in line.translations:
         body = rules.clean_body(translation.body)
-        bodies.append((body, rules.excerpt_for(translation.excerpt, body)))
+        bodies.append((body, rules.excerpt_for(translation.excerpt, body, restricted=restricted)))
     return Checked(line, bodies)
 
 
@@ -491,16 +492,26 @@ class _Batch:
         revived: list[uuid.UUID],
     ) -> None:
         """The editor API's rule for sync clients: an article that stops being public gets
-        a tombstone; one that becomes public loses it (an id may come back via export)."""
-        public = is_public_article(_Visible(row["status"], row["published_at"]), self.now)
-        was_public = plan.existing is not None and is_public_article(plan.existing, self.now)
+        a tombstone; one that becomes public loses it (an id may come back via export).
+        Pages are never synced: an article that becomes one is gone for sync clients."""
+        existing = plan.existing
+        listed = is_public_article(_Visible(row["status"], row["published_at"]), self.now)
+        public = listed and row["type"] == ArticleType.ARTICLE
+        was_public = (
+            existing is not None
+            and is_public_article(existing, self.now)
+            and existing.type == ArticleType.ARTICLE
+        )
         if was_public and not public:
+            reason = (
+                rules.removal_reason(row["status"]) if not listed else RemovalReason.UNPUBLISHED
+            )
             removed.append(
                 {
                     "article_id": plan.article_id,
                     "change_seq": row["change_seq"],
                     "deleted_at": self.now,
-                    "reason": rules.removal_reason(row["status"]),
+                    "reason": reason,
                 }
             )
         elif public and not was_public:
@@ -529,7 +540,12 @@ class _Batch:
             "original_lang": line.lang,
             "status": line.status,
             "published_at": rules.published_at_for(line.status, published_at, self.now),
-            "cover_image_url": line.cover_image_url,
+            "type": line.type,
+            "visibility": line.visibility,
+            "canonical_url": line.canonical_url,
+            "cover_url": line.cover_image.url if line.cover_image else None,
+            "cover_width": line.cover_image.width if line.cover_image else None,
+            "cover_height": line.cover_image.height if line.cover_image else None,
             **rules.change_marks(updated_at, existing.version + 1 if existing else 1, seq),
             "import_hash": plan.digest,
         }
@@ -553,6 +569,7 @@ class _Batch:
                     "slug": slug,
                     "excerpt": excerpt,
                     "body": body,
+                    **rules.translation_extras(t),
                     "updated_at": t.updated_at or updated_at,
                 }
             )

@@ -1,7 +1,15 @@
 """Every table, re-exported so Alembic sees one registry."""
 
 from app.models.access import ApiKey, KeyScope, ServerSecret
-from app.models.article import Article, ArticleStatus, ArticleTag, ArticleTranslation, Citation
+from app.models.article import (
+    Article,
+    ArticleStatus,
+    ArticleTag,
+    ArticleTranslation,
+    ArticleType,
+    ArticleVisibility,
+    Citation,
+)
 from app.models.base import Base, utcnow
 from app.models.sync import ArticleTombstone, RemovalReason, SyncState
 from app.models.taxonomy import Source, SourceName, Tag, TagName
@@ -13,6 +21,8 @@ __all__ = [
     "ArticleTag",
     "ArticleTombstone",
     "ArticleTranslation",
+    "ArticleType",
+    "ArticleVisibility",
     "Base",
     "Citation",
     "KeyScope",

@@ -17,6 +17,18 @@ class ArticleStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
+class ArticleType(enum.StrEnum):
+    ARTICLE = "article"
+    PAGE = "page"  # a static page ("Про нас"): served at /v1/pages, never in article lists
+
+
+class ArticleVisibility(enum.StrEnum):
+    PUBLIC = "public"
+    # Members-only, paid or password-protected at the origin: listed with its title and
+    # excerpt, its body never served by a public endpoint.
+    RESTRICTED = "restricted"
+
+
 class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
@@ -33,7 +45,18 @@ class Article(Base):
         default=ArticleStatus.DRAFT,
     )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cover_image_url: Mapped[str | None] = mapped_column(String(2000))
+    type: Mapped[ArticleType] = mapped_column(
+        string_enum(ArticleType), default=ArticleType.ARTICLE, server_default="article"
+    )
+    visibility: Mapped[ArticleVisibility] = mapped_column(
+        string_enum(ArticleVisibility),
+        default=ArticleVisibility.PUBLIC,
+        server_default="public",
+    )
+    canonical_url: Mapped[str | None] = mapped_column(String(2000))
+    cover_url: Mapped[str | None] = mapped_column(String(2000))
+    cover_width: Mapped[int | None] = mapped_column(Integer)
+    cover_height: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped on every change; the ETag / If-Match token for optimistic concurrency.
@@ -78,6 +101,12 @@ class ArticleTranslation(Base):
     slug: Mapped[str] = mapped_column(String(200))
     excerpt: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    cover_alt: Mapped[str | None] = mapped_column(String(1000))
+    cover_caption: Mapped[str | None] = mapped_column(String(2000))
+    cover_credit: Mapped[str | None] = mapped_column(String(500))
+    meta_title: Mapped[str | None] = mapped_column(String(300))
+    meta_description: Mapped[str | None] = mapped_column(String(1000))
+    og_image: Mapped[str | None] = mapped_column(String(2000))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     article: Mapped[Article] = relationship(lazy="raise", back_populates="translations")

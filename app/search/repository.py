@@ -37,6 +37,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
+    or_,
     select,
     table,
     text,
@@ -45,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from app.articles.repository import FeedFilter, FeedPosition, public_query
-from app.models import Article, ArticleTranslation
+from app.models import Article, ArticleTranslation, ArticleVisibility
 
 SearchPosition = tuple[float, datetime, uuid.UUID]
 TIERS = (2, 1, 0)  # title, excerpt, body: best first
@@ -53,6 +54,9 @@ PageQuery = Select[uuid.UUID, datetime | None, float]
 # Narrows a page query to the articles in a tier; None when the tier is known to be empty.
 TierFilter = Callable[[PageQuery], PageQuery]
 Backend = Callable[[Session, Sequence[str], int], TierFilter | None]
+# A translation whose title and excerpt alone hold every word: all a restricted article
+# may be found by (its body is not public, so neither is a match in it).
+SurfaceMatch = Callable[[Sequence[str]], ColumnElement[bool]]
 
 # Words reach SQL only as runs of letters and digits: no quote, operator or NUL can.
 SAFE_WORD = re.compile(r"[^\W_]+")
@@ -75,7 +79,9 @@ def search_page(
     for tier, position in _tiers_after(after):
         in_tier = backend(session, words, tier)
         if in_tier is not None:
-            rows += _tier_page(session, in_tier, tier, now, where, position, limit - len(rows))
+            rows += _tier_page(
+                session, words, in_tier, tier, now, where, position, limit - len(rows)
+            )
         if len(rows) >= limit:
             break
     return rows
@@ -92,8 +98,21 @@ def _tiers_after(after: SearchPosition | None) -> list[tuple[int, FeedPosition |
     return [(t, (published_at, article_id) if t == tier else None) for t in TIERS if t <= tier]
 
 
+def _not_by_restricted_body(
+    session: Session, words: Sequence[str], tier: int
+) -> ColumnElement[bool]:
+    """Public articles match anywhere; restricted ones only without their body. Tier 0 is
+    body-only matches: none of them."""
+    public = Article.visibility == ArticleVisibility.PUBLIC
+    if tier == 0:
+        return public
+    surface = _SURFACE[session.get_bind().dialect.name](words)
+    return or_(public, _has_translation(surface))
+
+
 def _tier_page(
     session: Session,
+    words: Sequence[str],
     in_tier: TierFilter,
     tier: int,
     now: datetime,
@@ -103,6 +122,7 @@ def _tier_page(
 ) -> list[Row[uuid.UUID, datetime | None, float]]:
     rank = literal(float(tier), Double).label("rank")
     query = in_tier(public_query(now, where).add_columns(rank))
+    query = query.where(_not_by_restricted_body(session, words, tier))
     if after is not None:
         query = query.where(tuple_(Article.published_at, Article.id) < tuple_(*after))
     query = query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
@@ -237,4 +257,17 @@ def _sqlite_count(session: Session, words: Sequence[str], tier: int) -> int:
     return session.execute(select(func.count()).select_from(listed)).scalar_one()
 
 
+def _postgres_surface(words: Sequence[str]) -> ColumnElement[bool]:
+    vector = _PG_VECTORS[2].op("||")(_PG_VECTORS[1])
+    return vector.bool_op("@@")(_tsquery(words, "&"))
+
+
+def _sqlite_surface(words: Sequence[str]) -> ColumnElement[bool]:
+    every_word = " ".join(f'"{word}"*' for word in words)
+    query = f"{{title excerpt}} : ({every_word})"
+    rowids = select(_FTS_ROWID).select_from(_FTS).where(_FTS_NAME.bool_op("MATCH")(literal(query)))
+    return (ArticleTranslation.id + 0).in_(rowids)
+
+
 _BACKENDS: dict[str, Backend] = {"postgresql": _postgres_tier, "sqlite": _sqlite_tier}
+_SURFACE: dict[str, SurfaceMatch] = {"postgresql": _postgres_surface, "sqlite": _sqlite_surface}

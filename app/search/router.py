@@ -41,7 +41,8 @@ def search_articles(
             max_length=200,
             description=(
                 "Plain words (any case; punctuation and operators are ignored). Every word "
-                "must start a word of the title, excerpt or body, in any translation; "
+                "must start a word of the title, excerpt or body, in any translation (of "
+                "the title or excerpt only, for a restricted article); "
                 "Ukrainian words match their other inflected forms. "
                 f"At most {service.MAX_WORDS} words."
             ),
@@ -76,5 +77,6 @@ def search_articles(
         SearchResults(data=page.items, meta=meta),
         selected,
         lang=lang,
+        sparse=fields is not None,
         next_cursor=meta.next_cursor,
     )

@@ -2,7 +2,8 @@
 
 A query is plain words: everything that is not a letter or digit separates words, so no
 input can reach the index as syntax. Every word must occur (any case) as the start of a
-word in an article's title, excerpt or body, in any of its translations; the result is
+word in an article's title, excerpt or body (a restricted article: title or excerpt, its
+body not being public), in any of its translations; the result is
 given in the reader's language, like the feed. Matching is by prefix on the 'simple'
 (unstemmed) index, because neither database stems Ukrainian: "ракет" finds "ракети",
 "ракетами". To let a whole inflected Ukrainian word find its other forms, a Cyrillic word

@@ -9,7 +9,9 @@ from sqlalchemy import ColumnElement, and_, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.articles.repository import is_public
-from app.models import Article, ArticleTombstone
+from app.models import Article, ArticleTombstone, ArticleType
+
+_ARTICLES_ONLY = Article.type == ArticleType.ARTICLE  # pages are not synced
 
 LogPosition = tuple[int, uuid.UUID | None]  # (change_seq, last id delivered at that seq)
 
@@ -31,7 +33,7 @@ def changed_public(
     """Public articles whose last change is in (after, upto], in log order."""
     return session.execute(
         select(Article.id, Article.change_seq.label("seq"))
-        .where(is_public(now), _after(Article.change_seq, Article.id, after))
+        .where(is_public(now), _ARTICLES_ONLY, _after(Article.change_seq, Article.id, after))
         .where(Article.change_seq <= upto)
         .order_by(Article.change_seq, Article.id)
         .limit(limit)
@@ -72,6 +74,7 @@ def went_live(
     the server's clock, whatever `until` says."""
     query = select(Article.id, Article.published_at).where(
         is_public(now),
+        _ARTICLES_ONLY,
         Article.published_at > since,
         Article.published_at <= until,
         Article.change_seq <= max_seq,

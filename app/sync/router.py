@@ -57,4 +57,4 @@ def sync(
         with_body="body" in selected,
         signer=signer,
     )
-    return page_response(request, page, selected, lang=lang)
+    return page_response(request, page, selected, lang=lang, sparse=fields is not None)

@@ -1,11 +1,11 @@
 """Delta sync on the wire."""
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from app.articles.schemas import ArticleListItem
+from app.core.schemas import Moment
 from app.models import RemovalReason
 
 
@@ -14,7 +14,7 @@ class Removal(BaseModel):
 
     id: uuid.UUID
     reason: RemovalReason
-    removed_at: datetime
+    removed_at: Moment
 
 
 class SyncMeta(BaseModel):

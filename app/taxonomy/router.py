@@ -2,12 +2,12 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep, WriteSessionDep, require_write_key
 from app.core.errors import DATABASE_STATUSES, WRITE_STATUSES, problem_responses
-from app.core.http import make_locale, set_language_headers
+from app.core.http import make_locale, set_language_headers, set_next_link
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.schemas import Page, PageMeta, Slug
 from app.taxonomy import service
@@ -46,8 +46,11 @@ def taxonomy_links(kind: str) -> dict[str, Any]:
     }
 
 
-@router.get("/tags", tags=["tags"], responses=problem_responses(400))
+@router.get(
+    "/tags", tags=["tags"], responses={**public_responses(link=True), **problem_responses(400)}
+)
 def list_tags(
+    request: Request,
     response: Response,
     session: ReadSessionDep,
     settings: SettingsDep,
@@ -56,9 +59,12 @@ def list_tags(
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[TagRead]:
+    """Every tag (section) with its name in the response language, by slug; paged by
+    cursor (the next page also as `Link: rel="next"`)."""
     items, next_cursor = service.list_page(session, TAGS, cursor=cursor, limit=limit, signer=signer)
     locale = make_locale(settings, lang)
     set_language_headers(response, lang)
+    set_next_link(request, response, next_cursor)
     return Page(
         data=[service.to_read(TAGS, item, locale) for item in items],
         meta=PageMeta(next_cursor=next_cursor, limit=limit),
@@ -73,12 +79,18 @@ def get_tag(
     settings: SettingsDep,
     lang: LangDep,
 ) -> TagRead:
+    """One tag by slug, its name in the response language."""
     set_language_headers(response, lang)
     return service.to_read(TAGS, service.get(session, TAGS, slug), make_locale(settings, lang))
 
 
-@router.get("/sources", tags=["sources"], responses=problem_responses(400))
+@router.get(
+    "/sources",
+    tags=["sources"],
+    responses={**public_responses(link=True), **problem_responses(400)},
+)
 def list_sources(
+    request: Request,
     response: Response,
     session: ReadSessionDep,
     settings: SettingsDep,
@@ -87,11 +99,14 @@ def list_sources(
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[SourceRead]:
+    """Every source articles cite, localized, by slug; paged by cursor (the next page also
+    as `Link: rel="next"`)."""
     items, next_cursor = service.list_page(
         session, SOURCES, cursor=cursor, limit=limit, signer=signer
     )
     locale = make_locale(settings, lang)
     set_language_headers(response, lang)
+    set_next_link(request, response, next_cursor)
     return Page(
         data=[_source(service.to_read(SOURCES, item, locale)) for item in items],
         meta=PageMeta(next_cursor=next_cursor, limit=limit),
@@ -106,6 +121,7 @@ def get_source(
     settings: SettingsDep,
     lang: LangDep,
 ) -> SourceRead:
+    """One source by slug, localized."""
     set_language_headers(response, lang)
     item = service.get(session, SOURCES, slug)
     return _source(service.to_read(SOURCES, item, make_locale(settings, lang)))
@@ -117,6 +133,7 @@ def get_source(
     responses={201: {"links": taxonomy_links("tags")}, **problem_responses(*WRITE_STATUSES, 409)},
 )
 def create_tag(data: TagCreate, session: WriteSessionDep, settings: SettingsDep) -> TagRead:
+    """Create a tag, named in one or more languages."""
     item = service.create(session, TAGS, data)
     return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
 
@@ -125,6 +142,7 @@ def create_tag(data: TagCreate, session: WriteSessionDep, settings: SettingsDep)
 def update_tag(
     slug: SlugPath, data: TagUpdate, session: WriteSessionDep, settings: SettingsDep
 ) -> TagRead:
+    """Change a tag: only the fields sent change."""
     item = service.update(session, TAGS, service.get(session, TAGS, slug), data)
     return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
 
@@ -140,6 +158,7 @@ def update_tag(
 def create_source(
     data: SourceCreate, session: WriteSessionDep, settings: SettingsDep
 ) -> SourceRead:
+    """Create a source that articles can cite."""
     item = service.create(session, SOURCES, data)
     return _source(service.to_read(SOURCES, item, make_locale(settings, settings.default_lang)))
 
@@ -148,6 +167,7 @@ def create_source(
 def update_source(
     slug: SlugPath, data: SourceUpdate, session: WriteSessionDep, settings: SettingsDep
 ) -> SourceRead:
+    """Change a source: only the fields sent change."""
     item = service.update(session, SOURCES, service.get(session, SOURCES, slug), data)
     return _source(service.to_read(SOURCES, item, make_locale(settings, settings.default_lang)))
 

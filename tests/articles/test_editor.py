@@ -150,7 +150,7 @@ def test_partial_update_changes_only_what_is_sent(
     assert response.status_code == 200, response.text
     updated = response.json()
     assert updated["tags"] == ["war", "news"]
-    assert updated["cover_image_url"] == "https://img.example/a.jpg"
+    assert updated["cover_image"]["url"] == "https://img.example/a.jpg"
     assert updated["version"] == article["version"] + 1
     assert response.headers["etag"] == f'"{updated["version"]}"'
     public = client.get("/v1/articles").json()["data"][0]
@@ -173,7 +173,7 @@ def test_if_match_with_a_stale_version_is_412_and_changes_nothing(
         client.patch(url, json={"cover_image_url": "https://a.example/2.jpg"}, headers=stale), 412
     )
     assert (
-        client.get(url, headers=editor_headers).json()["cover_image_url"]
+        client.get(url, headers=editor_headers).json()["cover_image"]["url"]
         == "https://a.example/1.jpg"
     )
     _problem(client.patch(url, json={}, headers={**editor_headers, "If-Match": "nonsense"}), 400)

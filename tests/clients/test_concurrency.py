@@ -50,7 +50,7 @@ def test_concurrent_if_match_updates_exactly_one_wins(
         assert new_etag == f'"{round_ + 2}"'
         stored = client.get(url, headers=editor_headers)
         assert stored.headers["etag"] == new_etag
-        assert stored.json()["cover_image_url"] == f"https://img.example/{round_}/{winner}.jpg"
+        assert stored.json()["cover_image"]["url"] == f"https://img.example/{round_}/{winner}.jpg"
         etag = new_etag
 
 
@@ -77,5 +77,5 @@ def test_a_stale_if_match_is_412_with_a_problem_and_changes_nothing(
             "fetch it again and reapply your change."
         )
     stored = client.get(url, headers=editor_headers).json()
-    assert (stored["version"], stored["cover_image_url"]) == (2, None)
+    assert (stored["version"], stored["cover_image"]) == (2, None)
     assert stored["translations"][0]["title"] == "Оригінал"

@@ -22,7 +22,7 @@ def test_the_feed_documents_its_parameters_and_headers(spec: dict[str, Any]) -> 
     feed = spec["paths"]["/v1/articles"]["get"]
     assert _params(feed, "query") == {
         "lang", "cursor", "limit", "tag", "source", "only_translated",
-        "newer_than", "fields", "include",
+        "newer_than", "fields", "include", "type",
     }  # fmt: skip
     assert _params(feed, "header") == {"accept-language", "if-none-match", "if-modified-since"}
     ok = feed["responses"]["200"]
@@ -35,11 +35,30 @@ def test_the_feed_documents_its_parameters_and_headers(spec: dict[str, Any]) -> 
     assert {"400", "404", "422"} <= set(feed["responses"])
 
 
-def test_list_items_may_be_sparse_and_meta_names_the_refresh_cursor(spec: dict[str, Any]) -> None:
+def test_list_items_are_whole_unless_projected_by_fields(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
-    item = schemas["ArticleListItem"]
-    assert "required" not in item  # `fields=` may leave anything out
-    assert {"id", "title", "body"} <= set(item["properties"])
+    always = [
+        "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
+        "primary_tag", "tags", "sources", "translations", "cover_image_url",
+    ]  # fmt: skip
+    assert schemas["ArticleListItem"]["required"] == always  # `body` only with include=body
+    assert schemas["SearchHit"]["required"] == [*always, "rank"]
+    # `fields=` answers its own media type, whose items may lack any field.
+    for name in ("ArticleListItemSparse", "SearchHitSparse"):
+        assert "required" not in schemas[name]
+        assert {"id", "title", "body"} <= set(schemas[name]["properties"])
+    for path, page in (
+        ("/v1/articles", "FeedPage"),
+        ("/v1/search", "SearchResults"),
+        ("/v1/sync", "SyncPage"),
+    ):
+        content = spec["paths"][path]["get"]["responses"]["200"]["content"]
+        assert content == {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{page}"}},
+            "application/vnd.dopys.sparse+json": {
+                "schema": {"$ref": f"#/components/schemas/{page}Sparse"}
+            },
+        }, path
     assert "newest_cursor" in schemas["FeedMeta"]["properties"]
     assert "required" in schemas["ArticleRead"]  # a single article is always whole
 
@@ -48,7 +67,7 @@ def test_every_public_get_documents_conditional_requests(spec: dict[str, Any]) -
     public = [
         (path, item["get"])
         for path, item in spec["paths"].items()
-        if path.startswith("/v1/") and "get" in item and "security" not in item["get"]
+        if path.startswith("/v1/") and "get" in item and not item["get"]["security"]
     ]
     assert len(public) >= 7
     for path, operation in public:

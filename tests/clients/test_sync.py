@@ -90,7 +90,7 @@ def test_a_first_sync_pages_through_everything_public_and_nothing_else(
     assert seen == [a["id"] for a in public]  # log order: oldest change first
     assert set(body["data"][0]) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
-        "primary_tag", "tags", "sources", "translations", "cover_image_url",
+        "primary_tag", "tags", "sources", "translations", "cover_image", "visibility",
     }  # fmt: skip
     assert sync_all(client, token) == ([], [], sync_all(client, token)[2])
 
@@ -126,7 +126,7 @@ def test_after_10_edits_3_unpublishes_and_2_deletes_the_next_sync_returns_exactl
     ]
     translated = [item for n, item in enumerate(data) if n % 2]
     assert [[t["lang"] for t in item["translations"]] for item in translated] == [["en", "uk"]] * 5
-    assert {item["cover_image_url"] for n, item in enumerate(data) if n % 2 == 0} == {
+    assert {item["cover_image"]["url"] for n, item in enumerate(data) if n % 2 == 0} == {
         "https://img.example/new.jpg"
     }
     assert sync_all(client, token)[:2] == ([], [])

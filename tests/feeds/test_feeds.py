@@ -173,9 +173,9 @@ def test_atom_links_translations_and_other_languages_with_hreflang(
     assert [
         (link.rel, link.type, link.get("hreflang"), link.href) for link in parsed.feed.links
     ] == [
-        ("self", "application/atom+xml", None, "http://localhost:8000/v1/feeds/en.atom"),
+        ("self", "application/atom+xml", None, "http://testserver/v1/feeds/en.atom"),
         ("alternate", "text/html", "en", "https://example.com/"),
-        ("alternate", "application/atom+xml", "uk", "http://localhost:8000/v1/feeds/uk.atom"),
+        ("alternate", "application/atom+xml", "uk", "http://testserver/v1/feeds/uk.atom"),
     ]
     both = next(e for e in parsed.entries if e.id == f"urn:uuid:{newsroom['both']['id']}")
     assert [(link.rel, link.type, link.hreflang, link.href) for link in both.links] == [
@@ -195,7 +195,7 @@ def test_json_feed_follows_the_spec_with_exactly_the_public_items_in_order(
         "version": "https://jsonfeed.org/version/1.1",
         "title": "Dopys",
         "home_page_url": "https://example.com/",
-        "feed_url": f"http://localhost:8000/v1/feeds/{lang}.json",
+        "feed_url": f"http://testserver/v1/feeds/{lang}.json",
         "description": {"uk": "Свіжі дописи: Dopys", "en": "Fresh posts: Dopys"}[lang],
         "language": lang,
     }
@@ -230,7 +230,7 @@ def test_tag_and_source_feeds_carry_only_their_articles(
             doc = json.loads(content)
             check_json_feed(doc)
             ids, feed_title = [item["id"] for item in doc["items"]], doc["title"]
-            assert doc["feed_url"] == f"http://localhost:8000/v1/feeds/{path}.json"
+            assert doc["feed_url"] == f"http://testserver/v1/feeds/{path}.json"
         else:
             parsed = feedparser.parse(content)
             assert parsed.bozo is False

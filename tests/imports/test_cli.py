@@ -139,3 +139,29 @@ def test_a_file_cut_off_part_way_exits_2_saying_what_was_written(
     )
     assert rerun.returncode == 0, rerun.stderr
     assert "│ 4       │ 0       │ 8         │ 0      │" in rerun.stdout
+
+
+def test_import_progress_shows_total_percentage_rate_and_eta_for_a_file(
+    client: RecordingClient, database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "wire.ndjson"
+    path.write_bytes(ndjson([article_line(n) for n in range(5)]))
+    size = path.stat().st_size
+
+    from_file = run_cli(database_url, "import", str(path))
+
+    assert from_file.returncode == 0, from_file.stderr
+    progress = from_file.stderr.splitlines()
+    assert progress[0] == f"Importing {path}"
+    # bytes read of the file's size, the percentage, the rate, lines, errors, time left
+    assert re.fullmatch(
+        rf"━+ 100% {size / 1000:.1f}/{size / 1000:.1f} kB [\d.]+ [kM]?B/s 5 lines [\d,]+ "
+        r"lines/s 0 errors ETA 0?0:00",
+        progress[1].strip(),
+    ), progress
+
+    piped = run_cli(database_url, "import", "-", stdin=path.read_bytes())
+
+    assert piped.returncode == 0, piped.stderr
+    line = piped.stderr.strip()
+    assert re.fullmatch(r". Importing - 5 lines [\d,]+ lines/s 0 errors \d:\d\d:\d\d", line), line

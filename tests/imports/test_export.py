@@ -20,7 +20,8 @@ from tests.imports.helpers import (
 
 def _make_newsroom(client: RecordingClient, headers: dict[str, str]) -> None:
     """Articles of every kind: bilingual, cited via another source, draft, scheduled, with
-    and without external_id, made in the editor and imported."""
+    and without external_id, made in the editor and imported; with a cover image and SEO
+    fields, restricted, and a page."""
     make_tag(client, headers, "news", uk="Новини", en="News")
     make_tag(client, headers, "world", en="World")
     make_source(client, headers, "isw", "think_tank", en="ISW", uk="Інститут вивчення війни")
@@ -37,11 +38,21 @@ def _make_newsroom(client: RecordingClient, headers: dict[str, str]) -> None:
             {"source": "isw", "url": "https://example.org/isw", "via": 0},
         ],
         external_id="seed-1",
-        cover_image_url="https://example.org/cover.jpg",
+        cover_image={"url": "https://example.org/cover.jpg", "width": 1600, "height": 900},
+        canonical_url="https://origin.example/czech",
     )
     translated = client.put(
         f"/v1/editor/articles/{seed['id']}/translations/uk",
-        json={"title": "Чехія готова шукати боєприпаси", "body": "<p>Прага заявила.</p>"},
+        json={
+            "title": "Чехія готова шукати боєприпаси",
+            "body": "<p>Прага заявила.</p>",
+            "cover_alt": "Склад боєприпасів",
+            "cover_caption": "Склад у Чехії",
+            "cover_credit": "Фото: ČTK",
+            "meta_title": "Чехія і боєприпаси",
+            "meta_description": "Прага шукає снаряди.",
+            "og_image": "https://example.org/social.jpg",
+        },
         headers=headers,
     )
     assert translated.status_code == 201, translated.text
@@ -53,6 +64,8 @@ def _make_newsroom(client: RecordingClient, headers: dict[str, str]) -> None:
         client, headers, title="Заплановано", published_at=datetime.now(UTC) + timedelta(days=2)
     )
     make_article(client, headers, title="Архів", status="archived", published_at=hours_ago(100))
+    make_article(client, headers, title="Для передплатників", visibility="restricted")
+    make_article(client, headers, title="Про нас", type="page", cover_image_url=None)
     post_import(client, headers, ndjson(article_line(n) for n in range(3)))
 
 
@@ -61,22 +74,29 @@ def _public_api(client: RecordingClient) -> dict[str, Any]:
     article by the slug of each of its translations."""
     seen: dict[str, Any] = {}
     slugs: set[str] = set()
-    for params in ({"lang": "uk"}, {"lang": "en"}, {"lang": "en", "tag": "world"}):
+    for path, params in (
+        ("/v1/articles", {"lang": "uk"}),
+        ("/v1/articles", {"lang": "en"}),
+        ("/v1/articles", {"lang": "en", "tag": "world"}),
+        ("/v1/pages", {"lang": "uk"}),
+    ):
         cursor = None
         while True:
             query = {**params, "limit": 3, **({"cursor": cursor} if cursor else {})}
-            page = client.get("/v1/articles", params=query)
+            page = client.get(path, params=query)
             assert page.status_code == 200, page.text
-            seen[json.dumps(query, sort_keys=True)] = page.json()
-            slugs |= {t["slug"] for item in page.json()["data"] for t in item["translations"]}
+            seen[path + json.dumps(query, sort_keys=True)] = page.json()
+            slugs |= {
+                (path, t["slug"]) for item in page.json()["data"] for t in item["translations"]
+            }
             cursor = page.json()["meta"]["next_cursor"]
             if cursor is None:
                 break
-    for slug in sorted(slugs):
+    for path, slug in sorted(slugs):
         for lang in ("uk", "en"):
-            response = client.get(f"/v1/articles/{slug}", params={"lang": lang})
+            response = client.get(f"{path}/{slug}", params={"lang": lang})
             assert response.status_code == 200, response.text
-            seen[f"{slug}?{lang}"] = response.json()
+            seen[f"{path}/{slug}?{lang}"] = response.json()
     for path in ("/v1/tags/news", "/v1/tags/world", "/v1/sources/isw", "/v1/sources/tv-chosun"):
         seen[path] = client.get(path, params={"lang": "uk"}).json()
     return seen
@@ -92,9 +112,9 @@ def test_export_then_import_into_an_empty_database_serves_the_same_public_api(
     assert export.headers["content-type"] == "application/x-ndjson"
     header, *articles, trailer = export.text.splitlines()
     assert json.loads(header) == {"export": {"format": "dopys-articles", "version": 1}}
-    assert json.loads(trailer) == {"export": {"count": 11, "complete": True}}
+    assert json.loads(trailer) == {"export": {"count": 13, "complete": True}}
     lines = [json.loads(line) for line in articles]
-    assert len(lines) == 11
+    assert len(lines) == 13
     assert {line["status"] for line in lines} == {"draft", "published", "archived"}
 
     _clean(db)
@@ -102,11 +122,28 @@ def test_export_then_import_into_an_empty_database_serves_the_same_public_api(
     key = _recreate_key(db)
     report = post_import(client, key, export.content)
 
-    assert counts(report) == (11, 0, 0, 0)
+    assert counts(report) == (13, 0, 0, 0)
     assert _public_api(client) == before
     again = client.get("/v1/exports", headers=key)
     assert again.text == export.text
-    assert counts(post_import(client, key, again.content)) == (0, 0, 11, 0)
+    assert counts(post_import(client, key, again.content)) == (0, 0, 13, 0)
+    by_id = {line["id"]: line for line in lines}
+    seed = next(line for line in lines if line["external_id"] == "seed-1")
+    assert (seed["cover_image"], seed["canonical_url"]) == (
+        {"url": "https://example.org/cover.jpg", "width": 1600, "height": 900},
+        "https://origin.example/czech",
+    )
+    uk = next(t for t in seed["translations"] if t["lang"] == "uk")
+    assert {k: uk[k] for k in ("cover_alt", "cover_credit", "og_image")} == {
+        "cover_alt": "Склад боєприпасів",
+        "cover_credit": "Фото: ČTK",
+        "og_image": "https://example.org/social.jpg",
+    }
+    kinds = sorted((line["type"], line["visibility"]) for line in by_id.values())
+    assert kinds == [("article", "public")] * 11 + [("article", "restricted"), ("page", "public")]
+    restricted = before["/v1/articles/dlia-peredplatnykiv?uk"]
+    assert (restricted["visibility"], restricted["body"]) == ("restricted", None)
+    assert before["/v1/pages/pro-nas?uk"]["title"] == "Про нас"
 
 
 def test_export_walks_every_article_across_pages_in_id_order(

@@ -137,7 +137,7 @@ def test_rss_items_import_with_guid_as_external_id_and_bad_items_reported(
         {"slug": "ekonomika", "name": "Економіка"},
         {"slug": "enerhetyka", "name": "Енергетика"},
     ]
-    assert article["cover_image_url"] == "https://wire.example.com/img/gas.jpg"
+    assert article["cover_image"]["url"] == "https://wire.example.com/img/gas.jpg"
     assert article["body"] == (
         "<p>Біржові ціни на газ і нафту <strong>зросли</strong> на 5&nbsp;%.</p>"
         '<p>Аналітики очікують «стабілізації» <a href="" rel="noopener noreferrer">восени</a>.</p>'
@@ -193,13 +193,13 @@ def test_ghost_export_imports_posts_with_ordered_public_tags(
         {"slug": "novyny", "name": "Новини"},
         {"slug": "tekhnolohii", "name": "Технології"},
     ]  # sorted by sort_order; the internal #import-2024 tag left out
-    assert article["cover_image_url"] == "https://cdn.example.com/cover.jpg"
+    assert article["cover_image"]["url"] == "https://cdn.example.com/cover.jpg"
     assert article["body"] == (
         "<p>Переїзд тривав <em>тиждень</em> &amp; минув без втрат.</p>"
         '<figure><img src="https://cdn.example.com/move.jpg" alt="Коробки"></figure>'
     )
     draft = _exported(client, editor_headers)["ghost:1c5d0b63-6e8f-4068-8b60-1c1d2e3f4a51"]
-    assert (draft["status"], draft["original_lang"], draft["cover_image_url"]) == (
+    assert (draft["status"], draft["original_lang"], draft["cover_image"]) == (
         "draft",
         "en",
         None,

@@ -1,10 +1,14 @@
 """The `dopys` CLI: demo content, keys, migrations, run as an operator would."""
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
 from tests.conftest import RecordingClient
+from tests.processes import DOPYS, ROOT, cli_env
 
 
 @pytest.fixture
@@ -25,7 +29,8 @@ def test_demo_load_serves_the_seed_page(runner: CliRunner, client: RecordingClie
     assert "0 articles created, 7 already there" in again.output
 
     feed = client.get("/v1/articles", params={"lang": "uk"}).json()["data"]
-    # The seed page's sidebar order, newest first, English posts left in English.
+    # The seed page's sidebar order, newest first, English posts left in English (the
+    # page's own article has a Ukrainian version).
     assert [(item["lang"], item["title"].split()[0]) for item in feed] == [
         ("uk", "Окупанти"),
         ("en", "Czech"),
@@ -33,7 +38,7 @@ def test_demo_load_serves_the_seed_page(runner: CliRunner, client: RecordingClie
         ("uk", "рф"),
         ("uk", "У"),
         ("uk", "В"),
-        ("en", "North"),
+        ("uk", "КНДР"),
     ]
     assert (
         feed[0]["title"]
@@ -45,6 +50,21 @@ def test_demo_load_serves_the_seed_page(runner: CliRunner, client: RecordingClie
     ).json()
     chain = [(c["source"]["slug"], c["via"]) for c in article["citations"]]
     assert chain == [("isw", None), ("tv-chosun", 0), ("south-korean-government", 1)]
+    cover = {
+        "url": "https://images.example.org/dopys-demo/putin-kim-pyongyang-2024-06-19.jpg",
+        "width": 1200,
+        "height": 675,
+        "caption": None,
+        "credit": None,
+    }
+    assert article["cover_image"] == {
+        **cover,
+        "alt": "Vladimir Putin and Kim Jong Un in Pyongyang on June 19, 2024",
+    }
+    assert feed[-1]["cover_image"] == {
+        **cover,
+        "alt": "Володимир Путін і Кім Чен Ин у Пхеньяні 19 червня 2024 року",
+    }
 
 
 def test_keys_create_list_revoke(runner: RecordingClient, client: RecordingClient) -> None:
@@ -68,3 +88,74 @@ def test_keys_create_list_revoke(runner: RecordingClient, client: RecordingClien
         == 401
     )
     assert runner.invoke(cli, ["keys", "revoke", "99"]).exit_code != 0  # type: ignore[attr-defined]
+
+
+UNUSABLE_DATABASES = [
+    (
+        "sqlite:///{tmp}/no-such-dir/dopys.sqlite3",
+        "dopys: Cannot open the SQLite database sqlite:///{tmp}/no-such-dir/dopys.sqlite3 "
+        "(unable to open database file). Check that its directory exists and is writable, "
+        "and that the path in DATABASE_URL is right.",
+    ),
+    (
+        "postgresql+psycopg://editor:s3cret@127.0.0.1:1/news",
+        "dopys: Cannot connect to the database postgresql+psycopg://editor:***@127.0.0.1:1/news "
+        '(connection failed: connection to server at "127.0.0.1", port 1 failed: Connection '
+        "refused Is the server running on that host and accepting TCP/IP connections?). Check "
+        "that the server is running and reachable from here, and the host, port, database "
+        "name, user and password in DATABASE_URL.",
+    ),
+    (
+        "editor:s3cret@db/news",
+        "dopys: DATABASE_URL is not a database URL: 'editor:***@db/news'. Check "
+        "its form, e.g. sqlite:///dopys.sqlite3 or postgresql+psycopg://user:password@host/dbname.",
+    ),
+    (
+        "oracle+nope://editor:s3cret@db/news",
+        "dopys: No database driver for oracle+nope://editor:***@db/news. Check the scheme of "
+        "DATABASE_URL: sqlite:/// or postgresql+psycopg://.",
+    ),
+]
+EVERY_COMMAND = [
+    ["db", "upgrade"],
+    ["db", "downgrade", "base"],
+    ["demo", "load"],
+    ["keys", "create", "--name", "bot"],
+    ["keys", "list"],
+    ["keys", "revoke", "1"],
+    ["export"],
+    ["import", "-"],
+    ["serve", "--no-migrate", "--port", "1"],
+]
+
+
+@pytest.mark.parametrize(("url", "message"), UNUSABLE_DATABASES)
+def test_every_command_reports_an_unusable_database_in_one_line_exit_2(
+    url: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.config import get_settings
+
+    url, message = url.format(tmp=tmp_path), message.format(tmp=tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        for command in EVERY_COMMAND:
+            result = CliRunner().invoke(cli, command, input="")
+            assert result.exit_code == 2, (command, result.output)
+            assert result.stderr == message + "\n", command
+            assert "s3cret" not in result.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://editor:s3cret@127.0.0.1:1/news"
+    result = subprocess.run(
+        [DOPYS, "keys", "list"],
+        capture_output=True, text=True, env=cli_env(url), cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("dopys: Cannot connect to the database ")
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr

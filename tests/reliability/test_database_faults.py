@@ -54,7 +54,7 @@ def _assert_unavailable(response: Any) -> None:
     assert response.json()["detail"] == "The database is unreachable; try again shortly."
 
 
-# One value that every public route finds something for: tag, source and article `news`.
+# One value that every public route finds something for: tag, source, article and page `news`.
 VALUES = {"slug": "news", "lang": "uk", "kind": "tags", "format": "rss", "q": "новини"}
 
 
@@ -72,6 +72,8 @@ def test_an_unreachable_database_gives_503s_and_the_service_heals_by_itself(
     make_source(proxied, headers, "news")
     translation = {"lang": "uk", "title": "Новини дня", "slug": "news"}
     make_article(proxied, headers, tags=["news"], translations=[translation])
+    page = {"lang": "en", "title": "News desk", "slug": "news"}  # for /v1/pages/{slug}
+    make_article(proxied, headers, lang="en", type="page", translations=[page])
     requests = _public_requests(proxied)
     assert len(requests) >= 5
     healthy = {url: proxied.get(url, params=query).status_code for url, query in requests}

@@ -1,7 +1,9 @@
 """No leaks: random mixes of articles in every non-public state, then every public GET in the
 spec (so search, sync and feeds are covered once merged) is asked every way we can think of.
 No answer may contain a non-public article (its id, slugs, title or body), and asking for a
-hidden slug must look exactly like asking for one that never existed."""
+hidden slug must look exactly like asking for one that never existed. A restricted article
+is public but its body is not: no answer may contain that. A page is public only under
+/v1/pages: no other answer may name it."""
 
 import base64
 import binascii
@@ -34,6 +36,9 @@ STATES = [
     "deleted",
     "draft-deleted",  # never public, then deleted: leaves no trace, not even a tombstone
     "translation-removed",  # public, but one of its translations was deleted
+    "restricted",  # public, flagged; its body never served
+    "restricted-later",  # public, then restricted: a sync from before must not get the body
+    "page",  # public at /v1/pages only
 ]
 TAGS = ["news", "war"]
 SOURCES = ["isw", "bbc"]
@@ -49,6 +54,7 @@ class Written:
     hidden_tokens: set[str] = field(default_factory=set)  # ids and title/body/slug tokens
     hidden_slugs: list[str] = field(default_factory=list)
     once_public: set[str] = field(default_factory=set)  # hidden now, public for a while
+    page_ids: set[str] = field(default_factory=set)  # public, but only as pages
 
 
 ARTICLES = st.lists(
@@ -72,12 +78,15 @@ def _write(client: RecordingClient, headers: dict[str, str], specs: list[Any]) -
         make_source(client, headers, source, uk=f"Джерело {source}")
     for state, langs, tags, sources, age in specs:
         token = f"tok{uuid.uuid4().hex[:12]}"
+        restricted = state.startswith("restricted")
+        # A restricted body's words are its own (tokbody...): the title stays public.
+        body_token = f"tokbody{uuid.uuid4().hex[:12]}" if restricted else token
         translations = [
             {
                 "lang": lang,
                 "title": f"{token}{lang} заголовок",
                 "slug": f"s-{token}{lang}",
-                "body": f"<p>{token}{lang} текст</p>",
+                "body": f"<p>{body_token}{lang} текст</p>",
             }
             for lang in langs
         ]
@@ -85,7 +94,15 @@ def _write(client: RecordingClient, headers: dict[str, str], specs: list[Any]) -
             translations.append(
                 {"lang": "pl", "title": f"{token}pl", "slug": f"s-{token}pl", "body": "<p>x</p>"}
             )
-        published = state in ("published", "unpublished", "deleted", "translation-removed")
+        published = state in (
+            "published",
+            "unpublished",
+            "deleted",
+            "translation-removed",
+            "restricted",
+            "restricted-later",
+            "page",
+        )
         when = {
             "draft-with-date": iso(hours_ago(age)),
             "scheduled": iso(hours_ago(-age)),
@@ -102,6 +119,8 @@ def _write(client: RecordingClient, headers: dict[str, str], specs: list[Any]) -
             "tags": tags,
             "citations": [{"source": s, "url": f"https://example.org/{token}"} for s in sources],
             "translations": translations,
+            "visibility": "restricted" if state == "restricted" else "public",
+            "type": "page" if state == "page" else "article",
         }
         created = client.post("/v1/editor/articles", json=payload, headers=headers)
         assert created.status_code == 201, created.text
@@ -121,6 +140,16 @@ def _write(client: RecordingClient, headers: dict[str, str], specs: list[Any]) -
             written.public_ids.add(article_id)
             written.hidden_tokens.add(f"{token}{removed}")
             written.hidden_slugs.append(f"s-{token}{removed}")
+            continue
+        if state == "restricted-later":
+            response = client.patch(url, json={"visibility": "restricted"}, headers=headers)
+            assert response.status_code == 200, response.text
+        if restricted:
+            written.public_ids.add(article_id)
+            written.hidden_tokens.add(body_token)
+            continue
+        if state == "page":
+            written.page_ids.add(article_id)
             continue
         if state == "published":
             written.public_ids.add(article_id)
@@ -247,6 +276,9 @@ def test_no_public_endpoint_reveals_a_non_public_article_or_its_slug(
                 text = _texts(response, [asked] if asked else [])
                 leaked = [t for t in written.hidden_tokens if t in text]
                 assert leaked == [], (url, query, leaked)
+                if not path.startswith("/v1/pages"):
+                    pages = [i for i in written.page_ids if i in text]
+                    assert pages == [], (url, query, pages)
                 seen_public |= {i for i in written.public_ids if i in text}
             if asked is None:
                 continue
@@ -260,6 +292,8 @@ def test_no_public_endpoint_reveals_a_non_public_article_or_its_slug(
     assert seen_public == written.public_ids
     feed = _walk(client, "/v1/articles", {"limit": "1"})
     assert {i["id"] for r in feed for i in r.json()["data"]} == written.public_ids
+    pages = _walk(client, "/v1/pages", {"limit": "1", "include": "body"})
+    assert {i["id"] for r in pages for i in r.json()["data"]} == written.page_ids
 
 
 def _check_delta_sync(client: RecordingClient, token: str, written: Written) -> None:
@@ -268,7 +302,7 @@ def _check_delta_sync(client: RecordingClient, token: str, written: Written) -> 
     data: set[str] = set()
     removed: set[str] = set()
     while True:
-        page = client.get("/v1/sync", params={"token": token, "limit": 3})
+        page = client.get("/v1/sync", params={"token": token, "limit": 3, "include": "body"})
         assert page.status_code == 200, page.text
         body = page.json()
         data |= {item["id"] for item in body["data"]}

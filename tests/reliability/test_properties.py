@@ -69,12 +69,15 @@ def test_decoding_any_text_gives_a_position_or_a_400(cursor: str, size: int) -> 
 def listings(
     app: FastAPI, client: RecordingClient, editor_headers: dict[str, str]
 ) -> dict[str, Any]:
-    """Three articles in tag `a`, two in `b`; every cursor-taking listing, and real cursors."""
+    """Three articles in tag `a`, two in `b`, two pages; every cursor-taking listing, and
+    real cursors."""
     for slug in ("a", "b", "c"):
         make_tag(client, editor_headers, slug)
         make_source(client, editor_headers, slug)
     for n in range(5):
         make_article(client, editor_headers, tags=["a" if n < 3 else "b"], title=f"Допис {n}")
+    for n in range(2):  # /v1/pages pages too
+        make_article(client, editor_headers, type="page", title=f"Сторінка {n}")
     queries = [
         baseline_request(path, op, {"q": "Допис"})
         for path, op in public_get_operations(app.openapi())
