@@ -69,11 +69,11 @@ def test_remote_import_and_export_go_through_the_server(
     )
 
     assert imported.returncode == 0, imported.stderr
-    assert "│ 4       │ 0       │ 0         │ 0      │" in imported.stdout
+    assert "│ 5       │ 0       │ 0         │ 0      │" in imported.stdout
     out = tmp_path / "export.ndjson"
     exported = run_cli(database_url, "export", str(out), "--url", live_server, "--key", key)
     assert exported.returncode == 0, exported.stderr
-    assert "Exported 4 articles." in exported.stderr
+    assert "Exported 5 articles." in exported.stderr
     assert out.read_text() == client.get("/v1/exports", headers=editor_headers).text
     local = run_cli(database_url, "export")
     assert local.stdout == out.read_text()
@@ -96,13 +96,15 @@ def test_a_wordpress_import_prints_what_became_of_every_kind_of_item(
     )
 
     assert result.returncode == 0, result.stderr
-    assert "│ 12      │ 0       │ 0         │ 0      │" in result.stdout
+    assert "│ 13      │ 0       │ 0         │ 0      │" in result.stdout
+    assert re.search(r"│ page +│ 1 +│ 0 +│ 0 +│ 0 +│ 0 +│", result.stdout)
     assert re.search(r"│ post +│ 12 +│ 0 +│ 0 +│ 2 +│ 0 +│", result.stdout)
     assert re.search(r"│ attachment +│ 0 +│ 0 +│ 0 +│ 2 +│ 0 +│", result.stdout)
     assert re.search(r"│ nav_menu_item +│ 0 +│ 0 +│ 0 +│ 1 +│ 0 +│", result.stdout)
     assert re.search(r"│ attachment +│ 2 +│ 2 \(line 74\),", result.stdout)  # skipped
     assert re.search(r"│ post +│ 1 +│ 5 \(line 190\) +│ Password-protected", result.stdout)
-    assert len(walk_feed(client, limit=50, lang="en")) == 7  # 12 less drafts and a scheduled one
+    # 12 posts less two drafts and a scheduled one (the restricted two are listed)
+    assert len(walk_feed(client, limit=50, lang="en")) == 9
 
 
 def test_a_file_with_items_and_nothing_imported_exits_1(
@@ -131,14 +133,14 @@ def test_a_file_cut_off_part_way_exits_2_saying_what_was_written(
     assert result.returncode == 2, result.stderr
     stderr = " ".join(result.stderr.split())
     assert "Import stopped: Not a well-formed WXR file: unclosed CDATA section" in stderr
-    assert "8 articles were written (8 created, 0 updated; 0 unchanged)" in stderr
+    assert "9 articles were written (9 created, 0 updated; 0 unchanged)" in stderr
     assert "Re-running the complete file finishes the import" in stderr
-    assert "│ 8       │ 0       │ 0         │ 0      │" in result.stdout
+    assert "│ 9       │ 0       │ 0         │ 0      │" in result.stdout
     rerun = run_cli(
         database_url, "import", str(FIXTURES / "wordpress-https.xml"), "--format", "wxr"
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert "│ 4       │ 0       │ 8         │ 0      │" in rerun.stdout
+    assert "│ 4       │ 0       │ 9         │ 0      │" in rerun.stdout
 
 
 def test_import_progress_shows_total_percentage_rate_and_eta_for_a_file(

@@ -94,7 +94,8 @@ def test_youtube_videos_are_titled_slugged_and_covered(
     }
     may = client.get("/v1/articles/live-city-council-session", params={"lang": "en"}).json()
     assert (may["lang"], may["excerpt"]) == ("en", "The May session of the city council, in full.")
-    assert may["cover_image_url"] == "https://i2.ytimg.com/vi/Aa1Bb2Cc3Dd/hqdefault.jpg"
+    assert may["cover_image"]["url"] == "https://i2.ytimg.com/vi/Aa1Bb2Cc3Dd/hqdefault.jpg"
+    assert may["canonical_url"] == "https://www.youtube.com/watch?v=Aa1Bb2Cc3Dd"
 
 
 def test_json_feed_items_take_their_own_or_the_feeds_language(

@@ -42,7 +42,8 @@ def test_wordpress_polylang_export_imports_posts_with_linked_translations(
 ) -> None:
     report = _import(client, editor_headers, "wordpress-polylang.xml", Format.WXR)
 
-    assert counts(report) == (4, 0, 0, 0)  # the page, the attachment and the trashed post skipped
+    assert counts(report) == (5, 0, 0, 0)  # the attachment and the trashed post skipped
+    assert _exported(client, editor_headers)["https://old.example.org/?p=5"]["type"] == "page"
     article = _article(client, "novyny-ta-podii")
     assert article["title"] == "Новини & події: п’ять років «Допису»"
     assert article["published_at"] == "2019-03-05T10:22:33Z"
@@ -90,7 +91,7 @@ def test_wordpress_polylang_export_imports_posts_with_linked_translations(
     assert client.get("/v1/articles/zaplanovano").status_code == 404  # scheduled, not yet public
 
     again = _import(client, editor_headers, "wordpress-polylang.xml", Format.WXR)
-    assert counts(again) == (0, 0, 4, 0)
+    assert counts(again) == (0, 0, 5, 0)
 
 
 def test_wordpress_wpml_translation_group_becomes_one_article_led_by_the_original(
@@ -175,12 +176,9 @@ def test_atom_entries_import_with_their_language_html_titles_and_content(
 def test_ghost_export_imports_posts_with_ordered_public_tags(
     client: RecordingClient, editor_headers: dict[str, str]
 ) -> None:
-    assert counts(_import(client, editor_headers, "ghost-export.json", Format.GHOST)) == (
-        2,
-        0,
-        0,
-        0,
-    )
+    report = _import(client, editor_headers, "ghost-export.json", Format.GHOST)
+    assert counts(report) == (3, 0, 0, 0)
+    assert report["kinds"]["page"]["created"] == 1  # "Про редакцію"
 
     article = _article(client, "iak-my-pereishly-z-ghost")
     assert article["title"] == "Як ми перейшли з Ghost"

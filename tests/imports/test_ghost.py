@@ -27,32 +27,52 @@ def test_members_and_paid_posts_are_never_public_and_keep_their_preview_as_excer
         client, editor_headers, FIXTURES / "ghost-5-members.json", "ghost", site_url=SITE
     )
 
-    assert counts(report) == (3, 0, 0, 0)
+    assert counts(report) == (4, 0, 0, 0)
+    assert report["kinds"]["page"]["created"] == 1
+    restricted = "at the source: imported as restricted (its body is not public)."
     assert [(n["item"], n["message"]) for n in report["notes"]] == [
-        (1, "Visibility 'paid' at the source: imported as a draft, not public."),
-        (2, "Visibility 'members' at the source: imported as a draft, not public."),
+        (1, f"Visibility 'paid' {restricted}"),
+        (2, f"Visibility 'members' {restricted}"),
     ]
-    assert [(s["kind"], s["item"], s["message"]) for s in report["skipped_items"]] == [
-        ("page", 4, "A static page: pages are not imported as articles.")
-    ]
+    assert report["skipped_items"] == []
     stored = _exported(client, editor_headers)
     paid = stored[PAID]
-    assert (paid["status"], paid["original_lang"]) == ("draft", "uk")  # the site's locale
+    assert (paid["status"], paid["visibility"], paid["original_lang"]) == (
+        "published",
+        "restricted",
+        "uk",  # the site's locale
+    )
     assert paid["translations"][0]["excerpt"] == (
         "Ми отримали кошториси трьох шкіл. Два з них завищені вдвічі."
     )  # the public preview, not the body behind the paywall
     assert [t["slug"] for t in paid["tags"]] == ["rozsliduvannia", "osvita"]  # primary first
-    assert paid["cover_image_url"] == f"{SITE}/content/images/2024/10/ukryttia.jpg"
+    assert paid["cover_image"] == {
+        "url": f"{SITE}/content/images/2024/10/ukryttia.jpg",
+        "width": None,
+        "height": None,
+    }
+    assert (paid["translations"][0]["cover_alt"], paid["translations"][0]["cover_caption"]) == (
+        "Вхід до укриття школи №5",
+        "Фото: редакція",
+    )
     assert (
         f'<img src="{SITE}/content/images/2024/10/koshtorys.jpg"'
         in (paid["translations"][0]["body"])
     )
-    assert stored[MEMBERS]["status"] == "draft"
-    for slug in ("kudy-podilysia-hroshi-na-ukryttia", "shchotyzhnevyi-lyst", "kontakty"):
-        assert client.get(f"/v1/articles/{slug}").status_code == 404
+    assert stored[MEMBERS]["visibility"] == "restricted"
+    for slug in ("kudy-podilysia-hroshi-na-ukryttia", "shchotyzhnevyi-lyst"):
+        article = client.get(f"/v1/articles/{slug}").json()
+        assert (article["visibility"], article["body"]) == ("restricted", None)
+    paywalled = client.get("/v1/articles/kudy-podilysia-hroshi-na-ukryttia").json()
+    assert paywalled["excerpt"] == "Ми отримали кошториси трьох шкіл. Два з них завищені вдвічі."
     feed = client.get("/v1/articles").json()["data"]
-    assert [item["slug"] for item in feed] == ["mist"]
+    assert [(item["slug"], item["visibility"]) for item in feed] == [
+        ("shchotyzhnevyi-lyst", "restricted"),
+        ("kudy-podilysia-hroshi-na-ukryttia", "restricted"),
+        ("mist", "public"),
+    ]
     assert client.get("/v1/search", params={"q": "підрядник"}).json()["data"] == []
+    assert client.get("/v1/pages/kontakty").json()["body"] == "<p>Пишіть нам.</p>"
 
 
 def test_ghost_urls_are_resolved_and_embeds_become_links(
@@ -69,7 +89,7 @@ def test_ghost_urls_are_resolved_and_embeds_become_links(
         "https://www.youtube.com/watch?v=dQw4w9WgXcQ</a></figure>"
     )
     public = client.get("/v1/articles/mist").json()
-    assert public["cover_image_url"] == f"{SITE}/content/images/2024/10/mist.jpg"
+    assert public["cover_image"]["url"] == f"{SITE}/content/images/2024/10/mist.jpg"
     assert public["excerpt"] == "Рух відкрито."
 
 
@@ -82,16 +102,17 @@ def test_without_a_site_url_ghost_links_become_root_relative_and_the_report_says
     assert [n["item"] for n in report["notes"] if n["message"] == relative] == [1, 2, 3]
     stored = _exported(client, editor_headers)
     assert '<a href="/mist/"' in stored[MEMBERS]["translations"][0]["body"]
-    assert stored[PUBLIC]["cover_image_url"] is None  # not an http(s) URL
+    assert stored[PUBLIC]["cover_image"] is None  # not an http(s) URL
 
 
-def test_ghost_2_pages_are_skipped_and_its_locale_setting_is_the_language(
+def test_ghost_2_pages_are_pages_and_its_locale_setting_is_the_language(
     client: RecordingClient, editor_headers: dict[str, str]
 ) -> None:
     report = import_file(client, editor_headers, FIXTURES / "ghost-2-export.json", "ghost")
 
-    assert counts(report) == (1, 0, 0, 0)
-    assert report["kinds"]["page"]["skipped"] == 1
+    assert counts(report) == (2, 0, 0, 0)
+    assert report["kinds"]["page"]["created"] == 1
+    assert client.get("/v1/pages/about", params={"lang": "en"}).status_code == 200
     article = client.get("/v1/articles/welcome", params={"lang": "en"}).json()
     assert (article["lang"], article["body"]) == ("en", "<p>Hello.</p>")
     assert counts(
@@ -99,6 +120,6 @@ def test_ghost_2_pages_are_skipped_and_its_locale_setting_is_the_language(
     ) == (
         0,
         0,
-        1,
+        2,
         0,
     )

@@ -38,18 +38,17 @@ def test_a_wordpress_export_under_either_namespace_spelling_reports_every_item(
 ) -> None:
     report = import_file(client, editor_headers, _spelled(tmp_path, namespace), "wxr")
 
-    assert counts(report) == (12, 0, 0, 0)
-    assert (report["format"], report["items"], report["skipped"]) == ("wxr", 18, 6)
+    assert counts(report) == (13, 0, 0, 0)
+    assert (report["format"], report["items"], report["skipped"]) == ("wxr", 18, 5)
     none = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
     assert report["kinds"] == {
-        "page": {**none, "skipped": 1},
+        "page": {**none, "created": 1},
         "attachment": {**none, "skipped": 2},
         "post": {**none, "created": 12, "skipped": 2},
         "nav_menu_item": {**none, "skipped": 1},
     }
     assert [(s["kind"], s["item"], s["source_line"], s["source_id"], s["message"])
             for s in report["skipped_items"]] == [
-        ("page", 1, 47, "2", "A static page: pages are not imported as articles."),
         ("attachment", 2, 74, "30", ATTACHMENT),
         ("attachment", 3, 112, "32", ATTACHMENT),
         ("post", 16, 574, "73", "In the trash."),
@@ -57,16 +56,21 @@ def test_a_wordpress_export_under_either_namespace_spelling_reports_every_item(
         ("post", 18, 632, "75", "An auto-draft (WordPress never saved it)."),
     ]  # fmt: skip
     assert [(n["item"], n["source_line"], n["message"]) for n in report["notes"]] == [
-        (5, 190, "Password-protected at the source: imported as a draft, not public."),
-        (6, 215, "Private at the source: imported as a draft, not public."),
+        (
+            5,
+            190,
+            "Password-protected at the source: imported as restricted (its body is not public).",
+        ),
+        (6, 215, "Private at the source: imported as restricted (its body is not public)."),
         (7, 240, "No title: titled from its text."),
         (8, 265, 'No title and no text: titled "(no title)".'),
     ]
     stored = _exported(client, editor_headers)
     # Identity: site + post id. Posts 50 and 51 share one guid and both are there.
     assert sorted(stored) == sorted(
-        f"{SITE}/?p={n}" for n in (31, 40, 41, 42, 43, 50, 51, 60, 61, 70, 71, 72)
+        f"{SITE}/?p={n}" for n in (2, 31, 40, 41, 42, 43, 50, 51, 60, 61, 70, 71, 72)
     )
+    assert [line["type"] for key, line in stored.items() if key == f"{SITE}/?p=2"] == ["page"]
     assert {stored[f"{SITE}/?p={n}"]["translations"][0]["title"] for n in (50, 51)} == {
         "Bridge repair starts",
         "Bridge repair ends",
@@ -156,19 +160,26 @@ def test_restricted_and_unpublished_posts_keep_their_real_dates_and_stay_private
     import_file(client, editor_headers, WXR, "wxr")
     stored = _exported(client, editor_headers)
 
-    def status(n: int) -> tuple[str, str | None]:
+    def status(n: int) -> tuple[str, str, str | None]:
         line = stored[f"{SITE}/?p={n}"]
-        return line["status"], line["published_at"]
+        return line["status"], line["visibility"], line["published_at"]
 
-    assert status(40) == ("draft", "2023-06-01T09:00:00+00:00")  # password-protected
-    assert status(41) == ("draft", "2023-06-02T09:00:00+00:00")  # private
-    assert status(70) == ("draft", None)  # draft: 0000-00-00 and "30 Nov -0001" are no date
-    assert status(71) == ("draft", None)  # pending
-    assert status(72) == ("published", "2031-01-01T06:00:00+00:00")  # future: scheduled
-    for slug in ("budget-hearing", "private-memo", "draft-council-vote", "metro-timetable"):
+    restricted = ("published", "restricted")
+    assert status(40) == (*restricted, "2023-06-01T09:00:00+00:00")  # password-protected
+    assert status(41) == (*restricted, "2023-06-02T09:00:00+00:00")  # private
+    # Drafts and pending posts: WordPress's 0000-00-00 and "30 Nov -0001" are no date.
+    assert status(70) == ("draft", "public", None)
+    assert status(71) == ("draft", "public", None)  # pending
+    assert status(72) == ("published", "public", "2031-01-01T06:00:00+00:00")  # scheduled
+    for slug in ("draft-council-vote", "metro-timetable"):
         assert client.get(f"/v1/articles/{slug}", params={"lang": "en"}).status_code == 404
-    feed = client.get("/v1/articles", params={"lang": "en", "limit": 100}).json()["data"]
-    assert {item["slug"] for item in feed}.isdisjoint({"budget-hearing", "private-memo"})
+    for slug in ("budget-hearing", "private-memo"):  # listed, never with the body
+        article = client.get(f"/v1/articles/{slug}", params={"lang": "en"}).json()
+        assert (article["visibility"], article["body"], article["excerpt"]) == (
+            "restricted",
+            None,
+            "",
+        )
     search = client.get("/v1/search", params={"q": "closed hearing", "lang": "en"}).json()
     assert search["data"] == []
 
@@ -197,7 +208,7 @@ def test_reimporting_an_unchanged_export_changes_nothing(
 
     again = import_file(client, editor_headers, WXR, "wxr")
 
-    assert counts(again) == (0, 0, 12, 0)
+    assert counts(again) == (0, 0, 13, 0)
     assert again["kinds"]["post"]["unchanged"] == 12
     assert client.get("/v1/exports", headers=editor_headers).text == exported
     assert client.get("/v1/sync", params={"token": token}).json()["data"] == []
@@ -220,10 +231,31 @@ def test_a_file_cut_off_part_way_says_how_much_was_written_and_a_rerun_completes
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == (
         "Not a well-formed WXR file: unclosed CDATA section: line 412, column 18. "
-        "Stopped after 11 items: 8 articles were written (8 created, 0 updated; 0 unchanged). "
+        "Stopped after 11 items: 9 articles were written (9 created, 0 updated; 0 unchanged). "
         "Re-running the complete file finishes the import: what is already stored is "
         "reported unchanged."
     )
-    assert len(_exported(client, editor_headers)) == 8
+    assert len(_exported(client, editor_headers)) == 9
     rerun = import_file(client, editor_headers, WXR, "wxr")
-    assert counts(rerun) == (4, 0, 8, 0)
+    assert counts(rerun) == (4, 0, 9, 0)
+
+
+def test_featured_images_pages_and_sticky_posts_keep_what_wordpress_knew(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    import_file(client, editor_headers, WXR, "wxr")
+
+    trams = client.get("/v1/articles/trams-return", params={"lang": "en"}).json()
+    assert trams["cover_image"] == {
+        "url": f"{SITE}/wp-content/uploads/2023/05/tram.jpg",
+        "width": 1600,
+        "height": 1067,
+        "alt": "A red tram at a stop",
+        "caption": "The first tram on Sumska street",
+        "credit": None,
+    }
+    page = client.get("/v1/pages/about", params={"lang": "en"})
+    assert page.status_code == 200, page.text
+    assert page.json()["body"] == "\n<p>Who we are.</p>\n"
+    feed = client.get("/v1/articles", params={"lang": "en", "limit": 100}).json()["data"]
+    assert "about" not in {item["slug"] for item in feed}  # a page is never in the feed
