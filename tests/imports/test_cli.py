@@ -78,7 +78,7 @@ def test_remote_import_and_export_go_through_the_server(
     local = run_cli(database_url, "export")
     assert local.stdout == out.read_text()
     lines = [json.loads(x) for x in local.stdout.splitlines()]
-    assert (lines[0], lines[-1]) == (EXPORT_HEADER, {"export": {"count": 4, "complete": True}})
+    assert (lines[0], lines[-1]) == (EXPORT_HEADER, {"export": {"count": 5, "complete": True}})
     assert [line["status"] for line in lines[1:-1]].count("draft") == 1
 
     refused = run_cli(
