@@ -8,7 +8,7 @@ from fastapi import Depends, Query
 from app.articles.repository import FeedFilter
 from app.core.deps import LangDep, ReadSessionDep
 from app.core.schemas import Slug
-from app.taxonomy.service import SOURCES, TAGS, id_of
+from app.taxonomy.service import AUTHORS, SOURCES, TAGS, id_of, section_id
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,28 @@ def listing_filter(
     only_translated: Annotated[
         bool, Query(description="Drop articles not translated into the response language.")
     ] = False,
+    author: Annotated[Slug | None, Query(description="Only articles by this author.")] = None,
+    section: Annotated[
+        Slug | None, Query(description="Only articles in this section (a tag of kind `section`).")
+    ] = None,
+    featured: Annotated[
+        bool | None, Query(description="`true`: only top stories; `false`: only the others.")
+    ] = None,
 ) -> ListingFilter:
-    """Unknown tag or source slugs are a 404."""
+    """Unknown tag, source, author or section slugs are a 404."""
     where = FeedFilter(
         tag_id=id_of(session, TAGS, tag) if tag else None,
         source_id=id_of(session, SOURCES, source) if source else None,
         only_lang=lang if only_translated else None,
+        author_id=id_of(session, AUTHORS, author) if author else None,
+        section_id=section_id(session, section) if section else None,
+        featured=featured,
     )
-    return ListingFilter(where, {"tag": tag, "source": source, "only": where.only_lang})
+    scope: dict[str, Any] = {"tag": tag, "source": source, "only": where.only_lang}
+    # New filters join the cursor's scope only when used: cursors made before stay valid.
+    extra = {"author": author, "section": section, "featured": featured}
+    scope.update({k: v for k, v in extra.items() if v is not None})
+    return ListingFilter(where, scope)
 
 
 ListingFilterDep = Annotated[ListingFilter, Depends(listing_filter)]

@@ -22,7 +22,7 @@ from app.articles.schemas import (
 from app.core.errors import NotFound
 from app.core.i18n import localized
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
-from app.core.schemas import SourceRef, TagRef
+from app.core.schemas import AuthorRef, SourceRef, TagRef
 from app.core.sparse import pick_fields
 
 
@@ -161,6 +161,9 @@ class _Bundle:
     citations: dict[uuid.UUID, list[Any]]
     tag_names: dict[int, dict[str, str]]
     source_names: dict[int, dict[str, str]]
+    authors: dict[uuid.UUID, list[Any]]
+    author_names: dict[int, dict[str, str]]
+    author_bios: dict[int, dict[str, str]]
 
     @classmethod
     def load(cls, session: Session, ids: Sequence[uuid.UUID], *, with_body: bool) -> "_Bundle":
@@ -169,6 +172,9 @@ class _Bundle:
         citations = _by_article(repo.citations_of(session, ids))
         tag_ids = sorted({row.id for rows in tags.values() for row in rows})
         source_ids = sorted({row.source_id for rows in citations.values() for row in rows})
+        authors = _by_article(repo.authors_of(session, ids))
+        author_ids = sorted({row.id for rows in authors.values() for row in rows})
+        names, bios = repo.author_names(session, author_ids) if author_ids else ({}, {})
         return cls(
             articles=repo.articles_by_id(session, ids),
             translations=translations,
@@ -176,6 +182,9 @@ class _Bundle:
             citations=citations,
             tag_names=repo.tag_names(session, tag_ids) if tag_ids else {},
             source_names=repo.source_names(session, source_ids) if source_ids else {},
+            authors=authors,
+            author_names=names,
+            author_bios=bios,
         )
 
     def _version(self, article_id: uuid.UUID, lang: str) -> Any:
@@ -209,7 +218,11 @@ class _Bundle:
         article = self.articles[article_id]
         version = self._version(article_id, lang)
         tags = [
-            TagRef(slug=row.slug, name=locale.name(self.tag_names.get(row.id, {}), row.slug))
+            TagRef(
+                slug=row.slug,
+                name=locale.name(self.tag_names.get(row.id, {}), row.slug),
+                kind=row.kind,
+            )
             for row in self.tags[article_id]
         ]
         return {
@@ -228,6 +241,17 @@ class _Bundle:
                 for v in self.translations[article_id]
             ],
             "cover_image_url": article.cover_image_url,
+            "authors": [
+                AuthorRef(
+                    slug=row.slug,
+                    name=locale.name(self.author_names.get(row.id, {}), row.slug),
+                    bio=locale.name(self.author_bios.get(row.id, {}), ""),
+                    photo_url=row.photo_url,
+                    links=row.links,
+                )
+                for row in self.authors[article_id]
+            ],
+            "featured": article.featured,
         }
 
     def _sources(self, article_id: uuid.UUID, locale: Locale) -> list[SourceRef]:

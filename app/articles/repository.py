@@ -17,18 +17,26 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
+    literal,
     select,
     tuple_,
+    union_all,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.models import (
     Article,
+    ArticleAuthor,
     ArticleStatus,
     ArticleTag,
     ArticleTombstone,
     ArticleTranslation,
+    Author,
+    AuthorName,
     Citation,
     RemovalReason,
     Source,
@@ -73,6 +81,9 @@ class FeedFilter:
     tag_id: int | None = None
     source_id: int | None = None
     only_lang: str | None = None  # keep only articles translated into this language
+    author_id: int | None = None
+    section_id: int | None = None  # a tag whose kind is "section"
+    featured: bool | None = None
 
 
 FeedPosition = tuple[datetime, uuid.UUID]
@@ -96,6 +107,20 @@ def public_query(now: datetime, where: FeedFilter) -> Select[uuid.UUID, datetime
                 ArticleTranslation.lang == where.only_lang,
             )
         )
+    if where.author_id is not None:
+        query = query.where(
+            exists().where(
+                ArticleAuthor.article_id == Article.id, ArticleAuthor.author_id == where.author_id
+            )
+        )
+    if where.section_id is not None:
+        query = query.where(
+            exists().where(
+                ArticleTag.article_id == Article.id, ArticleTag.tag_id == where.section_id
+            )
+        )
+    if where.featured is not None:
+        query = query.where(Article.featured.is_(where.featured))
     return query
 
 
@@ -134,6 +159,7 @@ _ARTICLES_BY_ID = select(
     Article.published_at,
     Article.updated_at,
     Article.cover_image_url,
+    Article.featured,
 ).where(Article.id.in_(_IDS))
 
 
@@ -157,7 +183,7 @@ def _translations_query(with_body: bool) -> Select[uuid.UUID, str, str, str, str
 _TRANSLATIONS = {with_body: _translations_query(with_body) for with_body in (False, True)}
 
 _TAGS_OF = (
-    select(ArticleTag.article_id, Tag.id, Tag.slug)
+    select(ArticleTag.article_id, Tag.id, Tag.slug, Tag.kind)
     .join(Tag, Tag.id == ArticleTag.tag_id)
     .where(ArticleTag.article_id.in_(_IDS))
     .order_by(ArticleTag.article_id, ArticleTag.position)
@@ -180,6 +206,17 @@ _CITATIONS_OF = (
     .order_by(Citation.article_id, Citation.position)
 )
 
+_AUTHORS_OF = (
+    select(ArticleAuthor.article_id, Author.id, Author.slug, Author.photo_url, Author.links)
+    .join(Author, Author.id == ArticleAuthor.author_id)
+    .where(ArticleAuthor.article_id.in_(_IDS))
+    .order_by(ArticleAuthor.article_id, ArticleAuthor.position)
+)
+
+_AUTHOR_NAMES = select(
+    AuthorName.author_id, AuthorName.lang, AuthorName.name, AuthorName.bio
+).where(AuthorName.author_id.in_(_IDS))
+
 _TAG_NAMES = select(TagName.tag_id, TagName.lang, TagName.name).where(TagName.tag_id.in_(_IDS))
 _SOURCE_NAMES = select(SourceName.source_id, SourceName.lang, SourceName.name).where(
     SourceName.source_id.in_(_IDS)
@@ -188,7 +225,7 @@ _SOURCE_NAMES = select(SourceName.source_id, SourceName.lang, SourceName.name).w
 
 def articles_by_id(
     session: Session, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Row[uuid.UUID, str, datetime | None, datetime, str | None]]:
+) -> dict[uuid.UUID, Row[uuid.UUID, str, datetime | None, datetime, str | None, bool]]:
     rows = session.execute(_ARTICLES_BY_ID, {"ids": list(ids)}).all()
     return {row.id: row for row in rows}
 
@@ -199,8 +236,26 @@ def translations_of(
     return list(session.execute(_TRANSLATIONS[with_body], {"ids": list(ids)}).all())
 
 
-def tags_of(session: Session, ids: Sequence[uuid.UUID]) -> list[Row[uuid.UUID, int, str]]:
+def tags_of(session: Session, ids: Sequence[uuid.UUID]) -> list[Row[uuid.UUID, int, str, str]]:
     return list(session.execute(_TAGS_OF, {"ids": list(ids)}).all())
+
+
+def authors_of(
+    session: Session, ids: Sequence[uuid.UUID]
+) -> list[Row[uuid.UUID, int, str, str | None, list[str]]]:
+    return list(session.execute(_AUTHORS_OF, {"ids": list(ids)}).all())
+
+
+def author_names(
+    session: Session, author_ids: Sequence[int]
+) -> tuple[dict[int, dict[str, str]], dict[int, dict[str, str]]]:
+    """(names, bios) by author id, each by language; empty bios are left out."""
+    rows = session.execute(_AUTHOR_NAMES, {"ids": list(author_ids)}).all()
+    bios: dict[int, dict[str, str]] = {}
+    for author_id, lang, _, bio in rows:
+        if bio:
+            bios.setdefault(author_id, {})[lang] = bio
+    return _names_by_id([(row[0], row[1], row[2]) for row in rows]), bios
 
 
 def citations_of(
@@ -217,7 +272,7 @@ def source_names(session: Session, source_ids: Sequence[int]) -> dict[int, dict[
     return _names_by_id(session.execute(_SOURCE_NAMES, {"ids": list(source_ids)}).all())
 
 
-def _names_by_id(rows: Sequence[Row[int, str, str]]) -> dict[int, dict[str, str]]:
+def _names_by_id(rows: Sequence[tuple[int, str, str]]) -> dict[int, dict[str, str]]:
     names: dict[int, dict[str, str]] = {}
     for owner_id, lang, name in rows:
         names.setdefault(owner_id, {})[lang] = name
@@ -254,6 +309,113 @@ def public_article_id_by_slug(
     return (visible[0].article_id, visible[0].lang) if visible else None
 
 
+# Related articles. Each tag or source of the article brings candidates, bounded however
+# large it is: a small one (under RELATED_SMALL articles) all of its articles, read from its
+# link index; a large one its RELATED_CANDIDATES newest public articles, found by walking the
+# feed index (ix_articles_feed) until that many carry it: as dense as it is, that is short.
+RELATED_SMALL = 2000
+RELATED_CANDIDATES = 50
+TAG_WEIGHT = 2  # a shared tag counts for more than a shared source
+SOURCE_WEIGHT = 1
+
+
+def related_ids(
+    session: Session, article_id: uuid.UUID, *, now: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Public articles sharing tags or sources with `article_id`, best first: by
+    TAG_WEIGHT x shared tags + SOURCE_WEIGHT x shared sources, then newest."""
+    links = [
+        (ArticleTag.__table__.c.article_id, ArticleTag.__table__.c.tag_id, TAG_WEIGHT, "tag_id"),
+        (
+            Citation.__table__.c.article_id,
+            Citation.__table__.c.source_id,
+            SOURCE_WEIGHT,
+            "source_id",
+        ),
+    ]
+    branches: list[Select[Any]] = []
+    for link_article, link_owner, weight, key in links:
+        owners = sorted(set(session.scalars(select(link_owner).where(link_article == article_id))))
+        if not owners:
+            continue
+        large = _large_owners(session, link_owner, owners)
+        for owner in owners:
+            if owner in large:
+                newest = (
+                    public_query(now, FeedFilter(**{key: owner}))
+                    .order_by(Article.published_at.desc(), Article.id.desc())
+                    .limit(RELATED_CANDIDATES)
+                    .subquery()
+                )
+                branches.append(select(newest.c.id, literal(weight).label("weight")))
+        small = [owner for owner in owners if owner not in large]
+        if small:
+            pairs = select(link_article, link_owner).where(link_owner.in_(small)).distinct()
+            found = pairs.subquery()
+            branches.append(select(found.c.article_id.label("id"), literal(weight).label("weight")))
+    if not branches:
+        return []
+    found = union_all(*branches).subquery("found")
+    candidates = (
+        select(found.c.id, func.sum(found.c.weight).label("score"))
+        .group_by(found.c.id)
+        .subquery("candidates")
+    )
+    query = (
+        select(candidates.c.id)
+        .join_from(candidates, Article, Article.id == candidates.c.id)
+        .where(_unindexed_is_public(now), candidates.c.id != article_id)
+        .order_by(candidates.c.score.desc(), Article.published_at.desc(), candidates.c.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+class _Unindexed(ColumnElement[Any]):
+    """A column no index may serve: `+column` on SQLite (its documented way to say so),
+    the column elsewhere. Keeps SQLite's planner from answering a join to a few candidates
+    by walking every public article through the feed index."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _compile_unindexed(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _compile_unindexed_sqlite(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.column, **kw)}"
+
+
+def _unindexed_is_public(now: datetime) -> ColumnElement[bool]:
+    """`is_public`, with none of its columns served by an index."""
+    published_at = _Unindexed(Article.published_at.expression)
+    return and_(
+        _Unindexed(Article.status.expression) == ArticleStatus.PUBLISHED,
+        published_at.is_not(None),
+        published_at <= now,
+    )
+
+
+def _large_owners(session: Session, owner: Any, owner_ids: Sequence[int]) -> set[int]:
+    """Which of these tags (or sources) have at least RELATED_SMALL links: each count stops
+    there, on its index."""
+    counts = [
+        select(literal(owner_id).label("owner"), func.count().label("n")).select_from(
+            select(literal(1)).where(owner == owner_id).limit(RELATED_SMALL).subquery()
+        )
+        for owner_id in owner_ids
+    ]
+    rows = session.execute(union_all(*counts)).all()
+    return {row.owner for row in rows if row.n >= RELATED_SMALL}
+
+
 # ---- editor side -------------------------------------------------------------------
 
 
@@ -266,6 +428,7 @@ def load_article(
         .options(
             selectinload(Article.translations),
             selectinload(Article.tag_links).selectinload(ArticleTag.tag),
+            selectinload(Article.author_links).selectinload(ArticleAuthor.author),
             selectinload(Article.citations).selectinload(Citation.source),
         )
     )
@@ -276,6 +439,23 @@ def load_article(
 
 def tags_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Tag]:
     return {t.slug: t for t in session.scalars(select(Tag).where(Tag.slug.in_(slugs)))}
+
+
+def authors_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Author]:
+    return {a.slug: a for a in session.scalars(select(Author).where(Author.slug.in_(slugs)))}
+
+
+def touch_articles_of(session: Session, kind: str, owner_id: int, seq: int) -> None:
+    """Give the articles of a tag or author the change number `seq`: what their items
+    show of it changed, so sync delivers them again."""
+    link: type[ArticleTag] | type[ArticleAuthor] = ArticleTag if kind == "tag" else ArticleAuthor
+    owner = ArticleTag.tag_id if kind == "tag" else ArticleAuthor.author_id
+    session.execute(
+        update(Article)
+        .where(Article.id.in_(select(link.article_id).where(owner == owner_id)))
+        .values(change_seq=seq),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def sources_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Source]:

@@ -93,9 +93,13 @@ def translation_errors(
     return errors
 
 
-def duplicate_tags_error(slugs: Sequence[str]) -> FieldError | None:
+def duplicate_tags_error(
+    slugs: Sequence[str], field: str = "tags", what: str = "tag"
+) -> FieldError | None:
     if len(set(slugs)) != len(slugs):
-        return FieldError(field="tags", message="A tag is listed twice.")
+        return FieldError(
+            field=field, message=f"A{'n' if what[0] in 'aeiou' else ''} {what} is listed twice."
+        )
     return None
 
 

@@ -9,6 +9,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from app.core.schemas import (
     NOT_BLANK,
+    AuthorRef,
     InputModel,
     Lang,
     PageMeta,
@@ -53,6 +54,8 @@ class ArticleSummary(BaseModel):
     sources: list[SourceRef]
     translations: list[TranslationRef]
     cover_image_url: str | None
+    authors: list[AuthorRef] = Field(description="Bylines in order; the first is the primary.")
+    featured: bool = Field(description="A top story.")
 
 
 class CitedSource(SourceRef):
@@ -140,6 +143,10 @@ class ArticleCreate(InputModel):
     cover_image_url: Url | None = None
     tags: list[Slug] = Field(default=[], max_length=20, description="First is the section.")
     citations: list[CitationIn] = Field(default=[], max_length=50)
+    authors: list[Slug] = Field(
+        default=[], max_length=20, description="Author slugs; the first is the primary byline."
+    )
+    featured: bool = False
     translations: list[TranslationCreate] = Field(min_length=1, max_length=20)
 
 
@@ -154,6 +161,8 @@ class ArticleUpdate(InputModel):
     cover_image_url: Url | None = None
     tags: list[Slug] | None = Field(default=None, max_length=20)
     citations: list[CitationIn] | None = Field(default=None, max_length=50)
+    authors: list[Slug] | None = Field(default=None, max_length=20)
+    featured: bool | SkipJsonSchema[None] = None
 
 
 class PublishRequest(InputModel):
@@ -199,5 +208,7 @@ class ArticleEditorRead(BaseModel):
     version: int = Field(description="Also sent as the ETag; send it back in If-Match.")
     cover_image_url: str | None
     tags: list[str]
+    authors: list[str]
+    featured: bool
     citations: list[CitationEditorRead]
     translations: list[TranslationEditorRead]

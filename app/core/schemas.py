@@ -1,7 +1,7 @@
 """Schema pieces shared by every domain: pages, localized references, input base class."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -127,6 +127,15 @@ class Page(BaseModel, Generic[ItemT]):
 class TagRef(BaseModel):
     slug: str
     name: str = Field(description="Name in the response language (falls back to the site's).")
+    kind: Literal["section", "topic"] = Field(description="`section` or `topic`.")
+
+
+class AuthorRef(BaseModel):
+    slug: str
+    name: str = Field(description="Name in the response language (falls back to the site's).")
+    bio: str = Field(description="Bio in the response language (falls back like the name).")
+    photo_url: str | None
+    links: list[str]
 
 
 class SourceRef(BaseModel):

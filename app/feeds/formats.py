@@ -5,7 +5,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 
 from app.articles.schemas import ArticleRead
-from app.feeds.schemas import JsonFeed, JsonFeedItem, JsonFeedItemExtension
+from app.feeds.schemas import JsonFeed, JsonFeedAuthor, JsonFeedItem, JsonFeedItemExtension
 from app.feeds.service import Channel, FeedFormat
 
 _HTML = "text/html"
@@ -31,6 +31,8 @@ def _item_url(article: ArticleRead) -> str:
 
 def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
     feed = FeedGenerator()
+    if fmt is FeedFormat.RSS:  # RSS's <author> must be an email: bylines go in dc:creator
+        feed.load_extension("dc", atom=False, rss=True)
     feed.id(channel.url(fmt))
     feed.title(channel.title)
     feed.description(channel.description)
@@ -48,11 +50,11 @@ def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
                     href=channel.url(fmt, lang), rel="alternate", type=fmt.media_type, hreflang=lang
                 )
     for article in channel.items:
-        _add_entry(feed, article)
+        _add_entry(feed, article, fmt)
     return feed
 
 
-def _add_entry(feed: FeedGenerator, article: ArticleRead) -> None:
+def _add_entry(feed: FeedGenerator, article: ArticleRead, fmt: FeedFormat) -> None:
     entry = feed.add_entry(order="append")
     entry.id(_entry_id(article))
     entry.title(article.title)
@@ -72,6 +74,11 @@ def _add_entry(feed: FeedGenerator, article: ArticleRead) -> None:
         entry.content(article.body, type="html")
     for tag in article.tags:
         entry.category(term=tag.slug, label=tag.name)
+    for author in article.authors:
+        if fmt is FeedFormat.RSS:
+            entry.dc.dc_creator(author.name)
+        else:
+            entry.author(name=author.name)
 
 
 class _AtomEntryLinks:
@@ -114,6 +121,15 @@ def json_feed(channel: Channel) -> JsonFeed:
                 date_modified=article.updated_at,
                 language=article.lang,
                 tags=[tag.name for tag in article.tags],
+                authors=[
+                    JsonFeedAuthor(
+                        name=author.name,
+                        url=author.links[0] if author.links else None,
+                        avatar=author.photo_url,
+                    )
+                    for author in article.authors
+                ]
+                or None,
                 dopys=JsonFeedItemExtension(translations=article.translations),
             )
             for article in channel.items

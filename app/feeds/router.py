@@ -67,11 +67,13 @@ KindPath = Annotated[
     str,
     Path(
         max_length=20,
-        description="`tags` or `sources`.",
-        json_schema_extra={"enum": list(service.FEED_KINDS)},
+        description="`tags`, `sources` or `authors` (`author` also works).",
+        json_schema_extra={"enum": [*service.FEED_KINDS, "author"]},
     ),
 ]
-SlugPath = Annotated[str, Path(max_length=200, description="Slug of an existing tag or source.")]
+SlugPath = Annotated[
+    str, Path(max_length=200, description="Slug of an existing tag, source or author.")
+]
 
 
 def _feed(
@@ -110,6 +112,7 @@ def taxonomy_feed(
     slug: SlugPath,
     feed_format: FormatPath,
 ) -> Response:
-    """The fresh posts of one tag or citing one source, e.g. `/v1/feeds/uk/tags/news.atom`,
-    `/v1/feeds/en/sources/isw.json`."""
+    """The fresh posts of one tag, citing one source or by one author, e.g.
+    `/v1/feeds/uk/tags/news.atom`, `/v1/feeds/en/sources/isw.json`,
+    `/v1/feeds/uk/author/olena-petrenko.rss`."""
     return _feed(session, settings, lang, feed_format, kind, slug)

@@ -1,18 +1,28 @@
 """Every table, re-exported so Alembic sees one registry."""
 
 from app.models.access import ApiKey, KeyScope
-from app.models.article import Article, ArticleStatus, ArticleTag, ArticleTranslation, Citation
+from app.models.article import (
+    Article,
+    ArticleAuthor,
+    ArticleStatus,
+    ArticleTag,
+    ArticleTranslation,
+    Citation,
+)
 from app.models.base import Base, utcnow
 from app.models.sync import ArticleTombstone, RemovalReason, SyncState
-from app.models.taxonomy import Source, SourceName, Tag, TagName
+from app.models.taxonomy import Author, AuthorName, Source, SourceName, Tag, TagName
 
 __all__ = [
     "ApiKey",
     "Article",
+    "ArticleAuthor",
     "ArticleStatus",
     "ArticleTag",
     "ArticleTombstone",
     "ArticleTranslation",
+    "Author",
+    "AuthorName",
     "Base",
     "Citation",
     "KeyScope",

@@ -12,6 +12,9 @@ from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from app.core.schemas import Page, PageMeta, Slug
 from app.taxonomy import service
 from app.taxonomy.schemas import (
+    AuthorCreate,
+    AuthorRead,
+    AuthorUpdate,
     SourceCreate,
     SourceRead,
     SourceUpdate,
@@ -19,7 +22,7 @@ from app.taxonomy.schemas import (
     TagRead,
     TagUpdate,
 )
-from app.taxonomy.service import SOURCES, TAGS
+from app.taxonomy.service import AUTHORS, SOURCES, TAGS
 
 router = APIRouter(
     prefix="/v1",
@@ -37,7 +40,8 @@ SlugPath = Annotated[Slug, Path()]
 
 
 def taxonomy_links(kind: str) -> dict[str, Any]:
-    """OpenAPI links from a created tag or source (`kind`: tags|sources) to its reads and edits."""
+    """OpenAPI links from a created tag, source or author (`kind`: tags|sources|authors) to
+    its reads and edits."""
     one = kind.removesuffix("s")
     slug = {"slug": "$response.body#/slug"}
     return {
@@ -59,7 +63,7 @@ def list_tags(
     locale = make_locale(settings, lang)
     set_language_headers(response, lang)
     return Page(
-        data=[service.to_read(TAGS, item, locale) for item in items],
+        data=[_tag(service.to_read(TAGS, item, locale)) for item in items],
         meta=PageMeta(next_cursor=next_cursor, limit=limit),
     )
 
@@ -73,7 +77,9 @@ def get_tag(
     lang: LangDep,
 ) -> TagRead:
     set_language_headers(response, lang)
-    return service.to_read(TAGS, service.get(session, TAGS, slug), make_locale(settings, lang))
+    return _tag(
+        service.to_read(TAGS, service.get(session, TAGS, slug), make_locale(settings, lang))
+    )
 
 
 @router.get("/sources", tags=["sources"], responses=problem_responses(400))
@@ -114,7 +120,7 @@ def get_source(
 )
 def create_tag(data: TagCreate, session: WriteSessionDep, settings: SettingsDep) -> TagRead:
     item = service.create(session, TAGS, data)
-    return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
+    return _tag(service.to_read(TAGS, item, make_locale(settings, settings.default_lang)))
 
 
 @editor_router.patch("/tags/{slug}", responses=problem_responses(*WRITE_STATUSES, 404))
@@ -122,7 +128,38 @@ def update_tag(
     slug: SlugPath, data: TagUpdate, session: WriteSessionDep, settings: SettingsDep
 ) -> TagRead:
     item = service.update(session, TAGS, service.get(session, TAGS, slug), data)
-    return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
+    return _tag(service.to_read(TAGS, item, make_locale(settings, settings.default_lang)))
+
+
+@router.get("/authors", tags=["authors"], responses=problem_responses(400))
+def list_authors(
+    response: Response,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[AuthorRead]:
+    items, next_cursor = service.list_page(session, AUTHORS, cursor=cursor, limit=limit)
+    locale = make_locale(settings, lang)
+    set_language_headers(response, lang)
+    return Page(
+        data=[_author(service.to_read(AUTHORS, item, locale)) for item in items],
+        meta=PageMeta(next_cursor=next_cursor, limit=limit),
+    )
+
+
+@router.get("/authors/{slug}", tags=["authors"], responses=problem_responses(404))
+def get_author(
+    slug: SlugPath,
+    response: Response,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+) -> AuthorRead:
+    set_language_headers(response, lang)
+    item = service.get(session, AUTHORS, slug)
+    return _author(service.to_read(AUTHORS, item, make_locale(settings, lang)))
 
 
 @editor_router.post(
@@ -148,6 +185,49 @@ def update_source(
     return _source(service.to_read(SOURCES, item, make_locale(settings, settings.default_lang)))
 
 
+@editor_router.post(
+    "/authors",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"links": taxonomy_links("authors")},
+        **problem_responses(*WRITE_STATUSES, 409),
+    },
+)
+def create_author(
+    data: AuthorCreate, session: WriteSessionDep, settings: SettingsDep
+) -> AuthorRead:
+    item = service.create(session, AUTHORS, data)
+    return _author(service.to_read(AUTHORS, item, make_locale(settings, settings.default_lang)))
+
+
+@editor_router.patch("/authors/{slug}", responses=problem_responses(*WRITE_STATUSES, 404))
+def update_author(
+    slug: SlugPath, data: AuthorUpdate, session: WriteSessionDep, settings: SettingsDep
+) -> AuthorRead:
+    item = service.update(session, AUTHORS, service.get(session, AUTHORS, slug), data)
+    return _author(service.to_read(AUTHORS, item, make_locale(settings, settings.default_lang)))
+
+
+@editor_router.delete(
+    "/authors/{slug}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(*WRITE_STATUSES, 404),
+)
+def delete_author(slug: SlugPath, session: WriteSessionDep) -> None:
+    """Delete an author; their articles keep their other bylines."""
+    service.delete(session, AUTHORS, service.get(session, AUTHORS, slug))
+
+
+def _tag(read: object) -> TagRead:
+    assert isinstance(read, TagRead)
+    return read
+
+
 def _source(read: object) -> SourceRead:
     assert isinstance(read, SourceRead)
+    return read
+
+
+def _author(read: object) -> AuthorRead:
+    assert isinstance(read, AuthorRead)
     return read
