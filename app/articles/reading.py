@@ -144,6 +144,16 @@ def article_by_slug(session: Session, slug: str, locale: Locale) -> ArticleRead:
     return bundle.full(article_id, locale, slug_lang)
 
 
+def related(session: Session, slug: str, locale: Locale, *, limit: int) -> list[ArticleListItem]:
+    """Public articles related to the public article `slug` (see repository.related_ids),
+    each in the reader's language or its fallback, as in the feed."""
+    found = repo.public_article_id_by_slug(session, slug, now=locale.now, prefer_lang=locale.lang)
+    if found is None:
+        raise NotFound(f"No published article has the slug '{slug}'.")
+    ids = repo.related_ids(session, found[0], now=locale.now, limit=limit)
+    return list_items(session, ids, locale, with_body=False)
+
+
 def _by_article(rows: Sequence[Any]) -> dict[uuid.UUID, list[Any]]:
     grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for row in rows:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.articles import reading
 from app.articles.deps import ListingFilterDep
-from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
+from app.articles.schemas import ArticleRead, FeedMeta, FeedPage, RelatedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
@@ -82,3 +82,27 @@ def get_article(
     article = reading.article_by_slug(session, slug, make_locale(settings, lang))
     set_language_headers(response, article.lang)
     return article
+
+
+RelatedLimitParam = Annotated[int, Query(ge=1, le=20, description="How many (1–20).")]
+
+
+@router.get(
+    "/{slug}/related",
+    response_model=RelatedPage,
+    responses={**public_responses(), **problem_responses(400, 404, 422)},
+)
+def related_articles(
+    slug: Annotated[str, Path(max_length=200)],
+    request: Request,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    limit: RelatedLimitParam = 5,
+    fields: FieldsParam = None,
+) -> Response:
+    """Public articles sharing tags and sources with this public one, best first, each in
+    the reader's language (or its original when untranslated)."""
+    selected = reading.list_item_fields(fields, None)
+    items = reading.related(session, slug, make_locale(settings, lang), limit=limit)
+    return page_response(request, RelatedPage(data=items), selected, lang=lang)

@@ -103,6 +103,16 @@ def duplicate_tags_error(
     return None
 
 
+def bio_errors(bios: Iterable[str], names: Iterable[str], field: str = "bios") -> list[FieldError]:
+    """An author's bio in a language needs a name in it too (they share a row)."""
+    named = set(names)
+    return [
+        FieldError(field=f"{field}.{lang}", message="A bio needs a name in the same language.")
+        for lang in sorted(bios)
+        if lang not in named
+    ]
+
+
 def via_errors(vias: Sequence[int | None]) -> list[FieldError]:
     """`via` of each citation: it must point at an earlier one."""
     return [

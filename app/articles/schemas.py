@@ -108,6 +108,12 @@ class FeedPage(BaseModel):
     meta: FeedMeta
 
 
+class RelatedPage(BaseModel):
+    data: list[ArticleListItem] = Field(
+        description="Best first: most shared tags (weighted double) and sources, then newest."
+    )
+
+
 # ---- editor inputs ------------------------------------------------------------------
 
 

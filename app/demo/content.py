@@ -7,9 +7,21 @@ page: it reports a TV Chosun story of June 21, so it is dated the day after.
 """
 
 from app.articles.schemas import ArticleCreate
-from app.taxonomy.schemas import SourceCreate, TagCreate
+from app.taxonomy.schemas import AuthorCreate, SourceCreate, TagCreate
 
-TAGS = [TagCreate(slug="news", names={"uk": "Новини", "en": "News"})]
+TAGS = [TagCreate(slug="news", names={"uk": "Новини", "en": "News"}, kind="section")]
+
+# The page names no author and no editorial byline; the byline is the site's newsroom.
+AUTHORS = [
+    AuthorCreate(
+        slug="editorial",
+        names={"uk": "Редакція Dopys", "en": "Dopys newsroom"},
+        bios={
+            "uk": "Новини, які редакція готує з відкритих джерел.",
+            "en": "News the newsroom prepares from open sources.",
+        },
+    )
+]
 
 SOURCES = [
     SourceCreate(
@@ -70,6 +82,7 @@ ARTICLES = [
             "status": "published",
             "published_at": "2024-06-22T09:00:00+03:00",
             "tags": ["news"],
+            "authors": ["editorial"],
             "citations": [
                 {"source": "isw", "url": "https://www.understandingwar.org/"},
                 {"source": "tv-chosun", "via": 0},

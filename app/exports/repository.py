@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Article, ArticleStatus
 
-ArticleRow = Row[uuid.UUID, str | None, str, ArticleStatus, datetime | None, datetime, str | None]
+ArticleRow = Row[
+    uuid.UUID, str | None, str, ArticleStatus, datetime | None, datetime, str | None, bool
+]
 
 
 def article_page(session: Session, after: uuid.UUID | None, limit: int) -> list[ArticleRow]:
@@ -21,6 +23,7 @@ def article_page(session: Session, after: uuid.UUID | None, limit: int) -> list[
         Article.published_at,
         Article.updated_at,
         Article.cover_image_url,
+        Article.featured,
     )
     if after is not None:
         query = query.where(Article.id > after)

@@ -42,6 +42,9 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
     ids = [row.id for row in rows]
     translations = _grouped(articles_repo.translations_of(session, ids, with_body=True))
     tags = _grouped(articles_repo.tags_of(session, ids))
+    authors = _grouped(articles_repo.authors_of(session, ids))
+    author_ids = sorted({a.id for v in authors.values() for a in v})
+    author_names, author_bios = articles_repo.author_names(session, author_ids)
     citations = _grouped(articles_repo.citations_of(session, ids))
     tag_names = articles_repo.tag_names(session, sorted({t.id for v in tags.values() for t in v}))
     source_names = articles_repo.source_names(
@@ -57,7 +60,21 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
             "published_at": row.published_at,
             "updated_at": row.updated_at,
             "cover_image_url": row.cover_image_url,
-            "tags": [{"slug": t.slug, "names": tag_names.get(t.id, {})} for t in tags[row.id]],
+            "featured": row.featured,
+            "tags": [
+                {"slug": t.slug, "names": tag_names.get(t.id, {}), "kind": t.kind}
+                for t in tags[row.id]
+            ],
+            "authors": [
+                {
+                    "slug": a.slug,
+                    "names": author_names.get(a.id, {}),
+                    "bios": author_bios.get(a.id, {}),
+                    "photo_url": a.photo_url,
+                    "links": a.links,
+                }
+                for a in authors[row.id]
+            ],
             "citations": [
                 {
                     "source": {

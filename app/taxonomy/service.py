@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.articles.reading import Locale
 from app.articles.repository import next_change_seq, touch_articles_of
-from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.articles.rules import bio_errors
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
 from app.core.slugs import SLUG_PATTERN
 from app.models import Author, AuthorName, Source, SourceName, Tag, TagName, utcnow
@@ -168,11 +169,7 @@ def delete(session: Session, taxonomy: Taxonomy, item: Item) -> None:
 
 
 def _check_bios(bios: dict[str, str], names: dict[str, str]) -> None:
-    errors = [
-        FieldError(field=f"bios.{lang}", message="A bio needs a name in the same language.")
-        for lang in sorted(bios)
-        if lang not in names
-    ]
+    errors = bio_errors(bios, names)
     if errors:
         raise ValidationFailed("Invalid value for: bios", errors=errors)
 

@@ -44,7 +44,7 @@ def test_feed_is_newest_first_with_the_documented_item_shape(
     item = body["data"][0]
     assert set(item) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
-        "primary_tag", "tags", "sources", "translations", "cover_image_url",
+        "primary_tag", "tags", "sources", "translations", "cover_image_url", "authors", "featured",
     }  # fmt: skip
     assert item["lang"] == "en"
     assert item["slug"] == "czech-republic-is-ready-to-search-for-ammunition"

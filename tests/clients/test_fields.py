@@ -7,7 +7,7 @@ from tests.factories import make_article, make_tag
 
 ALL_FIELDS = {
     "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
-    "primary_tag", "tags", "sources", "translations", "cover_image_url",
+    "primary_tag", "tags", "sources", "translations", "cover_image_url", "authors", "featured",
 }  # fmt: skip
 
 

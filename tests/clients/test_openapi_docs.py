@@ -22,7 +22,7 @@ def test_the_feed_documents_its_parameters_and_headers(spec: dict[str, Any]) -> 
     feed = spec["paths"]["/v1/articles"]["get"]
     assert _params(feed, "query") == {
         "lang", "cursor", "limit", "tag", "source", "only_translated",
-        "newer_than", "fields", "include",
+        "newer_than", "fields", "include", "author", "section", "featured",
     }  # fmt: skip
     assert _params(feed, "header") == {"accept-language", "if-none-match", "if-modified-since"}
     ok = feed["responses"]["200"]

@@ -90,7 +90,7 @@ def test_a_first_sync_pages_through_everything_public_and_nothing_else(
     assert seen == [a["id"] for a in public]  # log order: oldest change first
     assert set(body["data"][0]) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
-        "primary_tag", "tags", "sources", "translations", "cover_image_url",
+        "primary_tag", "tags", "sources", "translations", "cover_image_url", "authors", "featured",
     }  # fmt: skip
     assert sync_all(client, token) == ([], [], sync_all(client, token)[2])
 
