@@ -343,6 +343,7 @@ def related_ids(
             if owner in large:
                 newest = (
                     public_query(now, FeedFilter(**{key: owner}))
+                    .where(Article.id != article_id)
                     .order_by(Article.published_at.desc(), Article.id.desc())
                     .limit(RELATED_CANDIDATES)
                     .subquery()
