@@ -141,7 +141,10 @@ def test_tags_and_sources_are_created_when_missing_and_citations_keep_via(
     assert counts(post_import(client, editor_headers, ndjson([line]))) == (1, 0, 0, 0)
 
     article = client.get("/v1/articles/news-number-1", params={"lang": "en"}).json()
-    assert article["tags"] == [{"slug": "news", "name": "news", "kind": "topic"}, {"slug": "world", "name": "Світ", "kind": "topic"}]
+    assert article["tags"] == [
+        {"slug": "news", "name": "news", "kind": "topic"},
+        {"slug": "world", "name": "Світ", "kind": "topic"},
+    ]
     cited = [(c["position"], c["source"]["slug"], c["url"], c["via"]) for c in article["citations"]]
     assert cited == [
         (0, "tv-chosun", "https://example.org/chosun", None),
