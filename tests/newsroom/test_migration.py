@@ -1,26 +1,13 @@
 """Migration 7c1e4a9b2d3f (authors, featured, tag kinds) keeps what was stored, both ways."""
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from app.core import migrations
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 BEFORE = "30986cfb387b"
 REVISION = "7c1e4a9b2d3f"
-
-
-@pytest.fixture
-def empty_database(database_url: str, tmp_path: pytest.TempPathFactory) -> Iterator[str]:
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path}/newsroom-migration.sqlite3"
-        return
-    url = _create_postgres_database()
-    yield url
-    _drop_postgres_database(url)
 
 
 def test_existing_articles_and_tags_are_kept_up_and_down(empty_database: str) -> None:
