@@ -48,7 +48,7 @@ def test_feed_is_newest_first_with_the_documented_item_shape(
     }  # fmt: skip
     assert item["lang"] == "en"
     assert item["slug"] == "czech-republic-is-ready-to-search-for-ammunition"
-    assert item["primary_tag"] == {"slug": "news", "name": "Новини"}
+    assert item["primary_tag"] == {"slug": "news", "name": "Новини", "kind": "topic"}
     assert item["sources"] == [{"slug": "isw", "name": "ІВВ"}]
     assert item["translations"] == [
         {
