@@ -446,14 +446,19 @@ def authors_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Author]
     return {a.slug: a for a in session.scalars(select(Author).where(Author.slug.in_(slugs)))}
 
 
+_LINKS = {
+    "tag": (ArticleTag.article_id, ArticleTag.tag_id),
+    "author": (ArticleAuthor.article_id, ArticleAuthor.author_id),
+}
+
+
 def touch_articles_of(session: Session, kind: str, owner_id: int, seq: int) -> None:
     """Give the articles of a tag or author the change number `seq`: what their items
     show of it changed, so sync delivers them again."""
-    link: type[ArticleTag] | type[ArticleAuthor] = ArticleTag if kind == "tag" else ArticleAuthor
-    owner = ArticleTag.tag_id if kind == "tag" else ArticleAuthor.author_id
+    article_id, owner = _LINKS[kind]
     session.execute(
         update(Article)
-        .where(Article.id.in_(select(link.article_id).where(owner == owner_id)))
+        .where(Article.id.in_(select(article_id).where(owner == owner_id)))
         .values(change_seq=seq),
         execution_options={"synchronize_session": False},
     )
