@@ -1,6 +1,7 @@
 """All SQL for articles. Reads select exactly the columns a response needs, one query per
 kind of row per page (never one per article)."""
 
+import functools
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Connection,
+    Executable,
+    Integer,
     Row,
     Select,
     and_,
@@ -27,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.models import (
     Article,
@@ -313,8 +317,8 @@ def public_article_id_by_slug(
 # large it is: a small one (under RELATED_SMALL articles) all of its articles, read from its
 # link index; a large one its RELATED_CANDIDATES newest public articles, found by walking the
 # feed index (ix_articles_feed) until that many carry it: as dense as it is, that is short.
-RELATED_SMALL = 2000
-RELATED_CANDIDATES = 50
+RELATED_SMALL = 500
+RELATED_CANDIDATES = 30
 TAG_WEIGHT = 2  # a shared tag counts for more than a shared source
 SOURCE_WEIGHT = 1
 
@@ -324,52 +328,82 @@ def related_ids(
 ) -> list[uuid.UUID]:
     """Public articles sharing tags or sources with `article_id`, best first: by
     TAG_WEIGHT x shared tags + SOURCE_WEIGHT x shared sources, then newest."""
-    links = [
-        (ArticleTag.__table__.c.article_id, ArticleTag.__table__.c.tag_id, TAG_WEIGHT, "tag_id"),
-        (
-            Citation.__table__.c.article_id,
-            Citation.__table__.c.source_id,
-            SOURCE_WEIGHT,
-            "source_id",
-        ),
-    ]
-    branches: list[Select[Any]] = []
-    for link_article, link_owner, weight, key in links:
-        owners = sorted(set(session.scalars(select(link_owner).where(link_article == article_id))))
-        if not owners:
-            continue
-        large = _large_owners(session, link_owner, owners)
-        for owner in owners:
-            if owner in large:
-                newest = (
-                    public_query(now, FeedFilter(**{key: owner}))
-                    .where(Article.id != article_id)
-                    .order_by(Article.published_at.desc(), Article.id.desc())
-                    .limit(RELATED_CANDIDATES)
-                    .subquery()
-                )
-                branches.append(select(newest.c.id, literal(weight).label("weight")))
-        small = [owner for owner in owners if owner not in large]
-        if small:
-            pairs = select(link_article, link_owner).where(link_owner.in_(small)).distinct()
-            found = pairs.subquery()
-            branches.append(select(found.c.article_id.label("id"), literal(weight).label("weight")))
-    if not branches:
+    params: dict[str, Any] = {"me": article_id, "now": now, "limit": limit}
+    params |= {"k": RELATED_CANDIDATES, "small_limit": RELATED_SMALL}
+    shape: list[int] = []
+    for kind, link in _RELATED_LINKS.items():
+        owners = sorted(set(session.scalars(link.owners, {"me": article_id})))
+        large = _large_owners(session, kind, owners) if owners else []
+        params[f"small_{kind}"] = [owner for owner in owners if owner not in large]
+        params |= {f"large_{kind}_{i}": owner for i, owner in enumerate(large)}
+        shape.append(len(large))
+    if not params["small_tag"] and not params["small_source"] and not any(shape):
         return []
+    return list(session.scalars(_related_statement(*shape), params))
+
+
+@dataclass(frozen=True)
+class _Link:
+    article_id: Any  # the link table's columns
+    owner_id: Any
+    weight: int
+
+    @property
+    def owners(self) -> Select[Any]:
+        return select(self.owner_id).where(self.article_id == bindparam("me"))
+
+
+_RELATED_LINKS = {
+    "tag": _Link(ArticleTag.__table__.c.article_id, ArticleTag.__table__.c.tag_id, TAG_WEIGHT),
+    "source": _Link(Citation.__table__.c.article_id, Citation.__table__.c.source_id, SOURCE_WEIGHT),
+}
+
+
+@functools.cache
+def _related_statement(large_tags: int, large_sources: int) -> Select[Any]:
+    """The ranking, one statement for each number of large tags and large sources (built
+    once: made anew on every request, the statement costs more Python than SQL)."""
+    now = bindparam("now", type_=UTCDateTime())
+    me = bindparam("me", type_=Article.id.type)
+    branches: list[Select[Any]] = []
+    for (kind, link), large in zip(
+        _RELATED_LINKS.items(), (large_tags, large_sources), strict=True
+    ):
+        weight = literal(link.weight).label("weight")
+        for i in range(large):
+            # The newest public articles with this tag: down the feed index until enough.
+            newest = (
+                select(Article.id, Article.published_at)
+                .where(
+                    is_public(now),
+                    Article.id != me,
+                    exists().where(
+                        link.article_id == Article.id,
+                        link.owner_id == bindparam(f"large_{kind}_{i}"),
+                    ),
+                )
+                .order_by(Article.published_at.desc(), Article.id.desc())
+                .limit(bindparam("k", type_=Integer()))
+                .subquery()
+            )
+            branches.append(select(newest.c.id, weight))
+        small: BindParameter[int] = bindparam(f"small_{kind}", expanding=True)
+        pairs = select(link.article_id, link.owner_id).where(link.owner_id.in_(small)).distinct()
+        found = pairs.subquery()
+        branches.append(select(found.c.article_id.label("id"), weight))
     found = union_all(*branches).subquery("found")
     candidates = (
         select(found.c.id, func.sum(found.c.weight).label("score"))
         .group_by(found.c.id)
         .subquery("candidates")
     )
-    query = (
+    return (
         select(candidates.c.id)
         .join_from(candidates, Article, Article.id == candidates.c.id)
-        .where(_unindexed_is_public(now), candidates.c.id != article_id)
+        .where(_unindexed_is_public(now), candidates.c.id != me)
         .order_by(candidates.c.score.desc(), Article.published_at.desc(), candidates.c.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer()))
     )
-    return list(session.scalars(query))
 
 
 class _Unindexed(ColumnElement[Any]):
@@ -378,6 +412,7 @@ class _Unindexed(ColumnElement[Any]):
     by walking every public article through the feed index."""
 
     inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
 
     def __init__(self, column: ColumnElement[Any]) -> None:
         self.column = column
@@ -394,7 +429,7 @@ def _compile_unindexed_sqlite(element: _Unindexed, compiler: SQLCompiler, **kw: 
     return f"+{compiler.process(element.column, **kw)}"
 
 
-def _unindexed_is_public(now: datetime) -> ColumnElement[bool]:
+def _unindexed_is_public(now: BindParameter[datetime]) -> ColumnElement[bool]:
     """`is_public`, with none of its columns served by an index."""
     published_at = _Unindexed(Article.published_at.expression)
     return and_(
@@ -404,17 +439,30 @@ def _unindexed_is_public(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _large_owners(session: Session, owner: Any, owner_ids: Sequence[int]) -> set[int]:
-    """Which of these tags (or sources) have at least RELATED_SMALL links: each count stops
-    there, on its index."""
+def _large_owners(session: Session, kind: str, owner_ids: Sequence[int]) -> list[int]:
+    """Which of these tags (or sources) have at least RELATED_SMALL links, in order."""
+    params = {f"o{i}": owner for i, owner in enumerate(owner_ids)}
+    rows = session.execute(_counts_statement(kind, len(owner_ids)), params | {"n": RELATED_SMALL})
+    large = {row.owner for row in rows if row.n >= RELATED_SMALL}
+    return [owner for owner in owner_ids if owner in large]
+
+
+@functools.cache
+def _counts_statement(kind: str, owners: int) -> Executable:
+    """Links of each of `owners` tags (or sources), each count stopping at `n`, on its index."""
+    link = _RELATED_LINKS[kind]
     counts = [
-        select(literal(owner_id).label("owner"), func.count().label("n")).select_from(
-            select(literal(1)).where(owner == owner_id).limit(RELATED_SMALL).subquery()
+        select(
+            bindparam(f"o{i}", type_=Integer()).label("owner"), func.count().label("n")
+        ).select_from(
+            select(literal(1))
+            .where(link.owner_id == bindparam(f"o{i}", type_=Integer()))
+            .limit(bindparam("n", type_=Integer()))
+            .subquery()
         )
-        for owner_id in owner_ids
+        for i in range(owners)
     ]
-    rows = session.execute(union_all(*counts)).all()
-    return {row.owner for row in rows if row.n >= RELATED_SMALL}
+    return counts[0] if owners == 1 else union_all(*counts)
 
 
 # ---- editor side -------------------------------------------------------------------
