@@ -397,11 +397,22 @@ def _related_statement(large_tags: int, large_sources: int) -> Select[Any]:
         .group_by(found.c.id)
         .subquery("candidates")
     )
+    # A lookup by primary key per candidate, as a correlated subquery: joined, both
+    # planners may walk every public article instead (SQLite through the feed index,
+    # PostgreSQL in a hash join), not knowing how few the candidates are.
+    published_at = (
+        select(Article.published_at)
+        .where(Article.id == candidates.c.id, _unindexed_is_public(now))
+        .scalar_subquery()
+    )
+    ranked = select(candidates.c.id, candidates.c.score, published_at.label("published_at"))
+    ranked_rows = ranked.where(candidates.c.id != me).subquery("ranked")
     return (
-        select(candidates.c.id)
-        .join_from(candidates, Article, Article.id == candidates.c.id)
-        .where(_unindexed_is_public(now), candidates.c.id != me)
-        .order_by(candidates.c.score.desc(), Article.published_at.desc(), candidates.c.id.desc())
+        select(ranked_rows.c.id)
+        .where(ranked_rows.c.published_at.is_not(None))
+        .order_by(
+            ranked_rows.c.score.desc(), ranked_rows.c.published_at.desc(), ranked_rows.c.id.desc()
+        )
         .limit(bindparam("limit", type_=Integer()))
     )
 
