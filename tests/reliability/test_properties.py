@@ -24,7 +24,7 @@ from app.core.slugs import (
     with_suffix,
 )
 from tests.conftest import RecordingClient
-from tests.factories import make_article, make_source, make_tag
+from tests.factories import make_article, make_author, make_source, make_tag
 from tests.reliability.conftest import (
     baseline_request,
     bearer,
@@ -69,6 +69,7 @@ def listings(
     for slug in ("a", "b", "c"):
         make_tag(client, editor_headers, slug)
         make_source(client, editor_headers, slug)
+        make_author(client, editor_headers, slug)
     for n in range(5):
         make_article(client, editor_headers, tags=["a" if n < 3 else "b"], title=f"Допис {n}")
     queries = [
