@@ -26,6 +26,7 @@ def article_page(session: Session, after: uuid.UUID | None, limit: int) -> list[
         Article.cover_url,
         Article.cover_width,
         Article.cover_height,
+        Article.featured,
     )
     if after is not None:
         query = query.where(Article.id > after)

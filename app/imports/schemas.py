@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from app.articles.schemas import CoverInput, ExternalId, TranslationCreate, Via
 from app.core.schemas import InputModel, Lang, Name, Slug, SourceKind, Timestamp, Url
 from app.models import ArticleStatus, ArticleType, ArticleVisibility
+from app.taxonomy.schemas import Bios, Links, TagKind
 
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
 
@@ -15,6 +16,7 @@ NDJSON_MEDIA_TYPE = "application/x-ndjson"
 class TagLine(InputModel):
     slug: Slug
     names: dict[Lang, Name] = Field(default={}, description="Used when the tag is created.")
+    kind: TagKind = Field(default="topic", description="Used when the tag is created.")
 
 
 class SourceLine(InputModel):
@@ -24,12 +26,23 @@ class SourceLine(InputModel):
     homepage_url: Url | None = None
 
 
+class AuthorLine(InputModel):
+    slug: Slug
+    names: dict[Lang, Name] = Field(default={}, description="Used when the author is created.")
+    bios: Bios = Field(default={}, description="Used when the author is created.")
+    photo_url: Url | None = None
+    links: Links = Field(default=[])
+
+
 def _bare_slug(value: Any) -> Any:
     # "news" is short for {"slug": "news"}; one shape after parsing, one error path.
     return {"slug": value} if isinstance(value, str) else value
 
 
 TagItem = Annotated[TagLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | TagLine)]
+AuthorItem = Annotated[
+    AuthorLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | AuthorLine)
+]
 SourceItem = Annotated[
     SourceLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | SourceLine)
 ]
@@ -64,7 +77,11 @@ class ArticleLine(CoverInput):
         default=None, description="Kept when given (exports carry it); else the import time."
     )
     canonical_url: Url | None = None
+    featured: bool = False
     tags: list[TagItem] = Field(default=[], max_length=20, description="First = section.")
+    authors: list[AuthorItem] = Field(
+        default=[], max_length=20, description="First = primary byline."
+    )
     citations: list[CitationLine] = Field(default=[], max_length=50)
     translations: list[TranslationLine] = Field(min_length=1, max_length=20)
 
