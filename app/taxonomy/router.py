@@ -232,6 +232,7 @@ def update_source(
 def create_author(
     data: AuthorCreate, session: WriteSessionDep, settings: SettingsDep
 ) -> AuthorRead:
+    """Create an author: slug, names and bios by language, photo and profile links."""
     item = service.create(session, AUTHORS, data)
     return _author(service.to_read(AUTHORS, item, make_locale(settings, settings.default_lang)))
 
@@ -240,6 +241,7 @@ def create_author(
 def update_author(
     slug: SlugPath, data: AuthorUpdate, session: WriteSessionDep, settings: SettingsDep
 ) -> AuthorRead:
+    """Change an author: only the fields sent change; their articles' bylines follow."""
     item = service.update(session, AUTHORS, service.get(session, AUTHORS, slug), data)
     return _author(service.to_read(AUTHORS, item, make_locale(settings, settings.default_lang)))
 

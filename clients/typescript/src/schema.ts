@@ -292,7 +292,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create Author */
+        /**
+         * Create Author
+         * @description Create an author: slug, names and bios by language, photo and profile links.
+         */
         post: operations["editor-create_author"];
         delete?: never;
         options?: never;
@@ -317,7 +320,10 @@ export interface paths {
         delete: operations["editor-delete_author"];
         options?: never;
         head?: never;
-        /** Update Author */
+        /**
+         * Update Author
+         * @description Change an author: only the fields sent change; their articles' bylines follow.
+         */
         patch: operations["editor-update_author"];
         trace?: never;
     };
