@@ -257,13 +257,25 @@ def _search_words(corpus: Corpus, count: int = 20) -> list[str]:
     return sorted(counts, key=lambda w: (-counts[w], w))[:count]
 
 
-WORKLOADS = ("feed", "deep", "tag", "feed_uncached", "deep_uncached", "slug", "304", "search")
+WORKLOADS = (
+    "feed",
+    "deep",
+    "tag",
+    "feed_uncached",
+    "deep_uncached",
+    "slug",
+    "304",
+    "search",
+    "related",
+    "related_uncached",
+)
 
 
 def plan(client: Client, dataset: Dataset, depth: int, only: set[str]) -> list[Workload]:
     cursor, slugs = walk_feed(client, depth)
     page = "/v1/articles?lang=uk&limit=20"
     articles: list[load.Request] = [(f"/v1/articles/{s}", {}) for s in slugs]
+    related: list[load.Request] = [(f"/v1/articles/{s}/related?lang=uk&limit=5", {}) for s in slugs]
     workloads = [
         Workload("feed", "1 feed page 1", [(page, {})]),
         Workload(
@@ -279,6 +291,8 @@ def plan(client: Client, dataset: Dataset, depth: int, only: set[str]) -> list[W
         Workload("slug", "4 article by slug", articles),
         Workload("304", "5 conditional GET answered 304", expect=304),
         Workload("search", "6 search"),
+        Workload("related", "7 related articles, rotating like 4", related),
+        Workload("related_uncached", "7u related articles, response cache bypassed", related),
     ]
     for workload in workloads:
         workload.bust_cache = workload.key.endswith("_uncached")

@@ -50,6 +50,16 @@ def make_source(
     return dict(response.json())
 
 
+def make_author(
+    client: TestClient, headers: dict[str, str], slug: str, **fields: Any
+) -> dict[str, Any]:
+    """An author through POST /v1/editor/authors; `fields` as the API takes them."""
+    payload = {"slug": slug, "names": {"en": slug}, **fields}
+    response = client.post("/v1/editor/authors", json=payload, headers=headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 def make_article(
     client: httpx2.Client,
     headers: dict[str, str],

@@ -9,7 +9,7 @@ from app.articles.repository import FeedFilter
 from app.core.deps import LangDep, ReadSessionDep
 from app.core.schemas import Slug
 from app.models import ArticleType
-from app.taxonomy.service import SOURCES, TAGS, id_of
+from app.taxonomy.service import AUTHORS, SOURCES, TAGS, id_of, section_id
 
 
 @dataclass(frozen=True)
@@ -29,17 +29,33 @@ def listing_filter(
     type: Annotated[
         ArticleType, Query(description="`page` lists static pages instead of articles.")
     ] = ArticleType.ARTICLE,
+    author: Annotated[Slug | None, Query(description="Only articles by this author.")] = None,
+    section: Annotated[
+        Slug | None, Query(description="Only articles in this section (a tag of kind `section`).")
+    ] = None,
+    featured: Annotated[
+        bool | None, Query(description="`true`: only top stories; `false`: only the others.")
+    ] = None,
 ) -> ListingFilter:
-    """Unknown tag or source slugs are a 404."""
+    """Unknown tag, source, author or section slugs are a 404."""
     where = FeedFilter(
         tag_id=id_of(session, TAGS, tag) if tag else None,
         source_id=id_of(session, SOURCES, source) if source else None,
         only_lang=lang if only_translated else None,
         type=type,
+        author_id=id_of(session, AUTHORS, author) if author else None,
+        section_id=section_id(session, section) if section else None,
+        featured=featured,
     )
-    scope = {"tag": tag, "source": source, "only": where.only_lang}
-    if type is not ArticleType.ARTICLE:  # cursors made before pages existed stay valid
-        scope["type"] = type.value
+    scope: dict[str, Any] = {"tag": tag, "source": source, "only": where.only_lang}
+    # New filters join the cursor's scope only when used: cursors made before stay valid.
+    extra = {
+        "type": None if type is ArticleType.ARTICLE else type.value,
+        "author": author,
+        "section": section,
+        "featured": featured,
+    }
+    scope.update({k: v for k, v in extra.items() if v is not None})
     return ListingFilter(where, scope)
 
 

@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from app.articles.schemas import (
 from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, ValidationFailed
 from app.models import (
     Article,
+    ArticleAuthor,
     ArticleStatus,
     ArticleTag,
     ArticleTranslation,
@@ -47,6 +49,7 @@ from app.models import (
 )
 
 RESTRICTED = ArticleVisibility.RESTRICTED
+KnownT = TypeVar("KnownT")
 
 
 def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorRead:
@@ -66,6 +69,8 @@ def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorR
         cover_image=cover_editor_view(article),
         canonical_url=article.canonical_url,
         tags=[link.tag.slug for link in article.tag_links],
+        authors=[link.author.slug for link in article.author_links],
+        featured=article.featured,
         citations=[
             CitationEditorRead(
                 position=c.position,
@@ -152,11 +157,13 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
         visibility=data.visibility,
         published_at=published_at_for(data.status, data.published_at, now),
         canonical_url=data.canonical_url,
+        featured=data.featured,
         created_at=now,
         updated_at=now,
         version=1,
         translations=[],
         tag_links=[],
+        author_links=[],
         citations=[],
     )
     _set_cover(article, data.cover_image)
@@ -167,6 +174,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
             _new_translation(slugs, article, translation.lang, translation, now)
         )
     _set_tags(session, article, data.tags)
+    _set_authors(session, article, data.authors)
     _set_citations(session, article, data.citations)
     _touch(session, article, now, bump_version=False)  # a new id: no tombstone to clear
     _flush(session)
@@ -177,7 +185,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
     changes = data.model_dump(exclude_unset=True)
     now = utcnow()
     was_public = repo.is_public_article(article, now)
-    for field in ("original_lang", "status", "external_id", "visibility"):
+    for field in ("original_lang", "status", "external_id", "visibility", "featured"):
         if field in changes and changes[field] is None:
             raise _invalid(field, "May not be null.")
     if "external_id" in changes and changes["external_id"] != article.external_id:
@@ -195,6 +203,8 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
         _set_cover(article, data.cover_image)
     if "canonical_url" in changes:
         article.canonical_url = changes["canonical_url"]
+    if "featured" in changes:
+        article.featured = changes["featured"]
     if "visibility" in changes and changes["visibility"] != article.visibility:
         article.visibility = changes["visibility"]
         for translation in article.translations:
@@ -208,6 +218,8 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
         article.published_at = published_at_for(status, published_at, now)
     if data.tags is not None:
         _set_tags(session, article, data.tags)
+    if data.authors is not None:
+        _set_authors(session, article, data.authors)
     if data.citations is not None:
         _set_citations(session, article, data.citations)
     _touch(session, article, now, was_public=was_public)
@@ -343,22 +355,39 @@ def _new_translation(
 
 
 def _set_tags(session: Session, article: Article, slugs: Sequence[str]) -> None:
-    duplicate = duplicate_tags_error(slugs)
-    if duplicate is not None:
-        raise ValidationFailed("Invalid value for: tags", errors=[duplicate])
-    known = repo.tags_by_slug(session, slugs)
-    missing = [
-        FieldError(field=f"tags[{i}]", message=f"Unknown tag '{slug}'; create it first.")
-        for i, slug in enumerate(slugs)
-        if slug not in known
-    ]
-    if missing:
-        raise ValidationFailed("Unknown tags.", errors=missing)
+    known = _known(slugs, "tag", repo.tags_by_slug(session, slugs))
     article.tag_links.clear()
     _flush(session)
     for position, slug in enumerate(slugs):
         article.tag_links.append(
             ArticleTag(tag_id=known[slug].id, tag=known[slug], position=position)
+        )
+
+
+def _known(slugs: Sequence[str], what: str, found: dict[str, KnownT]) -> dict[str, KnownT]:
+    """`found` (the stored tags or authors of `slugs`), once each slug is checked: listed
+    once, and existing."""
+    field = f"{what}s"
+    duplicate = duplicate_tags_error(slugs, field, what)
+    if duplicate is not None:
+        raise ValidationFailed(f"Invalid value for: {field}", errors=[duplicate])
+    missing = [
+        FieldError(field=f"{field}[{i}]", message=f"Unknown {what} '{slug}'; create it first.")
+        for i, slug in enumerate(slugs)
+        if slug not in found
+    ]
+    if missing:
+        raise ValidationFailed(f"Unknown {field}.", errors=missing)
+    return found
+
+
+def _set_authors(session: Session, article: Article, slugs: Sequence[str]) -> None:
+    known = _known(slugs, "author", repo.authors_by_slug(session, slugs))
+    article.author_links.clear()
+    _flush(session)
+    for position, slug in enumerate(slugs):
+        article.author_links.append(
+            ArticleAuthor(author_id=known[slug].id, author=known[slug], position=position)
         )
 
 

@@ -31,7 +31,7 @@ from app.core.pagination import (
     invalid_cursor,
     scope_of,
 )
-from app.core.schemas import SourceRef, TagRef
+from app.core.schemas import AuthorRef, SourceRef, TagRef
 from app.core.sparse import pick_fields
 from app.core.tokens import TokenSigner
 from app.models import ArticleType, ArticleVisibility
@@ -167,6 +167,16 @@ def article_by_slug(
     return bundle.full(article_id, locale, lang)
 
 
+def related(session: Session, slug: str, locale: Locale, *, limit: int) -> list[ArticleListItem]:
+    """Public articles related to the public article `slug` (see repository.related_ids),
+    each in the reader's language or its fallback, as in the feed."""
+    found = repo.public_article_id_by_slug(session, slug, now=locale.now, prefer_lang=locale.lang)
+    if found is None:
+        raise NotFound(f"No published article has the slug '{slug}'.")
+    ids = repo.related_ids(session, found[0], now=locale.now, limit=limit)
+    return list_items(session, ids, locale, with_body=False)
+
+
 def _by_article(rows: Sequence[Any]) -> dict[uuid.UUID, list[Any]]:
     grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for row in rows:
@@ -184,6 +194,9 @@ class _Bundle:
     citations: dict[uuid.UUID, list[Any]]
     tag_names: dict[int, dict[str, str]]
     source_names: dict[int, dict[str, str]]
+    authors: dict[uuid.UUID, list[Any]]
+    author_names: dict[int, dict[str, str]]
+    author_bios: dict[int, dict[str, str]]
 
     @classmethod
     def load(cls, session: Session, ids: Sequence[uuid.UUID], *, with_body: bool) -> "_Bundle":
@@ -192,6 +205,9 @@ class _Bundle:
         citations = _by_article(repo.citations_of(session, ids))
         tag_ids = sorted({row.id for rows in tags.values() for row in rows})
         source_ids = sorted({row.source_id for rows in citations.values() for row in rows})
+        authors = _by_article(repo.authors_of(session, ids))
+        author_ids = sorted({row.id for rows in authors.values() for row in rows})
+        names, bios = repo.author_names(session, author_ids) if author_ids else ({}, {})
         return cls(
             articles=repo.articles_by_id(session, ids),
             translations=translations,
@@ -199,6 +215,9 @@ class _Bundle:
             citations=citations,
             tag_names=repo.tag_names(session, tag_ids) if tag_ids else {},
             source_names=repo.source_names(session, source_ids) if source_ids else {},
+            authors=authors,
+            author_names=names,
+            author_bios=bios,
         )
 
     def _version(self, article_id: uuid.UUID, lang: str) -> Any:
@@ -260,7 +279,11 @@ class _Bundle:
         article = self.articles[article_id]
         version = self._version(article_id, lang)
         tags = [
-            TagRef(slug=row.slug, name=locale.name(self.tag_names.get(row.id, {}), row.slug))
+            TagRef(
+                slug=row.slug,
+                name=locale.name(self.tag_names.get(row.id, {}), row.slug),
+                kind=row.kind,
+            )
             for row in self.tags[article_id]
         ]
         return {
@@ -280,6 +303,17 @@ class _Bundle:
             ],
             "cover_image": self._cover(article, version),
             "visibility": article.visibility,
+            "authors": [
+                AuthorRef(
+                    slug=row.slug,
+                    name=locale.name(self.author_names.get(row.id, {}), row.slug),
+                    bio=locale.name(self.author_bios.get(row.id, {}), ""),
+                    photo_url=row.photo_url,
+                    links=row.links,
+                )
+                for row in self.authors[article_id]
+            ],
+            "featured": article.featured,
         }
 
     def _sources(self, article_id: uuid.UUID, locale: Locale) -> list[SourceRef]:

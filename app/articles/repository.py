@@ -1,6 +1,7 @@
 """All SQL for articles. Reads select exactly the columns a response needs, one query per
 kind of row per page (never one per article)."""
 
+import functools
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -11,25 +12,36 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Connection,
+    Executable,
+    Integer,
     Row,
     Select,
     and_,
     bindparam,
     delete,
     exists,
+    func,
+    literal,
     select,
     tuple_,
+    union_all,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.models import (
     Article,
+    ArticleAuthor,
     ArticleStatus,
     ArticleTag,
     ArticleTombstone,
     ArticleTranslation,
     ArticleType,
+    Author,
+    AuthorName,
     Citation,
     RemovalReason,
     Source,
@@ -75,6 +87,9 @@ class FeedFilter:
     source_id: int | None = None
     only_lang: str | None = None  # keep only articles translated into this language
     type: ArticleType = ArticleType.ARTICLE  # pages only where asked for
+    author_id: int | None = None
+    section_id: int | None = None  # a tag whose kind is "section"
+    featured: bool | None = None
 
 
 FeedPosition = tuple[datetime, uuid.UUID]
@@ -100,6 +115,20 @@ def public_query(now: datetime, where: FeedFilter) -> Select[uuid.UUID, datetime
                 ArticleTranslation.lang == where.only_lang,
             )
         )
+    if where.author_id is not None:
+        query = query.where(
+            exists().where(
+                ArticleAuthor.article_id == Article.id, ArticleAuthor.author_id == where.author_id
+            )
+        )
+    if where.section_id is not None:
+        query = query.where(
+            exists().where(
+                ArticleTag.article_id == Article.id, ArticleTag.tag_id == where.section_id
+            )
+        )
+    if where.featured is not None:
+        query = query.where(Article.featured.is_(where.featured))
     return query
 
 
@@ -142,6 +171,7 @@ _ARTICLES_BY_ID = select(
     Article.cover_url,
     Article.cover_width,
     Article.cover_height,
+    Article.featured,
 ).where(Article.id.in_(_IDS))
 
 
@@ -171,7 +201,7 @@ def _translations_query(with_body: bool) -> Select[*tuple[Any, ...]]:
 _TRANSLATIONS = {with_body: _translations_query(with_body) for with_body in (False, True)}
 
 _TAGS_OF = (
-    select(ArticleTag.article_id, Tag.id, Tag.slug)
+    select(ArticleTag.article_id, Tag.id, Tag.slug, Tag.kind)
     .join(Tag, Tag.id == ArticleTag.tag_id)
     .where(ArticleTag.article_id.in_(_IDS))
     .order_by(ArticleTag.article_id, ArticleTag.position)
@@ -194,6 +224,17 @@ _CITATIONS_OF = (
     .order_by(Citation.article_id, Citation.position)
 )
 
+_AUTHORS_OF = (
+    select(ArticleAuthor.article_id, Author.id, Author.slug, Author.photo_url, Author.links)
+    .join(Author, Author.id == ArticleAuthor.author_id)
+    .where(ArticleAuthor.article_id.in_(_IDS))
+    .order_by(ArticleAuthor.article_id, ArticleAuthor.position)
+)
+
+_AUTHOR_NAMES = select(
+    AuthorName.author_id, AuthorName.lang, AuthorName.name, AuthorName.bio
+).where(AuthorName.author_id.in_(_IDS))
+
 _TAG_NAMES = select(TagName.tag_id, TagName.lang, TagName.name).where(TagName.tag_id.in_(_IDS))
 _SOURCE_NAMES = select(SourceName.source_id, SourceName.lang, SourceName.name).where(
     SourceName.source_id.in_(_IDS)
@@ -213,8 +254,26 @@ def translations_of(
     return list(session.execute(_TRANSLATIONS[with_body], {"ids": list(ids)}).all())
 
 
-def tags_of(session: Session, ids: Sequence[uuid.UUID]) -> list[Row[uuid.UUID, int, str]]:
+def tags_of(session: Session, ids: Sequence[uuid.UUID]) -> list[Row[uuid.UUID, int, str, str]]:
     return list(session.execute(_TAGS_OF, {"ids": list(ids)}).all())
+
+
+def authors_of(
+    session: Session, ids: Sequence[uuid.UUID]
+) -> list[Row[uuid.UUID, int, str, str | None, list[str]]]:
+    return list(session.execute(_AUTHORS_OF, {"ids": list(ids)}).all())
+
+
+def author_names(
+    session: Session, author_ids: Sequence[int]
+) -> tuple[dict[int, dict[str, str]], dict[int, dict[str, str]]]:
+    """(names, bios) by author id, each by language; empty bios are left out."""
+    rows = session.execute(_AUTHOR_NAMES, {"ids": list(author_ids)}).all()
+    bios: dict[int, dict[str, str]] = {}
+    for author_id, lang, _, bio in rows:
+        if bio:
+            bios.setdefault(author_id, {})[lang] = bio
+    return _names_by_id([(row[0], row[1], row[2]) for row in rows]), bios
 
 
 def citations_of(
@@ -231,7 +290,7 @@ def source_names(session: Session, source_ids: Sequence[int]) -> dict[int, dict[
     return _names_by_id(session.execute(_SOURCE_NAMES, {"ids": list(source_ids)}).all())
 
 
-def _names_by_id(rows: Sequence[Row[int, str, str]]) -> dict[int, dict[str, str]]:
+def _names_by_id(rows: Sequence[tuple[int, str, str]]) -> dict[int, dict[str, str]]:
     names: dict[int, dict[str, str]] = {}
     for owner_id, lang, name in rows:
         names.setdefault(owner_id, {})[lang] = name
@@ -275,6 +334,169 @@ def public_article_id_by_slug(
     return (visible[0].article_id, visible[0].lang) if visible else None
 
 
+# Related articles. Each tag or source of the article brings candidates, bounded however
+# large it is: a small one (under RELATED_SMALL articles) all of its articles, read from its
+# link index; a large one its RELATED_CANDIDATES newest public articles, found by walking the
+# feed index (ix_articles_feed) until that many carry it: as dense as it is, that is short.
+RELATED_SMALL = 500
+RELATED_CANDIDATES = 30
+TAG_WEIGHT = 2  # a shared tag counts for more than a shared source
+SOURCE_WEIGHT = 1
+
+
+def related_ids(
+    session: Session, article_id: uuid.UUID, *, now: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Public articles sharing tags or sources with `article_id`, best first: by
+    TAG_WEIGHT x shared tags + SOURCE_WEIGHT x shared sources, then newest."""
+    params: dict[str, Any] = {"me": article_id, "now": now, "limit": limit}
+    params |= {"k": RELATED_CANDIDATES, "small_limit": RELATED_SMALL}
+    shape: list[int] = []
+    for kind, link in _RELATED_LINKS.items():
+        owners = sorted(set(session.scalars(link.owners, {"me": article_id})))
+        large = _large_owners(session, kind, owners) if owners else []
+        params[f"small_{kind}"] = [owner for owner in owners if owner not in large]
+        params |= {f"large_{kind}_{i}": owner for i, owner in enumerate(large)}
+        shape.append(len(large))
+    if not params["small_tag"] and not params["small_source"] and not any(shape):
+        return []
+    return list(session.scalars(_related_statement(*shape), params))
+
+
+@dataclass(frozen=True)
+class _Link:
+    article_id: Any  # the link table's columns
+    owner_id: Any
+    weight: int
+
+    @property
+    def owners(self) -> Select[Any]:
+        return select(self.owner_id).where(self.article_id == bindparam("me"))
+
+
+_RELATED_LINKS = {
+    "tag": _Link(ArticleTag.__table__.c.article_id, ArticleTag.__table__.c.tag_id, TAG_WEIGHT),
+    "source": _Link(Citation.__table__.c.article_id, Citation.__table__.c.source_id, SOURCE_WEIGHT),
+}
+
+
+@functools.cache
+def _related_statement(large_tags: int, large_sources: int) -> Select[Any]:
+    """The ranking, one statement for each number of large tags and large sources (built
+    once: made anew on every request, the statement costs more Python than SQL)."""
+    now = bindparam("now", type_=UTCDateTime())
+    me = bindparam("me", type_=Article.id.type)
+    branches: list[Select[Any]] = []
+    for (kind, link), large in zip(
+        _RELATED_LINKS.items(), (large_tags, large_sources), strict=True
+    ):
+        weight = literal(link.weight).label("weight")
+        for i in range(large):
+            # The newest public articles with this tag: down the feed index until enough.
+            newest = (
+                select(Article.id, Article.published_at)
+                .where(
+                    is_public(now),
+                    Article.id != me,
+                    exists().where(
+                        link.article_id == Article.id,
+                        link.owner_id == bindparam(f"large_{kind}_{i}"),
+                    ),
+                )
+                .order_by(Article.published_at.desc(), Article.id.desc())
+                .limit(bindparam("k", type_=Integer()))
+                .subquery()
+            )
+            branches.append(select(newest.c.id, weight))
+        small: BindParameter[int] = bindparam(f"small_{kind}", expanding=True)
+        pairs = select(link.article_id, link.owner_id).where(link.owner_id.in_(small)).distinct()
+        found = pairs.subquery()
+        branches.append(select(found.c.article_id.label("id"), weight))
+    found = union_all(*branches).subquery("found")
+    candidates = (
+        select(found.c.id, func.sum(found.c.weight).label("score"))
+        .group_by(found.c.id)
+        .subquery("candidates")
+    )
+    # A lookup by primary key per candidate, as a correlated subquery: joined, both
+    # planners may walk every public article instead (SQLite through the feed index,
+    # PostgreSQL in a hash join), not knowing how few the candidates are.
+    published_at = (
+        select(Article.published_at)
+        .where(Article.id == candidates.c.id, _unindexed_is_public(now))
+        .scalar_subquery()
+    )
+    ranked = select(candidates.c.id, candidates.c.score, published_at.label("published_at"))
+    ranked_rows = ranked.where(candidates.c.id != me).subquery("ranked")
+    return (
+        select(ranked_rows.c.id)
+        .where(ranked_rows.c.published_at.is_not(None))
+        .order_by(
+            ranked_rows.c.score.desc(), ranked_rows.c.published_at.desc(), ranked_rows.c.id.desc()
+        )
+        .limit(bindparam("limit", type_=Integer()))
+    )
+
+
+class _Unindexed(ColumnElement[Any]):
+    """A column no index may serve: `+column` on SQLite (its documented way to say so),
+    the column elsewhere. Keeps SQLite's planner from answering a join to a few candidates
+    by walking every public article through the feed index."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _compile_unindexed(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _compile_unindexed_sqlite(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.column, **kw)}"
+
+
+def _unindexed_is_public(now: BindParameter[datetime]) -> ColumnElement[bool]:
+    """`is_public`, with none of its columns served by an index."""
+    published_at = _Unindexed(Article.published_at.expression)
+    return and_(
+        _Unindexed(Article.status.expression) == ArticleStatus.PUBLISHED,
+        published_at.is_not(None),
+        published_at <= now,
+    )
+
+
+def _large_owners(session: Session, kind: str, owner_ids: Sequence[int]) -> list[int]:
+    """Which of these tags (or sources) have at least RELATED_SMALL links, in order."""
+    params = {f"o{i}": owner for i, owner in enumerate(owner_ids)}
+    rows = session.execute(_counts_statement(kind, len(owner_ids)), params | {"n": RELATED_SMALL})
+    large = {row.owner for row in rows if row.n >= RELATED_SMALL}
+    return [owner for owner in owner_ids if owner in large]
+
+
+@functools.cache
+def _counts_statement(kind: str, owners: int) -> Executable:
+    """Links of each of `owners` tags (or sources), each count stopping at `n`, on its index."""
+    link = _RELATED_LINKS[kind]
+    counts = [
+        select(
+            bindparam(f"o{i}", type_=Integer()).label("owner"), func.count().label("n")
+        ).select_from(
+            select(literal(1))
+            .where(link.owner_id == bindparam(f"o{i}", type_=Integer()))
+            .limit(bindparam("n", type_=Integer()))
+            .subquery()
+        )
+        for i in range(owners)
+    ]
+    return counts[0] if owners == 1 else union_all(*counts)
+
+
 # ---- editor side -------------------------------------------------------------------
 
 
@@ -287,6 +509,7 @@ def load_article(
         .options(
             selectinload(Article.translations),
             selectinload(Article.tag_links).selectinload(ArticleTag.tag),
+            selectinload(Article.author_links).selectinload(ArticleAuthor.author),
             selectinload(Article.citations).selectinload(Citation.source),
         )
     )
@@ -297,6 +520,28 @@ def load_article(
 
 def tags_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Tag]:
     return {t.slug: t for t in session.scalars(select(Tag).where(Tag.slug.in_(slugs)))}
+
+
+def authors_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Author]:
+    return {a.slug: a for a in session.scalars(select(Author).where(Author.slug.in_(slugs)))}
+
+
+_LINKS = {
+    "tag": (ArticleTag.article_id, ArticleTag.tag_id),
+    "author": (ArticleAuthor.article_id, ArticleAuthor.author_id),
+}
+
+
+def touch_articles_of(session: Session, kind: str, owner_id: int, seq: int) -> None:
+    """Give the articles of a tag or author the change number `seq`: what their items
+    show of it changed, so sync delivers them again."""
+    article_id, owner = _LINKS[kind]
+    session.execute(
+        update(Article)
+        .where(Article.id.in_(select(article_id).where(owner == owner_id)))
+        .values(change_seq=seq),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def sources_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Source]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.articles import reading
 from app.articles.deps import ListingFilter, ListingFilterDep
 from app.articles.reading import Locale
-from app.articles.schemas import ArticleRead, FeedMeta, FeedPage
+from app.articles.schemas import ArticleRead, FeedMeta, FeedPage, RelatedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
@@ -122,3 +122,29 @@ def get_article(
     )
     set_language_headers(response, article.lang)
     return article
+
+
+RelatedLimitParam = Annotated[int, Query(ge=1, le=20, description="How many (1–20).")]
+
+
+@router.get(
+    "/{slug}/related",
+    response_model=RelatedPage,
+    responses={**public_responses(), **problem_responses(400, 404, 422)},
+)
+def related_articles(
+    slug: Annotated[str, Path(max_length=200)],
+    request: Request,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    limit: RelatedLimitParam = 5,
+    fields: FieldsParam = None,
+) -> Response:
+    """Public articles sharing tags and sources with this public one, best first, each in
+    the reader's language (or its original when untranslated)."""
+    selected = reading.list_item_fields(fields, None)
+    items = reading.related(session, slug, make_locale(settings, lang), limit=limit)
+    return page_response(
+        request, RelatedPage(data=items), selected, lang=lang, sparse=fields is not None
+    )

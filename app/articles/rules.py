@@ -129,10 +129,24 @@ def translation_errors(
     return errors
 
 
-def duplicate_tags_error(slugs: Sequence[str]) -> FieldError | None:
+def duplicate_tags_error(
+    slugs: Sequence[str], field: str = "tags", what: str = "tag"
+) -> FieldError | None:
     if len(set(slugs)) != len(slugs):
-        return FieldError(field="tags", message="A tag is listed twice.")
+        return FieldError(
+            field=field, message=f"A{'n' if what[0] in 'aeiou' else ''} {what} is listed twice."
+        )
     return None
+
+
+def bio_errors(bios: Iterable[str], names: Iterable[str], field: str = "bios") -> list[FieldError]:
+    """An author's bio in a language needs a name in it too (they share a row)."""
+    named = set(names)
+    return [
+        FieldError(field=f"{field}.{lang}", message="A bio needs a name in the same language.")
+        for lang in sorted(bios)
+        if lang not in named
+    ]
 
 
 def via_errors(vias: Sequence[int | None]) -> list[FieldError]:

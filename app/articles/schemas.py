@@ -20,6 +20,7 @@ from app.core.schemas import (
     NOT_BLANK,
     PLAIN_TEXT,
     PLAIN_TEXT_DOC,
+    AuthorRef,
     InputModel,
     Lang,
     Moment,
@@ -148,6 +149,8 @@ class ArticleSummary(BaseModel):
         description="`restricted` (members-only, paid): listed with title and excerpt; its "
         "body is never served (null)."
     )
+    authors: list[AuthorRef] = Field(description="Bylines in order; the first is the primary.")
+    featured: bool = Field(description="A top story.")
 
 
 class CitedSource(SourceRef):
@@ -209,6 +212,12 @@ class FeedMeta(PageMeta):
 class FeedPage(BaseModel):
     data: list[ArticleListItem]
     meta: FeedMeta
+
+
+class RelatedPage(BaseModel):
+    data: list[ArticleListItem] = Field(
+        description="Best first: most shared tags (weighted double) and sources, then newest."
+    )
 
 
 # ---- editor inputs ------------------------------------------------------------------
@@ -291,6 +300,10 @@ class ArticleCreate(CoverInput):
     canonical_url: Url | None = None
     tags: list[Slug] = Field(default=[], max_length=20, description="First is the section.")
     citations: list[CitationIn] = Field(default=[], max_length=50)
+    authors: list[Slug] = Field(
+        default=[], max_length=20, description="Author slugs; the first is the primary byline."
+    )
+    featured: bool = False
     translations: list[TranslationCreate] = Field(min_length=1, max_length=20)
 
 
@@ -306,6 +319,8 @@ class ArticleUpdate(CoverInput):
     canonical_url: Url | None = None
     tags: list[Slug] | None = Field(default=None, max_length=20)
     citations: list[CitationIn] | None = Field(default=None, max_length=50)
+    authors: list[Slug] | None = Field(default=None, max_length=20)
+    featured: bool | SkipJsonSchema[None] = None
 
 
 class PublishRequest(InputModel):
@@ -366,5 +381,7 @@ class ArticleEditorRead(BaseModel):
     cover_image: CoverImageEditorRead | None
     canonical_url: str | None
     tags: list[str]
+    authors: list[str]
+    featured: bool
     citations: list[CitationEditorRead]
     translations: list[TranslationEditorRead]

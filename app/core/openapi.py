@@ -35,6 +35,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "search", "description": "Full-text search over public articles."},
     {"name": "feeds", "description": "RSS 2.0, Atom 1.0 and JSON Feed 1.1 syndication."},
     {"name": "tags", "description": "Sections, localized."},
+    {"name": "authors", "description": "Bylines: authors with names and bios, localized."},
     {"name": "sources", "description": "Sources articles cite (ISW, news agencies...)."},
     {"name": "sync", "description": "Delta sync for offline caches: upserts and tombstones."},
     {"name": "editor", "description": "Writing articles, tags and sources (API key needed)."},

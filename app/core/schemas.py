@@ -1,7 +1,7 @@
 """Schema pieces shared by every domain: pages, localized references, input base class."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -210,6 +210,19 @@ class TagRef(BaseModel):
     name: str = Field(
         description="Name in the response language (falls back to the site's). Plain text."
     )
+    kind: Literal["section", "topic"] = Field(description="`section` or `topic`.")
+
+
+class AuthorRef(BaseModel):
+    slug: str
+    name: str = Field(
+        description="Name in the response language (falls back to the site's). Plain text."
+    )
+    bio: str = Field(
+        description="Bio in the response language (falls back like the name). Plain text."
+    )
+    photo_url: str | None
+    links: list[str]
 
 
 class SourceRef(BaseModel):

@@ -11,9 +11,21 @@ Ukrainian version is a translation of the page's English text.
 """
 
 from app.articles.schemas import ArticleCreate
-from app.taxonomy.schemas import SourceCreate, TagCreate
+from app.taxonomy.schemas import AuthorCreate, SourceCreate, TagCreate
 
-TAGS = [TagCreate(slug="news", names={"uk": "Новини", "en": "News"})]
+TAGS = [TagCreate(slug="news", names={"uk": "Новини", "en": "News"}, kind="section")]
+
+# The page names no author and no editorial byline; the byline is the site's newsroom.
+AUTHORS = [
+    AuthorCreate(
+        slug="editorial",
+        names={"uk": "Редакція Dopys", "en": "Dopys newsroom"},
+        bios={
+            "uk": "Новини, які редакція готує з відкритих джерел.",
+            "en": "News the newsroom prepares from open sources.",
+        },
+    )
+]
 
 SOURCES = [
     SourceCreate(
@@ -98,6 +110,7 @@ ARTICLES = [
             "published_at": "2024-06-22T09:00:00+03:00",
             "cover_image": ISW_COVER,
             "tags": ["news"],
+            "authors": ["editorial"],
             "citations": [
                 {"source": "isw", "url": "https://www.understandingwar.org/"},
                 {"source": "tv-chosun", "via": 0},

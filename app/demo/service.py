@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 from app.articles import editing
 from app.articles.repository import external_id_owner
 from app.demo import content
-from app.models import Source, Tag
+from app.models import Author, Source, Tag
 from app.taxonomy import service as taxonomy
-from app.taxonomy.service import SOURCES, TAGS
+from app.taxonomy.service import AUTHORS, SOURCES, TAGS
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ def load_demo(session: Session) -> DemoReport:
     for source in content.SOURCES:
         if session.scalar(select(Source.id).where(Source.slug == source.slug)) is None:
             taxonomy.create(session, SOURCES, source)
+    for author in content.AUTHORS:
+        if session.scalar(select(Author.id).where(Author.slug == author.slug)) is None:
+            taxonomy.create(session, AUTHORS, author)
     created = 0
     for article in content.ARTICLES:
         assert article.external_id is not None

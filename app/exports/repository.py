@@ -39,4 +39,5 @@ _ARTICLE = select(
     Article.cover_url,
     Article.cover_width,
     Article.cover_height,
+    Article.featured,
 )

@@ -31,6 +31,9 @@ def _text(value: str | None) -> str | None:
     return None if value is None else html.escape(value, quote=False)
 
 
+URL_EXTRAS = {"og_image"}  # the other extras are plain text
+
+
 def _names(names: dict[str, str]) -> dict[str, str | None]:
     return {lang: _text(name) for lang, name in names.items()}
 
@@ -73,6 +76,9 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
     ids = [row.id for row in rows]
     translations = _grouped(articles_repo.translations_of(session, ids, with_body=True))
     tags = _grouped(articles_repo.tags_of(session, ids))
+    authors = _grouped(articles_repo.authors_of(session, ids))
+    author_ids = sorted({a.id for v in authors.values() for a in v})
+    author_names, author_bios = articles_repo.author_names(session, author_ids)
     citations = _grouped(articles_repo.citations_of(session, ids))
     tag_names = articles_repo.tag_names(session, sorted({t.id for v in tags.values() for t in v}))
     source_names = articles_repo.source_names(
@@ -95,8 +101,20 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
                 if row.cover_url is not None
                 else None
             ),
+            "featured": row.featured,
             "tags": [
-                {"slug": t.slug, "names": _names(tag_names.get(t.id, {}))} for t in tags[row.id]
+                {"slug": t.slug, "names": _names(tag_names.get(t.id, {})), "kind": t.kind}
+                for t in tags[row.id]
+            ],
+            "authors": [
+                {
+                    "slug": a.slug,
+                    "names": _names(author_names.get(a.id, {})),
+                    "bios": _names(author_bios.get(a.id, {})),
+                    "photo_url": a.photo_url,
+                    "links": a.links,
+                }
+                for a in authors[row.id]
             ],
             "citations": [
                 {
@@ -118,7 +136,10 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
                     "slug": t.slug,
                     "excerpt": _text(t.excerpt),
                     "body": t.body,
-                    **{name: getattr(t, name) for name in TRANSLATION_EXTRAS},
+                    **{
+                        name: getattr(t, name) if name in URL_EXTRAS else _text(getattr(t, name))
+                        for name in TRANSLATION_EXTRAS
+                    },
                     "updated_at": t.updated_at,
                 }
                 for t in translations[row.id]

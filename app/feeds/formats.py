@@ -12,7 +12,7 @@ from feedgen.feed import FeedGenerator
 
 from app.articles.schemas import ArticleRead
 from app.core.html import drop_forbidden_chars
-from app.feeds.schemas import JsonFeed, JsonFeedItem, JsonFeedItemExtension
+from app.feeds.schemas import JsonFeed, JsonFeedAuthor, JsonFeedItem, JsonFeedItemExtension
 from app.feeds.service import Channel, FeedFormat
 
 _HTML = "text/html"
@@ -44,6 +44,8 @@ def _xml(text: str) -> str:
 
 def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
     feed = FeedGenerator()
+    if fmt is FeedFormat.RSS:  # RSS's <author> must be an email: bylines go in dc:creator
+        feed.load_extension("dc", atom=False, rss=True)
     feed.id(channel.url(fmt))
     feed.title(_xml(channel.title))
     description = _xml(channel.description)
@@ -92,6 +94,11 @@ def _add_entry(feed: FeedGenerator, article: ArticleRead, fmt: FeedFormat) -> No
         entry.content(_xml(article.body), type="html")
     for tag in article.tags:
         entry.category(term=tag.slug, label=_xml(tag.name))
+    for author in article.authors:
+        if fmt is FeedFormat.RSS:
+            entry.dc.dc_creator(_xml(author.name))
+        else:
+            entry.author(name=_xml(author.name))
 
 
 class _AtomEntryLinks:
@@ -136,6 +143,15 @@ def json_feed(channel: Channel) -> JsonFeed:
                 date_modified=article.updated_at,
                 language=article.lang,
                 tags=[tag.name for tag in article.tags],
+                authors=[
+                    JsonFeedAuthor(
+                        name=author.name,
+                        url=author.links[0] if author.links else None,
+                        avatar=author.photo_url,
+                    )
+                    for author in article.authors
+                ]
+                or None,
                 dopys=JsonFeedItemExtension(translations=article.translations),
             )
             for article in channel.items

@@ -72,11 +72,13 @@ KindPath = Annotated[
     str,
     Path(
         max_length=20,
-        description="`tags` or `sources`.",
-        json_schema_extra={"enum": list(service.FEED_KINDS)},
+        description="`tags`, `sources` or `authors` (`author` also works).",
+        json_schema_extra={"enum": [*service.FEED_KINDS, "author"]},
     ),
 ]
-SlugPath = Annotated[str, Path(max_length=200, description="Slug of an existing tag or source.")]
+SlugPath = Annotated[
+    str, Path(max_length=200, description="Slug of an existing tag, source or author.")
+]
 
 
 def _feed(

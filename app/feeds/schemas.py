@@ -14,6 +14,12 @@ class JsonFeedItemExtension(BaseModel):
     )
 
 
+class JsonFeedAuthor(BaseModel):
+    name: str = Field(description="In the feed's language.")
+    url: str | None = Field(default=None, description="The author's first profile link.")
+    avatar: str | None = None
+
+
 class JsonFeedItem(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -34,6 +40,9 @@ class JsonFeedItem(BaseModel):
     language: str
     tags: list[str] = Field(
         description="Tag names in the feed's language, plain text; the first is the section."
+    )
+    authors: list[JsonFeedAuthor] | None = Field(
+        default=None, description="Bylines in order (absent when there are none)."
     )
     dopys: JsonFeedItemExtension = Field(alias="_dopys")
 

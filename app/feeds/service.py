@@ -13,7 +13,7 @@ from app.articles.schemas import ArticleRead
 from app.core.config import Settings
 from app.core.errors import NotFound
 from app.core.http import make_locale
-from app.taxonomy.service import SOURCES, TAGS, Taxonomy, get, to_read
+from app.taxonomy.service import AUTHORS, SOURCES, TAGS, Taxonomy, get, to_read
 
 FEED_LENGTH = 30
 
@@ -62,13 +62,17 @@ def unknown_format(raw: str) -> NotFound:
     return NotFound(f"No feed format '.{raw}'; there are {formats}.")
 
 
-FEED_KINDS = {"tags": TAGS, "sources": SOURCES}
+FEED_KINDS = {"tags": TAGS, "sources": SOURCES, "authors": AUTHORS}
+# `/author/{slug}` (the contract's spelling) is the same feed as `/authors/{slug}`.
+_KIND_ALIASES = {"author": AUTHORS}
 
 
 def parse_kind(raw: str) -> Taxonomy:
-    if raw not in FEED_KINDS:
-        raise NotFound(f"No feeds by '{raw}'; there are feeds by {' and '.join(FEED_KINDS)}.")
-    return FEED_KINDS[raw]
+    taxonomy = FEED_KINDS.get(raw) or _KIND_ALIASES.get(raw)
+    if taxonomy is None:
+        kinds = ", ".join(FEED_KINDS)
+        raise NotFound(f"No feeds by '{raw}'; there are feeds by {kinds}.")
+    return taxonomy
 
 
 def channel(
@@ -94,6 +98,7 @@ def channel(
         where = FeedFilter(
             tag_id=item.id if taxonomy is TAGS else None,
             source_id=item.id if taxonomy is SOURCES else None,
+            author_id=item.id if taxonomy is AUTHORS else None,
         )
     items = reading.latest(session, locale, where, FEED_LENGTH)
     home = urlsplit(locale.url(lang, ""))

@@ -211,6 +211,11 @@ def validate(raw: RawLine) -> ArticleLine | list[LineError]:
     duplicate = rules.duplicate_tags_error([t.slug for t in line.tags])
     if duplicate is not None:
         problems.append(duplicate)
+    duplicate = rules.duplicate_tags_error([a.slug for a in line.authors], "authors", "author")
+    if duplicate is not None:
+        problems.append(duplicate)
+    for i, author in enumerate(line.authors):
+        problems += rules.bio_errors(author.bios, author.names, f"authors[{i}].bios")
     errors += [LineError(line=raw.number, field=p.field, message=p.message) for p in problems]
     return errors or line
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Article,
+    ArticleAuthor,
     ArticleStatus,
     ArticleTag,
     ArticleTombstone,
@@ -68,10 +69,12 @@ def ensure_taxonomy(
     taxonomy: Taxonomy,
     wanted: Mapping[str, tuple[dict[str, str], dict[str, Any]]],
     now: datetime,
+    bios: Mapping[str, dict[str, str]] | None = None,
 ) -> tuple[dict[str, int], int]:
-    """Ids of the tags (or sources) by slug, creating the missing ones with the names and
-    fields given. Returns (ids, how many were created). A concurrent import creating the
-    same slug is not an error: ON CONFLICT DO NOTHING, then read back."""
+    """Ids of the tags (or sources, or authors) by slug, creating the missing ones with the
+    names (authors: and `bios`) and fields given. Returns (ids, how many were created). A
+    concurrent import creating the same slug is not an error: ON CONFLICT DO NOTHING, then
+    read back."""
     model = taxonomy.model
     ids = _ids_by_slug(session, taxonomy, wanted)
     missing = [slug for slug in wanted if slug not in ids]
@@ -90,9 +93,10 @@ def ensure_taxonomy(
         .returning(table.c.id, table.c.slug)
     )
     created = {slug: id_ for id_, slug in session.execute(statement)}
-    name_key = "tag_id" if taxonomy.kind == "tag" else "source_id"
+    name_key = f"{taxonomy.kind}_id"
     names = [
         {name_key: id_, "lang": lang, "name": name}
+        | ({"bio": bios.get(slug, {}).get(lang, "")} if bios is not None else {})
         for slug, id_ in created.items()
         for lang, name in sorted(wanted[slug][0].items())
     ]
@@ -200,7 +204,7 @@ def update_articles(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         return
     session.execute(update(Article), rows)
     ids = [r["id"] for r in rows]
-    for model in (ArticleTranslation, ArticleTag, Citation):
+    for model in (ArticleTranslation, ArticleTag, ArticleAuthor, Citation):
         session.execute(delete(model).where(model.article_id.in_(ids)))
 
 
@@ -210,14 +214,16 @@ def insert_children(
     tag_links: Sequence[dict[str, Any]],
     citations: Sequence[dict[str, Any]],
     vias: Sequence[int | None],
+    author_links: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Translations, tag links and citations; `vias[i]` is the index (in `citations`) of the
-    citation that citations[i] came through."""
+    """Translations, tag links, citations and bylines; `vias[i]` is the index (in
+    `citations`) of the citation that citations[i] came through."""
     if _dialect(session) == "sqlite":
         _insert_translations_sqlite(session, translations)
     else:
         bulk_insert(session, ArticleTranslation, translations)
     bulk_insert(session, ArticleTag, tag_links)
+    bulk_insert(session, ArticleAuthor, author_links)
     ids = reserve_ids(session, Citation, len(citations))
     bulk_insert(
         session,

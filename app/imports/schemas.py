@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from app.articles.schemas import CoverInput, ExternalId, TranslationCreate, Via
 from app.core.schemas import InputModel, Lang, Name, Slug, SourceKind, Timestamp, Url
 from app.models import ArticleStatus, ArticleType, ArticleVisibility
+from app.taxonomy.schemas import Bios, Links, TagKind
 
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
 MAX_TAGS = 1000
@@ -16,6 +17,7 @@ MAX_TAGS = 1000
 class TagLine(InputModel):
     slug: Slug
     names: dict[Lang, Name] = Field(default={}, description="Used when the tag is created.")
+    kind: TagKind = Field(default="topic", description="Used when the tag is created.")
 
 
 class SourceLine(InputModel):
@@ -25,12 +27,23 @@ class SourceLine(InputModel):
     homepage_url: Url | None = None
 
 
+class AuthorLine(InputModel):
+    slug: Slug
+    names: dict[Lang, Name] = Field(default={}, description="Used when the author is created.")
+    bios: Bios = Field(default={}, description="Used when the author is created.")
+    photo_url: Url | None = None
+    links: Links = Field(default=[])
+
+
 def _bare_slug(value: Any) -> Any:
     # "news" is short for {"slug": "news"}; one shape after parsing, one error path.
     return {"slug": value} if isinstance(value, str) else value
 
 
 TagItem = Annotated[TagLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | TagLine)]
+AuthorItem = Annotated[
+    AuthorLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | AuthorLine)
+]
 SourceItem = Annotated[
     SourceLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | SourceLine)
 ]
@@ -65,11 +78,15 @@ class ArticleLine(CoverInput):
         default=None, description="Kept when given (exports carry it); else the import time."
     )
     canonical_url: Url | None = None
+    featured: bool = False
     tags: list[TagItem] = Field(
         default=[],
         max_length=MAX_TAGS,
         description="First = section. As many as the source gives (WordPress posts with 64 "
         "terms exist); more than 1,000 is an error on the line, never a silent cut.",
+    )
+    authors: list[AuthorItem] = Field(
+        default=[], max_length=20, description="First = primary byline."
     )
     citations: list[CitationLine] = Field(default=[], max_length=50)
     translations: list[TranslationLine] = Field(min_length=1, max_length=20)

@@ -26,7 +26,7 @@ from app.imports import repository as repo
 from app.imports.parsing import ExportCheck, ExportMarker, RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, KindCounts, LineError
 from app.models import ArticleStatus, ArticleType, ArticleVisibility, RemovalReason, utcnow
-from app.taxonomy.service import SOURCES, TAGS
+from app.taxonomy.service import AUTHORS, SOURCES, TAGS
 
 logger = logging.getLogger(__name__)
 
@@ -449,7 +449,7 @@ class _Batch:
     def _write(self, plans: list[_Plan]) -> None:
         if not plans:
             return
-        tag_ids, source_ids, created = self._taxonomy(plans)
+        tag_ids, source_ids, author_ids, created = self._taxonomy(plans)
         seqs = change_seq_block(self.session, len(plans) + (1 if created else 0))
         articles_new: list[dict[str, Any]] = []
         articles_changed: list[dict[str, Any]] = []
@@ -457,6 +457,7 @@ class _Batch:
         revived: list[uuid.UUID] = []
         translations: list[dict[str, Any]] = []
         tag_links: list[dict[str, Any]] = []
+        author_links: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
         vias: list[int | None] = []
         for plan, seq in zip(plans, seqs, strict=False):
@@ -467,6 +468,10 @@ class _Batch:
             tag_links += [
                 {"article_id": plan.article_id, "tag_id": tag_ids[tag.slug], "position": i}
                 for i, tag in enumerate(plan.line.tags)
+            ]
+            author_links += [
+                {"article_id": plan.article_id, "author_id": author_ids[a.slug], "position": i}
+                for i, a in enumerate(plan.line.authors)
             ]
             offset = len(citations)
             for i, citation in enumerate(plan.line.citations):
@@ -481,7 +486,7 @@ class _Batch:
                 vias.append(None if citation.via is None else offset + citation.via)
         repo.update_articles(self.session, articles_changed)
         repo.insert_articles(self.session, articles_new)
-        repo.insert_children(self.session, translations, tag_links, citations, vias)
+        repo.insert_children(self.session, translations, tag_links, citations, vias, author_links)
         repo.set_tombstones(self.session, removed, revived)
 
     def _visibility(
@@ -517,19 +522,30 @@ class _Batch:
         elif public and not was_public:
             revived.append(plan.article_id)
 
-    def _taxonomy(self, plans: list[_Plan]) -> tuple[dict[str, int], dict[str, int], int]:
+    def _taxonomy(
+        self, plans: list[_Plan]
+    ) -> tuple[dict[str, int], dict[str, int], dict[str, int], int]:
         tags: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
         sources: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+        authors: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+        bios: dict[str, dict[str, str]] = {}
         for plan in plans:
             for tag in plan.line.tags:
-                tags.setdefault(tag.slug, (tag.names, {}))
+                tags.setdefault(tag.slug, (tag.names, {"kind": tag.kind}))
+            for author in plan.line.authors:
+                extra = {"photo_url": author.photo_url, "links": author.links}
+                authors.setdefault(author.slug, (author.names, extra))
+                bios.setdefault(author.slug, author.bios)
             for citation in plan.line.citations:
                 source = citation.source
                 extra = {"kind": source.kind, "homepage_url": source.homepage_url}
                 sources.setdefault(source.slug, (source.names, extra))
         tag_ids, new_tags = repo.ensure_taxonomy(self.session, TAGS, tags, self.now)
         source_ids, new_sources = repo.ensure_taxonomy(self.session, SOURCES, sources, self.now)
-        return tag_ids, source_ids, new_tags + new_sources
+        author_ids, new_authors = repo.ensure_taxonomy(
+            self.session, AUTHORS, authors, self.now, bios
+        )
+        return tag_ids, source_ids, author_ids, new_tags + new_sources + new_authors
 
     def _article_row(self, plan: _Plan, seq: int) -> dict[str, Any]:
         line, existing = plan.line, plan.existing
@@ -546,6 +562,7 @@ class _Batch:
             "cover_url": line.cover_image.url if line.cover_image else None,
             "cover_width": line.cover_image.width if line.cover_image else None,
             "cover_height": line.cover_image.height if line.cover_image else None,
+            "featured": line.featured,
             **rules.change_marks(updated_at, existing.version + 1 if existing else 1, seq),
             "import_hash": plan.digest,
         }

@@ -3,6 +3,7 @@
 from app.models.access import ApiKey, KeyScope, ServerSecret
 from app.models.article import (
     Article,
+    ArticleAuthor,
     ArticleStatus,
     ArticleTag,
     ArticleTranslation,
@@ -12,17 +13,20 @@ from app.models.article import (
 )
 from app.models.base import Base, utcnow
 from app.models.sync import ArticleTombstone, RemovalReason, SyncState
-from app.models.taxonomy import Source, SourceName, Tag, TagName
+from app.models.taxonomy import Author, AuthorName, Source, SourceName, Tag, TagName
 
 __all__ = [
     "ApiKey",
     "Article",
+    "ArticleAuthor",
     "ArticleStatus",
     "ArticleTag",
     "ArticleTombstone",
     "ArticleTranslation",
     "ArticleType",
     "ArticleVisibility",
+    "Author",
+    "AuthorName",
     "Base",
     "Citation",
     "KeyScope",

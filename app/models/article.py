@@ -4,11 +4,21 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, string_enum, utcnow
-from app.models.taxonomy import Source, Tag
+from app.models.taxonomy import Author, Source, Tag
 
 
 class ArticleStatus(enum.StrEnum):
@@ -35,6 +45,8 @@ class Article(Base):
         # The public feed: WHERE status = 'published' AND published_at <= now
         # ORDER BY published_at DESC, id DESC; keyset pagination walks this index.
         Index("ix_articles_feed", "status", "published_at", "id"),
+        # The same walk for `?featured=true`: a few top stories among many articles.
+        Index("ix_articles_featured_feed", "featured", "status", "published_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -57,6 +69,8 @@ class Article(Base):
     cover_url: Mapped[str | None] = mapped_column(String(2000))
     cover_width: Mapped[int | None] = mapped_column(Integer)
     cover_height: Mapped[int | None] = mapped_column(Integer)
+    # The top-story slot ("головне"): `?featured=true` on the feed.
+    featured: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped on every change; the ETag / If-Match token for optimistic concurrency.
@@ -75,6 +89,9 @@ class Article(Base):
     )
     tag_links: Mapped[list["ArticleTag"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ArticleTag.position"
+    )
+    author_links: Mapped[list["ArticleAuthor"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="ArticleAuthor.position"
     )
     citations: Mapped[list["Citation"]] = relationship(
         lazy="raise",
@@ -123,6 +140,23 @@ class ArticleTag(Base):
     position: Mapped[int] = mapped_column(Integer)
 
     tag: Mapped[Tag] = relationship(lazy="raise")
+
+
+class ArticleAuthor(Base):
+    """An article's bylines in order: position 0 is the primary one."""
+
+    __tablename__ = "article_authors"
+    __table_args__ = (Index("ix_article_authors_author_id_article_id", "author_id", "article_id"),)
+
+    article_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+    author: Mapped[Author] = relationship(lazy="raise")
 
 
 class Citation(Base):

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -13,6 +13,8 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
+    # "section" (a WordPress category, a front page's section) or "topic" (a plain tag).
+    kind: Mapped[str] = mapped_column(String(20), default="topic", server_default="topic")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -52,3 +54,31 @@ class SourceName(Base):
     )
     lang: Mapped[str] = mapped_column(String(35), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+
+
+class Author(Base):
+    """A byline: names and bios per language, like a tag's names."""
+
+    __tablename__ = "authors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    photo_url: Mapped[str | None] = mapped_column(String(2000))
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)  # profile URLs
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    names: Mapped[list["AuthorName"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="AuthorName.lang"
+    )
+
+
+class AuthorName(Base):
+    __tablename__ = "author_names"
+
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True
+    )
+    lang: Mapped[str] = mapped_column(String(35), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    bio: Mapped[str] = mapped_column(Text, default="")

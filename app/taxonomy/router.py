@@ -12,6 +12,9 @@ from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDe
 from app.core.schemas import Page, PageMeta, Slug
 from app.taxonomy import service
 from app.taxonomy.schemas import (
+    AuthorCreate,
+    AuthorRead,
+    AuthorUpdate,
     SourceCreate,
     SourceRead,
     SourceUpdate,
@@ -19,7 +22,7 @@ from app.taxonomy.schemas import (
     TagRead,
     TagUpdate,
 )
-from app.taxonomy.service import SOURCES, TAGS
+from app.taxonomy.service import AUTHORS, SOURCES, TAGS
 
 router = APIRouter(
     prefix="/v1",
@@ -37,7 +40,8 @@ SlugPath = Annotated[Slug, Path()]
 
 
 def taxonomy_links(kind: str) -> dict[str, Any]:
-    """OpenAPI links from a created tag or source (`kind`: tags|sources) to its reads and edits."""
+    """OpenAPI links from a created tag, source or author (`kind`: tags|sources|authors) to
+    its reads and edits."""
     one = kind.removesuffix("s")
     slug = {"slug": "$response.body#/slug"}
     return {
@@ -66,7 +70,7 @@ def list_tags(
     set_language_headers(response, lang)
     set_next_link(request, response, next_cursor)
     return Page(
-        data=[service.to_read(TAGS, item, locale) for item in items],
+        data=[_tag(service.to_read(TAGS, item, locale)) for item in items],
         meta=PageMeta(next_cursor=next_cursor, limit=limit),
     )
 
@@ -81,7 +85,9 @@ def get_tag(
 ) -> TagRead:
     """One tag by slug, its name in the response language."""
     set_language_headers(response, lang)
-    return service.to_read(TAGS, service.get(session, TAGS, slug), make_locale(settings, lang))
+    return _tag(
+        service.to_read(TAGS, service.get(session, TAGS, slug), make_locale(settings, lang))
+    )
 
 
 @router.get(
@@ -135,7 +141,7 @@ def get_source(
 def create_tag(data: TagCreate, session: WriteSessionDep, settings: SettingsDep) -> TagRead:
     """Create a tag, named in one or more languages."""
     item = service.create(session, TAGS, data)
-    return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
+    return _tag(service.to_read(TAGS, item, make_locale(settings, settings.default_lang)))
 
 
 @editor_router.patch("/tags/{slug}", responses=problem_responses(*WRITE_STATUSES, 404))
@@ -144,7 +150,50 @@ def update_tag(
 ) -> TagRead:
     """Change a tag: only the fields sent change."""
     item = service.update(session, TAGS, service.get(session, TAGS, slug), data)
-    return service.to_read(TAGS, item, make_locale(settings, settings.default_lang))
+    return _tag(service.to_read(TAGS, item, make_locale(settings, settings.default_lang)))
+
+
+@router.get(
+    "/authors",
+    tags=["authors"],
+    responses={**public_responses(link=True), **problem_responses(400)},
+)
+def list_authors(
+    request: Request,
+    response: Response,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    signer: SignerDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[AuthorRead]:
+    """Every author (byline), localized, by slug; paged by cursor (the next page also as
+    `Link: rel="next"`)."""
+    items, next_cursor = service.list_page(
+        session, AUTHORS, cursor=cursor, limit=limit, signer=signer
+    )
+    locale = make_locale(settings, lang)
+    set_language_headers(response, lang)
+    set_next_link(request, response, next_cursor)
+    return Page(
+        data=[_author(service.to_read(AUTHORS, item, locale)) for item in items],
+        meta=PageMeta(next_cursor=next_cursor, limit=limit),
+    )
+
+
+@router.get("/authors/{slug}", tags=["authors"], responses=problem_responses(400, 404))
+def get_author(
+    slug: SlugPath,
+    response: Response,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: LangDep,
+) -> AuthorRead:
+    """One author by slug: name and bio in the response language."""
+    set_language_headers(response, lang)
+    item = service.get(session, AUTHORS, slug)
+    return _author(service.to_read(AUTHORS, item, make_locale(settings, lang)))
 
 
 @editor_router.post(
@@ -172,6 +221,51 @@ def update_source(
     return _source(service.to_read(SOURCES, item, make_locale(settings, settings.default_lang)))
 
 
+@editor_router.post(
+    "/authors",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"links": taxonomy_links("authors")},
+        **problem_responses(*WRITE_STATUSES, 409),
+    },
+)
+def create_author(
+    data: AuthorCreate, session: WriteSessionDep, settings: SettingsDep
+) -> AuthorRead:
+    """Create an author: slug, names and bios by language, photo and profile links."""
+    item = service.create(session, AUTHORS, data)
+    return _author(service.to_read(AUTHORS, item, make_locale(settings, settings.default_lang)))
+
+
+@editor_router.patch("/authors/{slug}", responses=problem_responses(*WRITE_STATUSES, 404))
+def update_author(
+    slug: SlugPath, data: AuthorUpdate, session: WriteSessionDep, settings: SettingsDep
+) -> AuthorRead:
+    """Change an author: only the fields sent change; their articles' bylines follow."""
+    item = service.update(session, AUTHORS, service.get(session, AUTHORS, slug), data)
+    return _author(service.to_read(AUTHORS, item, make_locale(settings, settings.default_lang)))
+
+
+@editor_router.delete(
+    "/authors/{slug}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(*WRITE_STATUSES, 404),
+)
+def delete_author(slug: SlugPath, session: WriteSessionDep) -> None:
+    """Delete an author; their articles keep their other bylines."""
+    service.delete(session, AUTHORS, service.get(session, AUTHORS, slug))
+
+
+def _tag(read: object) -> TagRead:
+    assert isinstance(read, TagRead)
+    return read
+
+
 def _source(read: object) -> SourceRead:
     assert isinstance(read, SourceRead)
+    return read
+
+
+def _author(read: object) -> AuthorRead:
+    assert isinstance(read, AuthorRead)
     return read

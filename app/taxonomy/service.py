@@ -1,5 +1,6 @@
-"""Tags (sections) and sources (cited outlets) share one shape: a slug and names per
-language. One set of rules serves both, told apart by a `Taxonomy` descriptor."""
+"""Tags (sections and topics), sources (cited outlets) and authors (bylines) share one
+shape: a slug and names per language. One set of rules serves all three, told apart by a
+`Taxonomy` descriptor; authors also carry a bio per language."""
 
 import re
 from dataclasses import dataclass
@@ -9,43 +10,75 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.articles.reading import Locale
-from app.articles.repository import next_change_seq
-from app.core.errors import Conflict, NotFound
+from app.articles.repository import next_change_seq, touch_articles_of
+from app.articles.rules import bio_errors
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
 from app.core.slugs import SLUG_PATTERN
 from app.core.tokens import TokenSigner
-from app.models import Source, SourceName, Tag, TagName, utcnow
-from app.taxonomy.schemas import SourceRead, TagCreate, TagRead, TagUpdate
+from app.models import Author, AuthorName, Source, SourceName, Tag, TagName, utcnow
+from app.taxonomy.schemas import (
+    AuthorCreate,
+    AuthorRead,
+    AuthorUpdate,
+    SourceCreate,
+    SourceRead,
+    SourceUpdate,
+    TagCreate,
+    TagRead,
+    TagUpdate,
+    TaxonomyRead,
+)
+
+Item = Tag | Source | Author
+Create = TagCreate | SourceCreate | AuthorCreate
+Update = TagUpdate | SourceUpdate | AuthorUpdate
 
 
 @dataclass(frozen=True)
 class Taxonomy:
-    kind: str  # "tag" | "source": also the feed's filter parameter
-    model: type[Tag] | type[Source]
-    name_model: type[TagName] | type[SourceName]
+    kind: str  # "tag" | "source" | "author": also the feed's filter parameter
+    model: type[Tag] | type[Source] | type[Author]
+    name_model: type[TagName] | type[SourceName] | type[AuthorName]
     extra_fields: tuple[str, ...]
+    # Fields shown in every item of the articles that have it: changing one is a change
+    # of those articles (sync delivers them again).
+    shown_fields: tuple[str, ...] = ()
+    required_fields: tuple[str, ...] = ()  # never null: a null in an update leaves them be
 
 
-TAGS = Taxonomy("tag", Tag, TagName, ())
+TAGS = Taxonomy("tag", Tag, TagName, ("kind",), shown_fields=("kind",), required_fields=("kind",))
 SOURCES = Taxonomy("source", Source, SourceName, ("kind", "homepage_url"))
+AUTHORS = Taxonomy(
+    "author",
+    Author,
+    AuthorName,
+    ("photo_url", "links"),
+    shown_fields=("names", "bios", "photo_url", "links"),
+    required_fields=("links",),
+)
 
 
-def to_read(taxonomy: Taxonomy, item: Tag | Source, locale: Locale) -> TagRead:
+def to_read(taxonomy: Taxonomy, item: Item, locale: Locale) -> TaxonomyRead:
     names = {n.lang: n.name for n in item.names}
     fields: dict[str, Any] = {
         "slug": item.slug,
         "name": locale.name(names, item.slug),
         "names": names,
         "articles_url": f"/v1/articles?{taxonomy.kind}={item.slug}",
+        **{f: getattr(item, f) for f in taxonomy.extra_fields},
     }
-    if taxonomy is SOURCES:
-        return SourceRead(**fields, **{f: getattr(item, f) for f in taxonomy.extra_fields})
+    if isinstance(item, Author):
+        bios = {n.lang: n.bio for n in item.names if n.bio}
+        return AuthorRead(**fields, bio=locale.name(bios, ""), bios=bios)
+    if isinstance(item, Source):
+        return SourceRead(**fields)
     return TagRead(**fields)
 
 
 def list_page(
     session: Session, taxonomy: Taxonomy, *, cursor: str | None, limit: int, signer: TokenSigner
-) -> tuple[list[Tag | Source], str | None]:
+) -> tuple[list[Item], str | None]:
     """Alphabetical by slug, keyset-paginated like the feed."""
     model = taxonomy.model
     scope = scope_of(kind=taxonomy.kind)
@@ -55,16 +88,16 @@ def list_page(
         if not isinstance(after, str) or not re.fullmatch(SLUG_PATTERN, after):
             raise invalid_cursor()
         query = query.where(model.slug > after)
-    items: list[Tag | Source] = list(session.scalars(query))
+    items: list[Item] = list(session.scalars(query))
     more = len(items) > limit
     items = items[:limit]
     return items, encode_cursor(signer, scope, [items[-1].slug]) if more else None
 
 
-def get(session: Session, taxonomy: Taxonomy, slug: str) -> Tag | Source:
+def get(session: Session, taxonomy: Taxonomy, slug: str) -> Item:
     model = taxonomy.model
     item = cast(
-        Tag | Source | None,
+        Item | None,
         session.scalars(
             select(model).where(model.slug == slug).options(selectinload(model.names))
         ).first(),
@@ -82,35 +115,69 @@ def id_of(session: Session, taxonomy: Taxonomy, slug: str) -> int:
     return found
 
 
-def create(session: Session, taxonomy: Taxonomy, data: TagCreate) -> Tag | Source:
+def section_id(session: Session, slug: str) -> int:
+    """The id of the tag `slug` if it is a section; any other slug is a 404."""
+    found = session.scalar(select(Tag.id).where(Tag.slug == slug, Tag.kind == "section"))
+    if found is None:
+        raise NotFound(f"No section has the slug '{slug}'.")
+    return found
+
+
+def create(session: Session, taxonomy: Taxonomy, data: Create) -> Item:
     model = taxonomy.model
     if session.scalar(select(model.id).where(model.slug == data.slug)) is not None:
         raise Conflict(f"A {taxonomy.kind} with the slug '{data.slug}' already exists.")
     item = model(slug=data.slug, names=[], **{f: getattr(data, f) for f in taxonomy.extra_fields})
-    _set_names(taxonomy, item, data.names)
+    _set_names(taxonomy, item, data.names, getattr(data, "bios", {}))
     session.add(item)
     next_change_seq(session)  # names show in every feed item: caches must see the change
     session.flush()
     return item
 
 
-def update(
-    session: Session, taxonomy: Taxonomy, item: Tag | Source, data: TagUpdate
-) -> Tag | Source:
+def update(session: Session, taxonomy: Taxonomy, item: Item, data: Update) -> Item:
     changes = data.model_dump(exclude_unset=True)
-    if changes.get("names") is not None:
+    for field in ("names", "bios", *taxonomy.required_fields):
+        if changes.get(field, ...) is None:  # null: leave as is
+            del changes[field]
+    if "names" in changes or "bios" in changes:
+        names = changes.get("names", {n.lang: n.name for n in item.names})
+        bios = changes.get("bios", {n.lang: n.bio for n in item.names if isinstance(n, AuthorName)})
         item.names.clear()
         session.flush()
-        _set_names(taxonomy, item, changes["names"])
+        _set_names(taxonomy, item, names, bios)
+    shown = any(
+        field in changes and changes[field] != getattr(item, field, None)
+        for field in taxonomy.shown_fields
+    )
     for field in taxonomy.extra_fields:
         if field in changes:
             setattr(item, field, changes[field])
     item.updated_at = utcnow()
-    next_change_seq(session)
+    seq = next_change_seq(session)
+    if shown:
+        touch_articles_of(session, taxonomy.kind, item.id, seq)
     session.flush()
     return item
 
 
-def _set_names(taxonomy: Taxonomy, item: Tag | Source, names: dict[str, str]) -> None:
+def delete(session: Session, taxonomy: Taxonomy, item: Item) -> None:
+    """Delete an author: their articles lose the byline (a change of those articles)."""
+    seq = next_change_seq(session)
+    touch_articles_of(session, taxonomy.kind, item.id, seq)
+    session.delete(item)
+    session.flush()
+
+
+def _check_bios(bios: dict[str, str], names: dict[str, str]) -> None:
+    errors = bio_errors(bios, names)
+    if errors:
+        raise ValidationFailed("Invalid value for: bios", errors=errors)
+
+
+def _set_names(taxonomy: Taxonomy, item: Item, names: dict[str, str], bios: dict[str, str]) -> None:
+    if taxonomy is AUTHORS:
+        _check_bios(bios, names)
     for lang, name in sorted(names.items()):
-        item.names.append(taxonomy.name_model(lang=lang, name=name))  # type: ignore[arg-type]
+        extra = {"bio": bios.get(lang, "")} if taxonomy is AUTHORS else {}
+        item.names.append(taxonomy.name_model(lang=lang, name=name, **extra))  # type: ignore[arg-type]

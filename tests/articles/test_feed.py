@@ -45,10 +45,11 @@ def test_feed_is_newest_first_with_the_documented_item_shape(
     assert set(item) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
         "primary_tag", "tags", "sources", "translations", "cover_image", "visibility",
+        "authors", "featured",
     }  # fmt: skip
     assert item["lang"] == "en"
     assert item["slug"] == "czech-republic-is-ready-to-search-for-ammunition"
-    assert item["primary_tag"] == {"slug": "news", "name": "Новини"}
+    assert item["primary_tag"] == {"slug": "news", "name": "Новини", "kind": "topic"}
     assert item["sources"] == [{"slug": "isw", "name": "ІВВ"}]
     assert item["translations"] == [
         {

@@ -193,6 +193,9 @@ def test_a_lang_outside_the_site_languages_is_a_400_on_every_endpoint_that_takes
     assert [path for path, _ in endpoints] == [
         "/v1/articles",
         "/v1/articles/news",
+        "/v1/articles/news/related",
+        "/v1/authors",
+        "/v1/authors/news",
         "/v1/pages",
         "/v1/pages/news",
         "/v1/search",

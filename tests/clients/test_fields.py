@@ -8,6 +8,7 @@ from tests.factories import make_article, make_tag
 ALL_FIELDS = {
     "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
     "primary_tag", "tags", "sources", "translations", "cover_image", "visibility",
+    "authors", "featured",
 }  # fmt: skip
 
 

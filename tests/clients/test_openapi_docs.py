@@ -22,7 +22,7 @@ def test_the_feed_documents_its_parameters_and_headers(spec: dict[str, Any]) -> 
     feed = spec["paths"]["/v1/articles"]["get"]
     assert _params(feed, "query") == {
         "lang", "cursor", "limit", "tag", "source", "only_translated",
-        "newer_than", "fields", "include", "type",
+        "newer_than", "fields", "include", "type", "author", "section", "featured",
     }  # fmt: skip
     assert _params(feed, "header") == {"accept-language", "if-none-match", "if-modified-since"}
     ok = feed["responses"]["200"]
@@ -39,7 +39,8 @@ def test_list_items_are_whole_unless_projected_by_fields(spec: dict[str, Any]) -
     schemas = spec["components"]["schemas"]
     always = [
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
-        "primary_tag", "tags", "sources", "translations", "cover_image_url",
+        "primary_tag", "tags", "sources", "translations", "cover_image", "visibility",
+        "authors", "featured",
     ]  # fmt: skip
     assert schemas["ArticleListItem"]["required"] == always  # `body` only with include=body
     assert schemas["SearchHit"]["required"] == [*always, "rank"]

@@ -91,6 +91,7 @@ def test_a_first_sync_pages_through_everything_public_and_nothing_else(
     assert set(body["data"][0]) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
         "primary_tag", "tags", "sources", "translations", "cover_image", "visibility",
+        "authors", "featured",
     }  # fmt: skip
     assert sync_all(client, token) == ([], [], sync_all(client, token)[2])
 

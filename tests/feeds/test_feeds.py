@@ -280,9 +280,11 @@ def test_feeds_set_the_content_language(client: RecordingClient, newsroom: dict[
         ("/v1/feeds/uk", None),
         ("/v1/feeds/uk/tags/news", None),
         (
-            "/v1/feeds/uk/authors/x.rss",
-            "No feeds by 'authors'; there are feeds by tags and sources.",
+            "/v1/feeds/uk/people/x.rss",
+            "No feeds by 'people'; there are feeds by tags, sources, authors.",
         ),
+        ("/v1/feeds/uk/authors/x.rss", "No author has the slug 'x'."),
+        ("/v1/feeds/uk/author/x.json", "No author has the slug 'x'."),
     ],
 )
 def test_unknown_languages_formats_tags_and_sources_are_404_problems(

@@ -50,8 +50,8 @@ def test_wordpress_polylang_export_imports_posts_with_linked_translations(
     assert article["updated_at"] == "2019-03-06T07:00:00Z"
     assert article["excerpt"] == "Редакції — п’ять років."
     assert article["tags"] == [
-        {"slug": "novyny", "name": "Новини"},
-        {"slug": "ukraina", "name": "Україна"},
+        {"slug": "novyny", "name": "Новини", "kind": "topic"},
+        {"slug": "ukraina", "name": "Україна", "kind": "topic"},
     ]
     assert article["body"] == (
         "\n<p>Редакція святкує&nbsp;п’ять років. Дякуємо читачам &amp; авторам!</p>\n\n\n\n"
@@ -135,8 +135,8 @@ def test_rss_items_import_with_guid_as_external_id_and_bad_items_reported(
     assert article["published_at"] == "2024-07-01T07:15:00Z"
     assert article["excerpt"] == "Біржові ціни на газ і нафту зросли на 5 відсотків."
     assert article["tags"] == [
-        {"slug": "ekonomika", "name": "Економіка"},
-        {"slug": "enerhetyka", "name": "Енергетика"},
+        {"slug": "ekonomika", "name": "Економіка", "kind": "topic"},
+        {"slug": "enerhetyka", "name": "Енергетика", "kind": "topic"},
     ]
     assert article["cover_image"]["url"] == "https://wire.example.com/img/gas.jpg"
     assert article["body"] == (
@@ -169,7 +169,7 @@ def test_atom_entries_import_with_their_language_html_titles_and_content(
     metro = _article(client, "kyiv-metro")
     assert (metro["lang"], metro["title"]) == ("uk", "Київ: відновлення метро")
     assert metro["published_at"] == "2024-07-01T06:45:00Z"  # no <published>: <updated>
-    assert metro["tags"] == [{"slug": "kyiv", "name": "Київ"}]
+    assert metro["tags"] == [{"slug": "kyiv", "name": "Київ", "kind": "topic"}]
     assert metro["body"] == "<p>Станцію «Деміївська» відкрили після ремонту.</p>"
 
 
@@ -188,8 +188,8 @@ def test_ghost_export_imports_posts_with_ordered_public_tags(
     )
     assert article["excerpt"] == "Тиждень переїзду."
     assert article["tags"] == [
-        {"slug": "novyny", "name": "Новини"},
-        {"slug": "tekhnolohii", "name": "Технології"},
+        {"slug": "novyny", "name": "Новини", "kind": "topic"},
+        {"slug": "tekhnolohii", "name": "Технології", "kind": "topic"},
     ]  # sorted by sort_order; the internal #import-2024 tag left out
     assert article["cover_image"]["url"] == "https://cdn.example.com/cover.jpg"
     assert article["body"] == (

@@ -31,7 +31,7 @@ def test_import_creates_articles_with_tags_and_both_translations(
     assert article["body"] == "<p>Текст 1.</p>"
     assert article["excerpt"] == "Текст 1."
     assert article["published_at"] == "2024-07-01T10:01:00Z"
-    assert article["tags"] == [{"slug": "news", "name": "News"}]
+    assert article["tags"] == [{"slug": "news", "name": "News", "kind": "topic"}]
     assert {t["lang"]: t["slug"] for t in article["translations"]} == {
         "en": "news-number-1",
         "uk": "novyna-nomer-1",
@@ -148,7 +148,10 @@ def test_tags_and_sources_are_created_when_missing_and_citations_keep_via(
     assert counts(post_import(client, editor_headers, ndjson([line]))) == (1, 0, 0, 0)
 
     article = client.get("/v1/articles/news-number-1", params={"lang": "en"}).json()
-    assert article["tags"] == [{"slug": "news", "name": "news"}, {"slug": "world", "name": "Світ"}]
+    assert article["tags"] == [
+        {"slug": "news", "name": "news", "kind": "topic"},
+        {"slug": "world", "name": "Світ", "kind": "topic"},
+    ]
     cited = [(c["position"], c["source"]["slug"], c["url"], c["via"]) for c in article["citations"]]
     assert cited == [
         (0, "tv-chosun", "https://example.org/chosun", None),

@@ -17,7 +17,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE
 from app.main import create_app
 from app.models import Article, ArticleTranslation
 from tests.conftest import RecordingClient
-from tests.factories import make_article, make_source, make_tag
+from tests.factories import make_article, make_author, make_source, make_tag
 from tests.reliability.conftest import (
     baseline_request,
     bearer,
@@ -54,7 +54,7 @@ def _assert_unavailable(response: Any) -> None:
     assert response.json()["detail"] == "The database is unreachable; try again shortly."
 
 
-# One value that every public route finds something for: tag, source, article and page `news`.
+# One value every public route finds something for: tag, source, author, article and page `news`.
 VALUES = {"slug": "news", "lang": "uk", "kind": "tags", "format": "rss", "q": "новини"}
 
 
@@ -70,6 +70,7 @@ def test_an_unreachable_database_gives_503s_and_the_service_heals_by_itself(
     headers = bearer(new_key(sessions))
     make_tag(proxied, headers, "news")
     make_source(proxied, headers, "news")
+    make_author(proxied, headers, "news")
     translation = {"lang": "uk", "title": "Новини дня", "slug": "news"}
     make_article(proxied, headers, tags=["news"], translations=[translation])
     page = {"lang": "en", "title": "News desk", "slug": "news"}  # for /v1/pages/{slug}

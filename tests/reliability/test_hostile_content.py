@@ -290,7 +290,7 @@ def test_sql_metacharacters_in_written_text_are_stored_and_served_verbatim(
         assert article["external_id"] == payload
         public = client.get(f"/v1/articles/{article['translations'][0]['slug']}").json()
         assert (public["title"], public["excerpt"]) == (payload, payload)
-        assert public["tags"] == [{"slug": f"tag-{n}", "name": payload}]
+        assert public["tags"] == [{"slug": f"tag-{n}", "name": payload, "kind": "topic"}]
         assert public["citations"][0]["source"]["kind"] == payload
         assert public["citations"][0]["url"] == url
     assert _count(db, Article) == len(SQL_PAYLOADS)

@@ -26,7 +26,7 @@ from app.core.slugs import (
 )
 from app.core.tokens import TokenSigner
 from tests.conftest import RecordingClient
-from tests.factories import make_article, make_source, make_tag
+from tests.factories import make_article, make_author, make_source, make_tag
 from tests.reliability.conftest import (
     baseline_request,
     bearer,
@@ -74,6 +74,7 @@ def listings(
     for slug in ("a", "b", "c"):
         make_tag(client, editor_headers, slug)
         make_source(client, editor_headers, slug)
+        make_author(client, editor_headers, slug)
     for n in range(5):
         make_article(client, editor_headers, tags=["a" if n < 3 else "b"], title=f"Допис {n}")
     for n in range(2):  # /v1/pages pages too

@@ -53,10 +53,11 @@ def test_finds_a_ukrainian_article_by_a_body_word_in_another_case(
     # A feed item plus its rank: a body-only match has tier 0.
     assert set(item) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
-        "primary_tag", "tags", "sources", "translations", "cover_image", "visibility", "rank",
+        "primary_tag", "tags", "sources", "translations", "cover_image", "visibility",
+        "authors", "featured", "rank",
     }  # fmt: skip
     assert item["title"] == "Зведення з фронту"
-    assert item["primary_tag"] == {"slug": "news", "name": "Новини"}
+    assert item["primary_tag"] == {"slug": "news", "name": "Новини", "kind": "topic"}
     assert item["rank"] == 0
     for q in ("ПОКРОВСЬКА", "Покровська", "сили ОБОРОНИ"):
         assert search_ids(client, q) == [found["id"]], q

@@ -28,6 +28,7 @@ def test_tags_are_localized_and_paginated(
                 "name": "Sport",
                 "names": {"en": "Sport"},
                 "articles_url": "/v1/articles?tag=sport",
+                "kind": "topic",
             }
         ],
         "meta": {"next_cursor": None, "limit": 2},

@@ -17,6 +17,7 @@ export type SearchResults = Schemas["SearchResults"];
 export type FeedPage = Schemas["FeedPage"];
 export type Tag = Schemas["TagRead"];
 export type Source = Schemas["SourceRead"];
+export type Author = Schemas["AuthorRead"];
 export type SyncPage = Schemas["SyncPage"];
 export type Removal = Schemas["Removal"];
 export type JsonFeed = Schemas["JsonFeed"];
@@ -180,6 +181,17 @@ export class DopysClient {
     return this.get<Source>(`/v1/sources/${encodeURIComponent(slug)}`, options);
   }
 
+  /** Every author (byline), localized, following cursors. */
+  async *authors(params: ListParams = {}): AsyncGenerator<Author> {
+    for await (const page of this.pages<{ data: Author[] } & Paged>("/v1/authors", params)) {
+      yield* page.data;
+    }
+  }
+
+  author(slug: string, options: { lang?: Lang } = {}): Promise<Author> {
+    return this.get<Author>(`/v1/authors/${encodeURIComponent(slug)}`, options);
+  }
+
   /**
    * Brings `store` up to date: applies every upsert and tombstone since `token` (everything
    * public when there is none), page after page while `meta.has_more`, and returns the token
@@ -200,21 +212,31 @@ export class DopysClient {
   }
 
   /** The JSON Feed 1.1 of a language, or of one tag's or source's articles. */
-  jsonFeed(lang: Lang, of?: { tag?: string; source?: string }): Promise<JsonFeed> {
+  jsonFeed(lang: Lang, of?: { tag?: string; source?: string; author?: string }): Promise<JsonFeed> {
     return this.get<JsonFeed>(this.feedPath(lang, "json", of), {});
   }
 
   /** The absolute URL of a syndication feed (for `<link rel="alternate">`). */
-  feedUrl(lang: Lang, format: FeedFormat, of?: { tag?: string; source?: string }): string {
+  feedUrl(
+    lang: Lang,
+    format: FeedFormat,
+    of?: { tag?: string; source?: string; author?: string },
+  ): string {
     return this.baseUrl + this.feedPath(lang, format, of);
   }
 
-  private feedPath(lang: Lang, format: FeedFormat, of?: { tag?: string; source?: string }) {
+  private feedPath(
+    lang: Lang,
+    format: FeedFormat,
+    of?: { tag?: string; source?: string; author?: string },
+  ) {
     const path = of?.tag
       ? `/tags/${encodeURIComponent(of.tag)}`
       : of?.source
         ? `/sources/${encodeURIComponent(of.source)}`
-        : "";
+        : of?.author
+          ? `/authors/${encodeURIComponent(of.author)}`
+          : "";
     return `/v1/feeds/${lang}${path}.${format}`;
   }
 

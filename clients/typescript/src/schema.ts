@@ -87,6 +87,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/articles/{slug}/related": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Related Articles
+         * @description Public articles sharing tags and sources with this public one, best first, each in
+         *     the reader's language (or its original when untranslated).
+         */
+        get: operations["articles-related_articles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/authors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Authors
+         * @description Every author (byline), localized, by slug; paged by cursor (the next page also as
+         *     `Link: rel="next"`).
+         */
+        get: operations["authors-list_authors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/authors/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Author
+         * @description One author by slug: name and bio in the response language.
+         */
+        get: operations["authors-get_author"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/editor/articles": {
         parameters: {
             query?: never;
@@ -219,6 +281,50 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/editor/authors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Author
+         * @description Create an author: slug, names and bios by language, photo and profile links.
+         */
+        post: operations["editor-create_author"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/editor/authors/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Author
+         * @description Delete an author; their articles keep their other bylines.
+         */
+        delete: operations["editor-delete_author"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Author
+         * @description Change an author: only the fields sent change; their articles' bylines follow.
+         */
+        patch: operations["editor-update_author"];
         trace?: never;
     };
     "/v1/editor/sources": {
@@ -644,6 +750,12 @@ export interface components {
     schemas: {
         /** ArticleCreate */
         ArticleCreate: {
+            /**
+             * Authors
+             * @description Author slugs; the first is the primary byline.
+             * @default []
+             */
+            authors: string[];
             /** Canonical Url */
             canonical_url?: string | null;
             /**
@@ -660,6 +772,11 @@ export interface components {
             cover_image_url?: string | null;
             /** External Id */
             external_id?: string | null;
+            /**
+             * Featured
+             * @default false
+             */
+            featured: boolean;
             /**
              * Original Lang
              * @description BCP 47 language tag
@@ -691,6 +808,8 @@ export interface components {
         };
         /** ArticleEditorRead */
         ArticleEditorRead: {
+            /** Authors */
+            authors: string[];
             /** Canonical Url */
             canonical_url: string | null;
             /** Citations */
@@ -703,6 +822,8 @@ export interface components {
             created_at: string;
             /** External Id */
             external_id: string | null;
+            /** Featured */
+            featured: boolean;
             /**
              * Id
              * Format: uuid
@@ -743,6 +864,11 @@ export interface components {
          */
         ArticleListItem: {
             /**
+             * Authors
+             * @description Bylines in order; the first is the primary.
+             */
+            authors: components["schemas"]["AuthorRef"][];
+            /**
              * Body
              * @description Sanitized HTML (the only HTML field); only with `include=body`; null when restricted.
              */
@@ -753,6 +879,11 @@ export interface components {
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
              */
             excerpt: string;
+            /**
+             * Featured
+             * @description A top story.
+             */
+            featured: boolean;
             /**
              * Id
              * Format: uuid
@@ -799,6 +930,11 @@ export interface components {
          */
         ArticleListItemSparse: {
             /**
+             * Authors
+             * @description Bylines in order; the first is the primary.
+             */
+            authors?: components["schemas"]["AuthorRef"][];
+            /**
              * Body
              * @description Sanitized HTML (the only HTML field); only with `include=body`; null when restricted.
              */
@@ -809,6 +945,11 @@ export interface components {
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
              */
             excerpt?: string;
+            /**
+             * Featured
+             * @description A top story.
+             */
+            featured?: boolean;
             /**
              * Id
              * Format: uuid
@@ -852,6 +993,11 @@ export interface components {
         /** ArticleRead */
         ArticleRead: {
             /**
+             * Authors
+             * @description Bylines in order; the first is the primary.
+             */
+            authors: components["schemas"]["AuthorRef"][];
+            /**
              * Body
              * @description Sanitized HTML (the only HTML field); null when `visibility` is restricted.
              */
@@ -869,6 +1015,11 @@ export interface components {
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
              */
             excerpt: string;
+            /**
+             * Featured
+             * @description A top story.
+             */
+            featured: boolean;
             /**
              * Id
              * Format: uuid
@@ -930,6 +1081,8 @@ export interface components {
          * @description Partial update: only the fields sent change. `tags`/`citations` replace the lists.
          */
         ArticleUpdate: {
+            /** Authors */
+            authors?: string[] | null;
             /** Canonical Url */
             canonical_url?: string | null;
             /** Citations */
@@ -943,6 +1096,8 @@ export interface components {
             cover_image_url?: string | null;
             /** External Id */
             external_id?: string;
+            /** Featured */
+            featured?: boolean;
             /**
              * Original Lang
              * @description BCP 47 language tag
@@ -963,6 +1118,119 @@ export interface components {
          * @enum {string}
          */
         ArticleVisibility: "public" | "restricted";
+        /** AuthorCreate */
+        AuthorCreate: {
+            /**
+             * Bios
+             * @description Bio by language; each needs a name too.
+             * @default {}
+             */
+            bios: {
+                [key: string]: string;
+            };
+            /**
+             * Links
+             * @description Profile URLs.
+             * @default []
+             */
+            links: string[];
+            /**
+             * Names
+             * @example {
+             *       "en": "News",
+             *       "uk": "Новини"
+             *     }
+             */
+            names: {
+                [key: string]: string;
+            };
+            /** Photo Url */
+            photo_url?: string | null;
+            /**
+             * Slug
+             * @description Lower-case ASCII words joined by '-'
+             * @example news
+             */
+            slug: string;
+        };
+        /** AuthorRead */
+        AuthorRead: {
+            /**
+             * Articles Url
+             * @description The feed of this tag's public articles.
+             */
+            articles_url: string;
+            /**
+             * Bio
+             * @description Bio in the response language (falls back like the name). Plain text.
+             */
+            bio: string;
+            /**
+             * Bios
+             * @description Every bio, by language.
+             */
+            bios: {
+                [key: string]: string;
+            };
+            /** Links */
+            links: string[];
+            /**
+             * Name
+             * @description Name in the response language. Plain text.
+             */
+            name: string;
+            /**
+             * Names
+             * @description Every name, by language. Plain text.
+             */
+            names: {
+                [key: string]: string;
+            };
+            /** Photo Url */
+            photo_url: string | null;
+            /** Slug */
+            slug: string;
+        };
+        /** AuthorRef */
+        AuthorRef: {
+            /**
+             * Bio
+             * @description Bio in the response language (falls back like the name). Plain text.
+             */
+            bio: string;
+            /** Links */
+            links: string[];
+            /**
+             * Name
+             * @description Name in the response language (falls back to the site's). Plain text.
+             */
+            name: string;
+            /** Photo Url */
+            photo_url: string | null;
+            /** Slug */
+            slug: string;
+        };
+        /** AuthorUpdate */
+        AuthorUpdate: {
+            /**
+             * Bios
+             * @description Replaces all bios.
+             */
+            bios?: {
+                [key: string]: string;
+            } | null;
+            /** Links */
+            links?: string[] | null;
+            /**
+             * Names
+             * @description Replaces all names.
+             */
+            names?: {
+                [key: string]: string;
+            } | null;
+            /** Photo Url */
+            photo_url?: string | null;
+        };
         /** CitationEditorRead */
         CitationEditorRead: {
             /** Position */
@@ -1240,9 +1508,29 @@ export interface components {
              */
             version: "https://jsonfeed.org/version/1.1";
         };
+        /** JsonFeedAuthor */
+        JsonFeedAuthor: {
+            /** Avatar */
+            avatar?: string | null;
+            /**
+             * Name
+             * @description In the feed's language.
+             */
+            name: string;
+            /**
+             * Url
+             * @description The author's first profile link.
+             */
+            url?: string | null;
+        };
         /** JsonFeedItem */
         JsonFeedItem: {
             _dopys: components["schemas"]["JsonFeedItemExtension"];
+            /**
+             * Authors
+             * @description Bylines in order (absent when there are none).
+             */
+            authors?: components["schemas"]["JsonFeedAuthor"][] | null;
             /**
              * Content Html
              * @description The body: sanitized HTML; absent for a restricted article.
@@ -1374,6 +1662,12 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** Page[AuthorRead] */
+        Page_AuthorRead_: {
+            /** Data */
+            data: components["schemas"]["AuthorRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
         /** Page[SourceRead] */
         Page_SourceRead_: {
             /** Data */
@@ -1412,6 +1706,25 @@ export interface components {
              */
             published_at?: string | null;
         };
+        /** RelatedPage */
+        RelatedPage: {
+            /**
+             * Data
+             * @description Best first: most shared tags (weighted double) and sources, then newest.
+             */
+            data: components["schemas"]["ArticleListItem"][];
+        };
+        /**
+         * RelatedPageSparse
+         * @description RelatedPage answered to a `fields=` request.
+         */
+        RelatedPageSparse: {
+            /**
+             * Data
+             * @description Best first: most shared tags (weighted double) and sources, then newest.
+             */
+            data: components["schemas"]["ArticleListItemSparse"][];
+        };
         /**
          * Removal
          * @description An article the client must drop: it was public and is no longer.
@@ -1446,6 +1759,11 @@ export interface components {
         /** SearchHit */
         SearchHit: {
             /**
+             * Authors
+             * @description Bylines in order; the first is the primary.
+             */
+            authors: components["schemas"]["AuthorRef"][];
+            /**
              * Body
              * @description Sanitized HTML (the only HTML field); only with `include=body`; null when restricted.
              */
@@ -1456,6 +1774,11 @@ export interface components {
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
              */
             excerpt: string;
+            /**
+             * Featured
+             * @description A top story.
+             */
+            featured: boolean;
             /**
              * Id
              * Format: uuid
@@ -1508,6 +1831,11 @@ export interface components {
          */
         SearchHitSparse: {
             /**
+             * Authors
+             * @description Bylines in order; the first is the primary.
+             */
+            authors?: components["schemas"]["AuthorRef"][];
+            /**
              * Body
              * @description Sanitized HTML (the only HTML field); only with `include=body`; null when restricted.
              */
@@ -1518,6 +1846,11 @@ export interface components {
              * @description Plain text, never HTML: markup is stripped as an HTML parser reads it (a `<` followed by a letter, `/`, `!` or `?` starts a tag) and entities are decoded once, so what is stored and served holds no tag. Render it as text (escape it for HTML).
              */
             excerpt?: string;
+            /**
+             * Featured
+             * @description A top story.
+             */
+            featured?: boolean;
             /**
              * Id
              * Format: uuid
@@ -1722,6 +2055,12 @@ export interface components {
         /** TagCreate */
         TagCreate: {
             /**
+             * Kind
+             * @default topic
+             * @enum {string}
+             */
+            kind: "section" | "topic";
+            /**
              * Names
              * @example {
              *       "en": "News",
@@ -1746,6 +2085,12 @@ export interface components {
              */
             articles_url: string;
             /**
+             * Kind
+             * @description `section` (a front page's section) or `topic`.
+             * @enum {string}
+             */
+            kind: "section" | "topic";
+            /**
              * Name
              * @description Name in the response language. Plain text.
              */
@@ -1763,6 +2108,12 @@ export interface components {
         /** TagRef */
         TagRef: {
             /**
+             * Kind
+             * @description `section` or `topic`.
+             * @enum {string}
+             */
+            kind: "section" | "topic";
+            /**
              * Name
              * @description Name in the response language (falls back to the site's). Plain text.
              */
@@ -1772,6 +2123,8 @@ export interface components {
         };
         /** TagUpdate */
         TagUpdate: {
+            /** Kind */
+            kind?: ("section" | "topic") | null;
             /**
              * Names
              * @description Replaces all names.
@@ -2039,6 +2392,12 @@ export interface operations {
                 only_translated?: boolean;
                 /** @description `page` lists static pages instead of articles. */
                 type?: components["schemas"]["ArticleType"];
+                /** @description Only articles by this author. */
+                author?: string | null;
+                /** @description Only articles in this section (a tag of kind `section`). */
+                section?: string | null;
+                /** @description `true`: only top stories; `false`: only the others. */
+                featured?: boolean | null;
             };
             header?: {
                 /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
@@ -2170,6 +2529,292 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ArticleRead"];
+                };
+            };
+            /** @description Not modified: the ETag (or date) you sent is still current. */
+            304: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "articles-related_articles": {
+        parameters: {
+            query?: {
+                /** @description How many (1–20). */
+                limit?: number;
+                /** @description A projection: comma-separated item fields to return (e.g. `id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same page, items holding only those fields); all fields, as `application/json`, when omitted. An unknown name is a 400 that names it. */
+                fields?: string | null;
+                /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
+                lang?: string | null;
+            };
+            header?: {
+                /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
+                "if-none-match"?: string | null;
+                /** @description An HTTP date: 304 if nothing changed since. Ignored with If-None-Match. */
+                "if-modified-since"?: string | null;
+                /** @description Preferred languages (RFC 9110), every line of the header; malformed ranges are ignored. */
+                "accept-language"?: string | null;
+            };
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the client accepts it. */
+                    "Content-Encoding"?: string;
+                    /** @description Language of the response. */
+                    "Content-Language"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelatedPage"];
+                    "application/vnd.dopys.sparse+json": components["schemas"]["RelatedPageSparse"];
+                };
+            };
+            /** @description Not modified: the ETag (or date) you sent is still current. */
+            304: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "authors-list_authors": {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (1–100). */
+                limit?: number;
+                /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
+                lang?: string | null;
+            };
+            header?: {
+                /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
+                "if-none-match"?: string | null;
+                /** @description An HTTP date: 304 if nothing changed since. Ignored with If-None-Match. */
+                "if-modified-since"?: string | null;
+                /** @description Preferred languages (RFC 9110), every line of the header; malformed ranges are ignored. */
+                "accept-language"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the client accepts it. */
+                    "Content-Encoding"?: string;
+                    /** @description Language of the response. */
+                    "Content-Language"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description RFC 8288 `<...>; rel="next"` to the next page, if any. */
+                    Link?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuthorRead_"];
+                };
+            };
+            /** @description Not modified: the ETag (or date) you sent is still current. */
+            304: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "authors-get_author": {
+        parameters: {
+            query?: {
+                /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
+                lang?: string | null;
+            };
+            header?: {
+                /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
+                "if-none-match"?: string | null;
+                /** @description An HTTP date: 304 if nothing changed since. Ignored with If-None-Match. */
+                "if-modified-since"?: string | null;
+                /** @description Preferred languages (RFC 9110), every line of the header; malformed ranges are ignored. */
+                "accept-language"?: string | null;
+            };
+            path: {
+                /** @description Lower-case ASCII words joined by '-' */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the client accepts it. */
+                    "Content-Encoding"?: string;
+                    /** @description Language of the response. */
+                    "Content-Language"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorRead"];
                 };
             };
             /** @description Not modified: the ETag (or date) you sent is still current. */
@@ -3186,6 +3831,294 @@ export interface operations {
             };
         };
     };
+    "editor-create_author": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorRead"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with stored content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "editor-delete_author": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Lower-case ASCII words joined by '-' */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "editor-update_author": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Lower-case ASCII words joined by '-' */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorRead"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "editor-create_source": {
         parameters: {
             query?: never;
@@ -3881,9 +4814,9 @@ export interface operations {
             path: {
                 /** @description Feed language, one of the site's. */
                 lang: "uk" | "en";
-                /** @description `tags` or `sources`. */
-                kind: "tags" | "sources";
-                /** @description Slug of an existing tag or source. */
+                /** @description `tags`, `sources` or `authors` (`author` also works). */
+                kind: "tags" | "sources" | "authors" | "author";
+                /** @description Slug of an existing tag, source or author. */
                 slug: string;
             };
             cookie?: never;
@@ -3967,9 +4900,9 @@ export interface operations {
             path: {
                 /** @description Feed language, one of the site's. */
                 lang: "uk" | "en";
-                /** @description `tags` or `sources`. */
-                kind: "tags" | "sources";
-                /** @description Slug of an existing tag or source. */
+                /** @description `tags`, `sources` or `authors` (`author` also works). */
+                kind: "tags" | "sources" | "authors" | "author";
+                /** @description Slug of an existing tag, source or author. */
                 slug: string;
             };
             cookie?: never;
@@ -4053,9 +4986,9 @@ export interface operations {
             path: {
                 /** @description Feed language, one of the site's. */
                 lang: "uk" | "en";
-                /** @description `tags` or `sources`. */
-                kind: "tags" | "sources";
-                /** @description Slug of an existing tag or source. */
+                /** @description `tags`, `sources` or `authors` (`author` also works). */
+                kind: "tags" | "sources" | "authors" | "author";
+                /** @description Slug of an existing tag, source or author. */
                 slug: string;
             };
             cookie?: never;
@@ -4450,6 +5383,12 @@ export interface operations {
                 only_translated?: boolean;
                 /** @description `page` lists static pages instead of articles. */
                 type?: components["schemas"]["ArticleType"];
+                /** @description Only articles by this author. */
+                author?: string | null;
+                /** @description Only articles in this section (a tag of kind `section`). */
+                section?: string | null;
+                /** @description `true`: only top stories; `false`: only the others. */
+                featured?: boolean | null;
             };
             header?: {
                 /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
