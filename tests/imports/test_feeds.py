@@ -110,9 +110,10 @@ def test_json_feed_items_take_their_own_or_the_feeds_language(
         "Water supply restored in Pivnichna Saltivka",
     )
     assert english["tags"] == [
-        {"slug": "utilities", "name": "utilities"},
-        {"slug": "saltivka", "name": "Saltivka"},
+        {"slug": "utilities", "name": "utilities", "kind": "topic"},
+        {"slug": "saltivka", "name": "Saltivka", "kind": "topic"},
     ]
+    assert [a["name"] for a in english["authors"]] == ["Iryna Bondar"]
     ukrainian = client.get("/v1/articles/2024-05-06-water", params={"lang": "uk"}).json()
     assert ukrainian["title"] == "У Північній Салтівці відновили водопостачання"
     assert (

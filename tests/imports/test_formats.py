@@ -50,7 +50,7 @@ def test_wordpress_polylang_export_imports_posts_with_linked_translations(
     assert article["updated_at"] == "2019-03-06T07:00:00Z"
     assert article["excerpt"] == "Редакції — п’ять років."
     assert article["tags"] == [
-        {"slug": "novyny", "name": "Новини", "kind": "topic"},
+        {"slug": "novyny", "name": "Новини", "kind": "section"},  # a category
         {"slug": "ukraina", "name": "Україна", "kind": "topic"},
     ]
     assert article["body"] == (

@@ -59,6 +59,15 @@ def test_members_and_paid_posts_are_never_public_and_keep_their_preview_as_excer
         f'<img src="{SITE}/content/images/2024/10/koshtorys.jpg"'
         in (paid["translations"][0]["body"])
     )
+    assert [(a["slug"], a["names"]) for a in paid["authors"]] == [
+        ("marta", {"uk": "Марта Гнатюк"}),  # sort_order 0: the primary byline
+        ("andrii", {"uk": "Andrii Koval"}),
+    ]
+    assert (paid["authors"][0]["photo_url"], paid["authors"][0]["links"]) == (
+        f"{SITE}/content/images/2024/01/marta.jpg",
+        ["https://marta.example.org"],
+    )
+    assert paid["featured"] is True
     assert stored[MEMBERS]["visibility"] == "restricted"
     for slug in ("kudy-podilysia-hroshi-na-ukryttia", "shchotyzhnevyi-lyst"):
         article = client.get(f"/v1/articles/{slug}").json()

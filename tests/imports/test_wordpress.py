@@ -90,10 +90,10 @@ def test_every_term_is_kept_and_a_tag_named_like_a_category_stays_apart(
     streets = [t["slug"] for t in stored[f"{SITE}/?p=61"]["tags"]]
     assert streets == [f"street-{n}" for n in range(1, 65)]  # 64 terms
     trams = stored[f"{SITE}/?p=31"]["tags"]
-    assert [(t["slug"], t["names"]) for t in trams] == [
-        ("news", {"en": "News"}),  # the category (the section)
-        ("news-tag", {"en": "news"}),  # the tag of the same slug
-        ("transport", {"en": "Transport"}),
+    assert [(t["slug"], t["names"], t["kind"]) for t in trams] == [
+        ("news", {"en": "News"}, "section"),  # the category
+        ("news-tag", {"en": "news"}, "topic"),  # the tag of the same slug
+        ("transport", {"en": "Transport"}, "topic"),
     ]
     article = client.get("/v1/articles/districts-2022", params={"lang": "en"}).json()
     assert len(article["tags"]) == 47
@@ -108,11 +108,12 @@ def test_wxr_1_0_tags_and_categories_written_twice_are_read_once_each(
     article = client.get("/v1/articles/komanda-u-finali").json()
     assert (article["lang"], article["published_at"]) == ("uk", "2009-09-12T15:04:11Z")
     assert article["tags"] == [
-        {"slug": "sport", "name": "Спорт"},  # category
-        {"slug": "podii", "name": "Події"},  # category
-        {"slug": "futbol", "name": "футбол"},  # domain="tag"
-        {"slug": "sport-2", "name": "Спорт"},  # the tag "Спорт", not the category
+        {"slug": "sport", "name": "Спорт", "kind": "section"},  # category
+        {"slug": "podii", "name": "Події", "kind": "section"},  # category
+        {"slug": "futbol", "name": "футбол", "kind": "topic"},  # domain="tag"
+        {"slug": "sport-2", "name": "Спорт", "kind": "topic"},  # the tag, not the category
     ]
+    assert [a["slug"] for a in article["authors"]] == ["redaktor"]  # dc:creator
     assert article["body"] == (
         "<p>Команда «Колос» перемогла 2:1 у півфіналі.<br>\n"
         "Вирішальний гол забили на 88-й хвилині.</p>\n"
@@ -259,3 +260,17 @@ def test_featured_images_pages_and_sticky_posts_keep_what_wordpress_knew(
     assert page.json()["body"] == "\n<p>Who we are.</p>\n"
     feed = client.get("/v1/articles", params={"lang": "en", "limit": 100}).json()["data"]
     assert "about" not in {item["slug"] for item in feed}  # a page is never in the feed
+
+
+def test_bylines_come_from_the_channels_authors_and_sticky_posts_are_featured(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    import_file(client, editor_headers, WXR, "wxr")
+
+    trams = client.get("/v1/articles/trams-return", params={"lang": "en"}).json()
+    assert [(a["slug"], a["name"]) for a in trams["authors"]] == [("iryna", "Iryna Bondar")]
+    assert trams["featured"] is True
+    featured = client.get("/v1/articles", params={"featured": "true", "lang": "en"}).json()
+    assert [item["slug"] for item in featured["data"]] == ["trams-return"]
+    by_author = client.get("/v1/articles", params={"author": "iryna", "limit": 100}).json()
+    assert len(by_author["data"]) == 9  # every listed post of the file is hers
