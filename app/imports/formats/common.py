@@ -11,7 +11,6 @@ from urllib.parse import unquote, urlsplit
 
 from app.core.html import to_plain_text
 from app.core.slugs import MAX_SLUG_LENGTH, SLUG_PATTERN, slugify_title
-from app.imports.schemas import ArticleLine, TagLine, TranslationLine
 
 _SLUG_RE = re.compile(SLUG_PATTERN)
 _BLOCK_RE = re.compile(r"<(p|div|ul|ol|h[1-6]|blockquote|figure|table|pre|section)\b", re.I)
@@ -102,37 +101,27 @@ def utc(moment: datetime | None) -> str | None:
 
 
 def tag(name: str, slug: str | None, lang: str, kind: str | None = None) -> dict[str, Any] | None:
-    """A tag item; `kind` (section: a WordPress category; topic: a tag) where tags have one."""
+    """A tag item; `kind`: section (a WordPress category) or topic (a tag)."""
     name = " ".join(name.split())[:200]
     slug = slug_from(slug) or slug_from(name)
     if not slug:
         return None
     item: dict[str, Any] = {"slug": slug, "names": {lang: name} if name else {}}
-    if kind is not None and "kind" in _TAG_FIELDS:
+    if kind is not None:
         item["kind"] = kind
     return item
 
 
-# ---- the newsroom model's fields, where the line format has them -------------------------
+# ---- the newsroom model's fields ----------------------------------------------------------
 
-_LINE_FIELDS = frozenset(ArticleLine.model_fields)
-_TRANSLATION_FIELDS = frozenset(TranslationLine.model_fields)
-_TAG_FIELDS = frozenset(TagLine.model_fields)
-HAS_PAGES = "type" in _LINE_FIELDS
-HAS_VISIBILITY = "visibility" in _LINE_FIELDS
 MAX_AUTHORS = 20
 
 
 def restrict(line: dict[str, Any], notes: list[str], why: str) -> None:
-    """Content that was not public at its source never is here: a restricted article
-    (listed with its title and excerpt, its body never served publicly), or, where the
-    model has no visibility, a draft."""
-    if HAS_VISIBILITY:
-        line["visibility"] = "restricted"
-        notes.append(f"{why} at the source: imported as restricted (its body is not public).")
-    else:
-        line["status"] = "draft"
-        notes.append(f"{why} at the source: imported as a draft, not public.")
+    """Content that was not public at its source never is here: a restricted article,
+    listed with its title and excerpt, its body never served publicly."""
+    line["visibility"] = "restricted"
+    notes.append(f"{why} at the source: imported as restricted (its body is not public).")
 
 
 def set_page(line: dict[str, Any]) -> None:
@@ -158,19 +147,15 @@ def set_cover(
     url = http_url(url)
     if url is None:
         return
-    if "cover_image" not in _LINE_FIELDS:
-        line["cover_image_url"] = url
-        return
     cover: dict[str, Any] = {"url": url}
     if width and height and 0 < width <= 100_000 and 0 < height <= 100_000:
         cover |= {"width": width, "height": height}
     line["cover_image"] = cover
-    if "cover_alt" in _TRANSLATION_FIELDS:
-        for translation in line["translations"]:
-            if alt.strip():
-                translation["cover_alt"] = " ".join(alt.split())[:1000]
-            if caption.strip():
-                translation["cover_caption"] = to_plain_text(caption)[:2000]
+    for translation in line["translations"]:
+        if alt.strip():
+            translation["cover_alt"] = " ".join(alt.split())[:1000]
+        if caption.strip():
+            translation["cover_caption"] = to_plain_text(caption)[:2000]
 
 
 def author(
@@ -199,20 +184,18 @@ def author(
 
 
 def set_authors(line: dict[str, Any], authors: list[dict[str, Any] | None]) -> None:
-    if "authors" not in _LINE_FIELDS:
-        return
     found = unique_tags(authors)
     if found:
         line["authors"] = found[:MAX_AUTHORS]
 
 
 def set_canonical_url(line: dict[str, Any], url: str | None) -> None:
-    if "canonical_url" in _LINE_FIELDS and http_url(url):
+    if http_url(url):
         line["canonical_url"] = http_url(url)
 
 
 def set_featured(line: dict[str, Any], featured: bool) -> None:
-    if featured and "featured" in _LINE_FIELDS:
+    if featured:
         line["featured"] = True
 
 

@@ -6,10 +6,9 @@
 - bylines from `users` in `posts_authors` order; the feature image with its alt text and
   caption (`posts_meta`); `featured`; `canonical_url`;
 - a `members`/`paid`/`tiers` post is never public: restricted (its body never served
-  publicly; a draft where the model has no visibility), with the part before
-  `<!--members-only-->` (Ghost's public preview) as its excerpt;
-- pages (`type: page`, or `page: 1` before Ghost 3) become pages (skipped, reported,
-  where the model has none);
+  publicly), with the part before `<!--members-only-->` (Ghost's public preview) as its
+  excerpt;
+- pages (`type: page`, or `page: 1` before Ghost 3) become pages;
 - the site's `locale` setting is the language of its posts (else `--lang`).
 """
 
@@ -22,12 +21,10 @@ import orjson
 
 from app.core.html import to_plain_text
 from app.imports.formats.common import (
-    HAS_PAGES,
     ConversionFailed,
     Converted,
     Item,
     Options,
-    Skipped,
     author,
     excerpt,
     primary_lang,
@@ -67,12 +64,7 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     site_lang = primary_lang(locale, options.default_lang)
     for number, post in enumerate(data.get("posts") or [], 1):
         # `type` since Ghost 3; `page: 1` before.
-        page = post.get("type") == "page" or post.get("page") in (1, "1")
-        kind = "page" if page else "post"
-        if page and not HAS_PAGES:
-            reason = "A static page: pages are not imported as articles."
-            yield Skipped(kind, number, reason, source_id=str(post.get("id")))
-            continue
+        kind = "page" if post.get("type") == "page" or post.get("page") in (1, "1") else "post"
         lang = primary_lang(post.get("locale"), site_lang)
         post_tags = [tags[tag_id] for _, tag_id in sorted(links[post["id"]]) if tag_id in tags]
         # Ghost 1 and 2 name one author on the post itself.

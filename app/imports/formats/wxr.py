@@ -32,8 +32,6 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLPullParse
 from defusedxml.ElementTree import DefusedXMLParser
 
 from app.imports.formats.common import (
-    HAS_PAGES,
-    HAS_VISIBILITY,
     ConversionFailed,
     Converted,
     Item,
@@ -56,9 +54,9 @@ from app.imports.formats.common import (
 from app.imports.formats.wp_content import Image, render
 
 _STATUS = {"publish": "published", "future": "published", "draft": "draft", "pending": "draft"}
-# A private post is published for the site's editors only: restricted (or a draft).
-_STATUS |= {"private": "published" if HAS_VISIBILITY else "draft"}
-_IMPORTED_TYPES = {"post", "page"} if HAS_PAGES else {"post"}
+# A private post is published for the site's editors only: restricted.
+_STATUS |= {"private": "published"}
+_IMPORTED_TYPES = {"post", "page"}
 _SIZE_RE = re.compile(r's:5:"width";i:(\d+);s:6:"height";i:(\d+);')
 _SKIPPED_STATUS = {
     "trash": "In the trash.",
@@ -69,7 +67,6 @@ _SKIPPED_TYPE = {
     "attachment": "A media file, not an article (used as the image of the posts that show it).",
     "nav_menu_item": "A menu item: menus belong to the front end.",
     "revision": "A revision of another item.",
-    "page": "A static page: pages are not imported as articles.",
     "wp_block": "A reusable block (its content is in the posts that use it).",
     "wp_navigation": "A navigation menu: menus belong to the front end.",
     "wp_template": "A theme template.",
