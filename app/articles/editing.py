@@ -39,6 +39,7 @@ from app.models import (
     RemovalReason,
     utcnow,
 )
+from app.search.analysis import index_columns
 
 
 def editor_view(article: Article, now: datetime | None = None) -> ArticleEditorRead:
@@ -188,6 +189,8 @@ def put_translation(session: Session, article: Article, lang: str, data: Transla
         existing.body = clean_body(data.body)
         existing.excerpt = excerpt_for(data.excerpt, existing.body)
         existing.updated_at = now
+        for name, value in index_columns(lang, data.title, existing.excerpt, existing.body).items():
+            setattr(existing, name, value)
     _touch(session, article, now)
     _flush(session)
     return existing is None
@@ -276,14 +279,16 @@ def _new_translation(
     slugs: SlugBook, article_id: uuid.UUID, lang: str, data: TranslationIn, now: datetime
 ) -> ArticleTranslation:
     body = clean_body(data.body)
+    excerpt = excerpt_for(data.excerpt, body)
     return ArticleTranslation(
         article_id=article_id,
         lang=lang,
         title=data.title,
         slug=slugs.claim(lang, data.slug, data.title, article_id),
-        excerpt=excerpt_for(data.excerpt, body),
+        excerpt=excerpt,
         body=body,
         updated_at=now,
+        **index_columns(lang, data.title, excerpt, body),
     )
 
 

@@ -1,7 +1,9 @@
 """All SQL for full-text search: one query shape, two index backends.
 
-An article's tier is where its best translation matched: 2 a word in the title, 1 in the
-excerpt, 0 in the body only (every word must occur somewhere in that translation). Results
+A query (app.search.query) is words, matched by their terms in the lemma index, and exact
+phrases and prefixes, matched in the raw-text index. An article's tier is where its best
+translation matched: 2 an item in the title, 1 in the excerpt, 0 in the body only (every
+item must occur somewhere in that translation). Results
 come tier by tier, newest first within a tier, keyset-paginated by (tier, published_at,
 id); `rank` is the tier. Each tier is one query on the feed's own shape (public articles,
 the feed's filters, ORDER BY published_at DESC, id DESC LIMIT n) plus "has a translation
@@ -14,13 +16,14 @@ or sorts every match of a common word:
 
 Which one is decided per tier before the query, from how many translations match in it:
 on PostgreSQL the planner's estimate (from its statistics of the tsvector columns of
-migrations 51489ec14a04 and 2b8191bf5ea7: `article_search_vector` for "every word
-anywhere", `article_search_title` and `article_search_excerpt` for the tiers); on SQLite,
-which keeps no statistics for FTS5, a count inside FTS5 that stops at `_SQLITE_FEW`.
+migration c4e1d2a9b7f3: `article_search_lemmas` for "every word anywhere",
+`article_search_title` and `article_search_excerpt` for the tiers, and the raw text's
+`article_search_vector`, weighted A title, B excerpt, C body, for phrases and prefixes);
+on SQLite, which keeps no statistics for FTS5, a count inside FTS5 that stops at
+`_SQLITE_FEW`.
 """
 
 import math
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -37,43 +40,43 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
+    or_,
     select,
     table,
     text,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session, aliased
 
 from app.articles.repository import FeedFilter, FeedPosition, public_query
 from app.models import Article, ArticleTranslation
+from app.search.query import Query, Tokens
 
 SearchPosition = tuple[float, datetime, uuid.UUID]
 TIERS = (2, 1, 0)  # title, excerpt, body: best first
 PageQuery = Select[uuid.UUID, datetime | None, float]
 # Narrows a page query to the articles in a tier; None when the tier is known to be empty.
 TierFilter = Callable[[PageQuery], PageQuery]
-Backend = Callable[[Session, Sequence[str], int], TierFilter | None]
-
-# Words reach SQL only as runs of letters and digits: no quote, operator or NUL can.
-SAFE_WORD = re.compile(r"[^\W_]+")
+Backend = Callable[[Session, Query, int], TierFilter | None]
 
 
 def search_page(
     session: Session,
-    words: Sequence[str],
+    query: Query,
     *,
     now: datetime,
     where: FeedFilter,
     after: SearchPosition | None,
     limit: int,
 ) -> list[Row[uuid.UUID, datetime | None, float]]:
-    """Public articles in which every word starts a word (any case), best first."""
-    if not words or not all(SAFE_WORD.fullmatch(word) for word in words):
-        raise ValueError(f"search words must be non-empty runs of letters/digits: {words!r}")
+    """Public articles in which every item of the query matches, best first."""
+    if query.size == 0:
+        raise ValueError("an empty query")
     backend = _backend(session)
     rows: list[Row[uuid.UUID, datetime | None, float]] = []
     for tier, position in _tiers_after(after):
-        in_tier = backend(session, words, tier)
+        in_tier = backend(session, query, tier)
         if in_tier is not None:
             rows += _tier_page(session, in_tier, tier, now, where, position, limit - len(rows))
         if len(rows) >= limit:
@@ -120,35 +123,86 @@ def _has_translation(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(ArticleTranslation.article_id == Article.id, condition).correlate(Article)
 
 
+def _where(condition: ColumnElement[bool]) -> TierFilter:
+    return lambda query: query.where(condition)
+
+
+def _single(query: Query) -> bool:
+    """One item only: matching it in the title implies matching it anywhere."""
+    return len(query.words) + len(query.raw_items) == 1
+
+
 # ---- PostgreSQL: tsvector @@ tsquery ---------------------------------------------------
+# Terms are matched exactly as the application wrote them (tsquery input, no parser), raw
+# tokens through the 'simple' configuration, as the raw vector was built. Every string put
+# into a tsquery is a run of letters and digits: quoting it needs no escaping.
 
 _PG_CONFIG: ColumnElement[Any] = literal_column("'simple'::regconfig")
-_PG_VECTORS: dict[int, ColumnElement[Any]] = {
+_PG_LEMMAS: dict[int, ColumnElement[Any]] = {
     2: literal_column("article_translations.article_search_title"),
     1: literal_column("article_translations.article_search_excerpt"),
-    0: literal_column("article_translations.article_search_vector"),  # all three fields
+    0: literal_column("article_translations.article_search_lemmas"),  # all three fields
 }
-
+_PG_RAW: ColumnElement[Any] = literal_column("article_translations.article_search_vector")
+_PG_WEIGHTS = {2: "A", 1: "B", 0: ""}
 
 # Below this many translations estimated to match in a tier, list them from the index.
 _PG_FEW = 2000
 
 
-def _tsquery(words: Sequence[str], operator: str) -> ColumnElement[str]:
-    # 'word':* is a prefix match. The words are SAFE_WORD runs: quoting needs no escaping.
-    source = f" {operator} ".join(f"'{word}':*" for word in words)
+def _pg_terms(query: Query, operator: str) -> ColumnElement[Any]:
+    source = f" {operator} ".join(
+        "(" + " | ".join(f"'{term}'" for term in terms) + ")" for terms in query.words
+    )
+    return literal(source).cast(TSQUERY)
+
+
+def _pg_raw_item(tokens: Tokens, prefix: bool, weight: str) -> str:
+    last = len(tokens) - 1
+    marks = [(":*" if prefix and i == last else ":" if weight else "") for i in range(len(tokens))]
+    return (
+        "("
+        + " <-> ".join(
+            f"'{token}'{mark}{weight}" for token, mark in zip(tokens, marks, strict=True)
+        )
+        + ")"
+    )
+
+
+def _pg_raw(query: Query, operator: str, tier: int) -> ColumnElement[Any]:
+    weight = _PG_WEIGHTS[tier]
+    source = f" {operator} ".join(
+        _pg_raw_item(tokens, prefix, weight) for tokens, prefix in query.raw_items
+    )
     return func.to_tsquery(_PG_CONFIG, literal(source))
 
 
-def _postgres_tier(session: Session, words: Sequence[str], tier: int) -> TierFilter:
-    every_word = _PG_VECTORS[0].bool_op("@@")(_tsquery(words, "&"))
+def _pg_every(query: Query) -> ColumnElement[bool]:
+    tests = []
+    if query.words:
+        tests.append(_PG_LEMMAS[0].bool_op("@@")(_pg_terms(query, "&")))
+    if query.raw_items:
+        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "&", 0)))
+    return and_(*tests)
+
+
+def _pg_some(query: Query, tier: int) -> ColumnElement[bool]:
+    tests = []
+    if query.words:
+        tests.append(_PG_LEMMAS[tier].bool_op("@@")(_pg_terms(query, "|")))
+    if query.raw_items:
+        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "|", tier)))
+    return or_(*tests)
+
+
+def _postgres_tier(session: Session, query: Query, tier: int) -> TierFilter:
+    every_item = _pg_every(query)
 
     def matches(t: int) -> ColumnElement[bool]:
         if t == 0:
-            return every_word
-        some_word = _PG_VECTORS[t].bool_op("@@")(_tsquery(words, "|"))
-        # One word in the title implies it is in the whole vector: skip reading that.
-        return some_word if len(words) == 1 else and_(some_word, every_word)
+            return every_item
+        some_item = _pg_some(query, t)
+        return some_item if _single(query) else and_(some_item, every_item)
 
     higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
     if _pg_estimate(session, matches(tier)) >= _PG_FEW:  # common: walk the feed
@@ -173,44 +227,59 @@ def _pg_estimate(session: Session, condition: ColumnElement[bool]) -> float:
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
-def _where(condition: ColumnElement[bool]) -> TierFilter:
-    return lambda query: query.where(condition)
-
-
 # ---- SQLite: FTS5 MATCH ---------------------------------------------------------------
 
 _FTS = table("article_search")
 _FTS_NAME: ColumnElement[Any] = literal_column("article_search")
 _FTS_ROWID: ColumnElement[Any] = literal_column("article_search.rowid")
+# The FTS5 columns of each tier: lemma columns for words, raw text for phrases and prefixes.
+_FTS_LEMMAS = {2: "lemmas_title", 1: "lemmas_excerpt", 0: "lemmas_title lemmas_excerpt lemmas_body"}
+_FTS_RAW = {2: "title", 1: "excerpt", 0: "title excerpt body"}
 # Up to this many translations in a tier, reading them all beats walking the feed.
 _SQLITE_FEW = 1000
 
 
-def _fts_tier_query(words: Sequence[str], tier: int) -> str:
+def _fts_items(query: Query, tier: int) -> list[str]:
+    """An FTS5 expression per item of the query, confined to the tier's columns."""
+    lemmas, raw = _FTS_LEMMAS[tier], _FTS_RAW[tier]
+    items = [
+        f"({{{lemmas}}} : (" + " OR ".join(f'"{term}"' for term in terms) + "))"
+        for terms in query.words
+    ]
+    items += [
+        f'({{{raw}}} : "{" ".join(tokens)}"' + ("*" if prefix else "") + ")"
+        for tokens, prefix in query.raw_items
+    ]
+    return items
+
+
+def _fts_tier_query(query: Query, tier: int) -> str:
     """FTS5 query for the translations whose best match is in `tier`."""
-    # "word"* is a prefix phrase; adjacent phrases must all match (implicit AND).
-    every_word = "(" + " ".join(f'"{word}"*' for word in words) + ")"
-    some_word = "(" + " OR ".join(f'"{word}"*' for word in words) + ")"
+    every_item = "(" + " AND ".join(_fts_items(query, 0)) + ")"
+
+    def some_item(t: int) -> str:
+        return "(" + " OR ".join(_fts_items(query, t)) + ")"
+
     if tier == 2:
-        return f"{every_word} AND ({{title}} : {some_word})"
+        return f"{every_item} AND {some_item(2)}"
     if tier == 1:
-        return f"({every_word} AND ({{excerpt}} : {some_word})) NOT ({{title}} : {some_word})"
-    return f"{every_word} NOT ({{title excerpt}} : {some_word})"
+        return f"({every_item} AND {some_item(1)}) NOT {some_item(2)}"
+    return f"{every_item} NOT ({some_item(2)} OR {some_item(1)})"
 
 
-def _fts_match(words: Sequence[str], tier: int) -> ColumnElement[bool]:
-    return _FTS_NAME.bool_op("MATCH")(literal(_fts_tier_query(words, tier)))
+def _fts_match(query: Query, tier: int) -> ColumnElement[bool]:
+    return _FTS_NAME.bool_op("MATCH")(literal(_fts_tier_query(query, tier)))
 
 
-def _sqlite_tier(session: Session, words: Sequence[str], tier: int) -> TierFilter | None:
+def _sqlite_tier(session: Session, query: Query, tier: int) -> TierFilter | None:
     def matches(t: int) -> ColumnElement[bool]:
         # `id + 0`: test each walked translation against the match list (built once),
         # rather than let SQLite seek every listed id for every article it walks.
-        rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(words, t))
+        rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(query, t))
         return (ArticleTranslation.id + 0).in_(rowids)
 
     higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
-    count = _sqlite_count(session, words, tier)
+    count = _sqlite_count(session, query, tier)
     if count == 0:
         return None
     if count >= _SQLITE_FEW:  # common: walk the feed
@@ -218,23 +287,38 @@ def _sqlite_tier(session: Session, words: Sequence[str], tier: int) -> TierFilte
 
     hit = aliased(ArticleTranslation)  # not the one `higher` correlates
 
-    def from_matches(query: PageQuery) -> PageQuery:
+    def from_matches(page: PageQuery) -> PageQuery:
         # Few: start from the FTS rowids (SQLite drives a join from a MATCH), sort them.
         return (
-            query.join(hit, hit.article_id == Article.id)
+            page.join(hit, hit.article_id == Article.id)
             .join(_FTS, hit.id == _FTS_ROWID)
-            .where(_fts_match(words, tier), *higher)
+            .where(_fts_match(query, tier), *higher)
             .distinct()  # an article whose two translations both match in this tier
         )
 
     return from_matches
 
 
-def _sqlite_count(session: Session, words: Sequence[str], tier: int) -> int:
+def _sqlite_count(session: Session, query: Query, tier: int) -> int:
     """How many translations match best in `tier`, counting no further than _SQLITE_FEW."""
-    rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(words, tier))
+    rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(query, tier))
     listed = rowids.limit(_SQLITE_FEW).subquery()
     return session.execute(select(func.count()).select_from(listed)).scalar_one()
 
 
 _BACKENDS: dict[str, Backend] = {"postgresql": _postgres_tier, "sqlite": _sqlite_tier}
+
+
+def snippet_texts(
+    session: Session, shown: Sequence[tuple[uuid.UUID, str]], *, body_chars: int
+) -> dict[tuple[uuid.UUID, str], tuple[str, str]]:
+    """(excerpt, start of the body) of each (article id, lang): what snippets quote."""
+    if not shown:
+        return {}
+    t = ArticleTranslation
+    rows = session.execute(
+        select(t.article_id, t.lang, t.excerpt, func.substr(t.body, 1, body_chars)).where(
+            tuple_(t.article_id, t.lang).in_(list(shown))
+        )
+    )
+    return {(row[0], row[1]): (row[2], row[3]) for row in rows}

@@ -50,14 +50,16 @@ def test_finds_a_ukrainian_article_by_a_body_word_in_another_case(
     assert [item["id"] for item in body["data"]] == [found["id"]]
     assert body["meta"] == {"next_cursor": None, "limit": 20}
     item = body["data"][0]
-    # A feed item plus its rank: a body-only match has tier 0.
+    # A feed item plus its rank (a body-only match has tier 0) and snippet.
     assert set(item) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
         "primary_tag", "tags", "sources", "translations", "cover_image_url", "rank",
+        "snippet",
     }  # fmt: skip
     assert item["title"] == "Зведення з фронту"
     assert item["primary_tag"] == {"slug": "news", "name": "Новини"}
     assert item["rank"] == 0
+    assert item["snippet"] == "Сили оборони відбили <mark>ЧОТИРНАДЦЯТЬ</mark> атак біля Покровська."
     for q in ("ПОКРОВСЬКА", "Покровська", "сили ОБОРОНИ"):
         assert search_ids(client, q) == [found["id"]], q
 

@@ -1,0 +1,126 @@
+"""Words to search terms: Ukrainian lemmas (pymorphy3), English Snowball stems.
+
+The index and the query meet on terms, never on raw words. A translation's words are
+analysed by its language: Ukrainian words become every dictionary form they can be a form
+of (pymorphy3 with pymorphy3-dicts-uk: "року" -> "рік" and "рок"; an unknown word gets
+the analyser's guesses), English words their Snowball stem ("countries" -> "countri").
+A Ukrainian text quoting a Latin-script word ("sanctions") stems it as English; any other
+language is only lower-cased. A query word is analysed every way at once (Ukrainian,
+English and as it is), so whatever analyser indexed a form, the same form in a query finds
+it, and every other form with a lemma in common.
+
+Terms are runs of letters and digits, lower case, with no apostrophe ("об'єкт" ->
+"обєкт"), at most MAX_TERM characters: each database's tokenizer reads a term as exactly
+one token. The analysis of a word is cached (bounded), which is what keeps imports fast:
+news repeats its words.
+"""
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+
+import pymorphy3
+import Stemmer
+
+from app.core.html import sanitized_to_plain_text
+
+# Longest term kept: a longer word is cut to this (alike in the index and the query).
+MAX_TERM = 100
+# Characters of each field analysed (as the raw-text index reads them, migration 51489ec14a04).
+FIELD_LIMITS = {"title": 1000, "excerpt": 10_000, "body": 100_000}
+# Words whose analysis is remembered, per analyser: the words of a few years of news.
+CACHE_WORDS = 100_000
+
+# A word: letters and digits, apostrophes inside it included ("об'єкт", "don't").
+WORD = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
+_APOSTROPHES = re.compile(r"['’ʼ]")
+_CYRILLIC = re.compile(r"[а-яёіїєґ]")
+
+Analyser = Callable[[str], tuple[str, ...]]
+
+
+def words(text: str) -> list[str]:
+    """The words of plain text, lower-cased (NFC)."""
+    return WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+@lru_cache(maxsize=1)
+def _morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer(lang="uk")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def _term(word: str) -> str:
+    return _APOSTROPHES.sub("", word)[:MAX_TERM]
+
+
+def as_is(word: str) -> tuple[str, ...]:
+    """The word itself as a term (languages without an analyser)."""
+    return (_term(word),)
+
+
+def english(word: str) -> tuple[str, ...]:
+    """The Snowball (Porter 2) English stem."""
+    return (_term(_stemmer().stemWord(_term(word))),)
+
+
+@lru_cache(maxsize=CACHE_WORDS)
+def ukrainian(word: str) -> tuple[str, ...]:
+    """Every lemma the word can be a form of; a word without Cyrillic letters is stemmed as
+    English (Ukrainian news quotes English names and terms)."""
+    if not _CYRILLIC.search(word):
+        return english(word)
+    parsed = _morph().parse(_APOSTROPHES.sub("'", word[:MAX_TERM]))
+    return tuple(dict.fromkeys(_term(p.normal_form) for p in parsed)) or (_term(word),)
+
+
+_ANALYSERS: dict[str, Analyser] = {"uk": ukrainian, "en": english}
+
+
+def analyser(lang: str) -> Analyser:
+    """The analyser of a translation's language (BCP 47: "en-GB" is English)."""
+    return _ANALYSERS.get(lang.split("-")[0].lower(), as_is)
+
+
+def query_terms(word: str) -> tuple[str, ...]:
+    """A query word's terms: what any analyser makes of it, so it finds its own form in a
+    translation of any language, and every form sharing a lemma with it."""
+    return tuple(dict.fromkeys((*ukrainian(word), *english(word), *as_is(word))))
+
+
+def terms(lang: str, text: str) -> str:
+    """The distinct terms of plain text in `lang`, in order of first use, space-separated:
+    what the lemma columns of a translation hold."""
+    analyse = analyser(lang)
+    found: dict[str, None] = {}
+    for word in words(text):
+        for term in analyse(word):
+            found[term] = None
+    return " ".join(found)
+
+
+def index_columns(lang: str, title: str, excerpt: str, body: str) -> dict[str, str]:
+    """The lemma columns of a translation (body: sanitized HTML), for every write path."""
+    text = {"title": title, "excerpt": excerpt, "body": sanitized_to_plain_text(body)}
+    return {
+        f"lemmas_{name}": terms(lang, text[name][:limit]) for name, limit in FIELD_LIMITS.items()
+    }
+
+
+def iter_terms(lang: str, text: str) -> Iterator[tuple[re.Match[str], tuple[str, ...]]]:
+    """Each word of plain text (as a match in the NFC-normalized text) with its terms."""
+    analyse = analyser(lang)
+    for match in WORD.finditer(text):
+        yield match, analyse(match.group().lower())
+
+
+def warm(samples: Iterable[str] = ()) -> None:
+    """Load the dictionary now (a fraction of a second) rather than on the first write."""
+    _morph()
+    for word in samples:
+        ukrainian(word)

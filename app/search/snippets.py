@@ -1,0 +1,134 @@
+"""Snippets: a short passage of a hit's translation with the matched words in <mark>.
+
+Built from the original text (never the lemmas), in the language the hit is given in,
+matched the way the index matches: a word by its terms (analysed by that translation's
+language), phrases and prefixes on the raw words. Everything but the <mark> tags this
+adds is HTML-escaped text: a body holding "<script>" or "&lt;b&gt;" yields the characters,
+never markup.
+"""
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from app.core.html import sanitized_to_plain_text
+from app.search import analysis
+from app.search.query import RAW_TOKEN, Query
+
+SNIPPET_CHARS = 200  # about two lines
+_LEAD = 40  # characters shown before the first match, when it is not at the start
+# Characters of a body read for a snippet: matches further in are not quoted.
+BODY_CHARS = 20_000
+
+
+def snippet_sources(excerpt: str, body_html: str, *, body_visible: bool = True) -> list[str]:
+    """The only place that decides what a snippet may quote: the plain text of the
+    excerpt, then of the body (its first BODY_CHARS), in that order of preference. An
+    article whose body must not be shown (`body_visible` False) is quoted from its excerpt
+    alone."""
+    sources = [excerpt]
+    if body_visible:
+        clipped = body_html[:BODY_CHARS]
+        open_tag = clipped.rfind("<")
+        if open_tag > clipped.rfind(">"):  # a tag cut in two: drop its start
+            clipped = clipped[:open_tag]
+        sources.append(sanitized_to_plain_text(clipped))
+    return [unicodedata.normalize("NFC", text) for text in sources if text.strip()]
+
+
+@dataclass(frozen=True)
+class _Mark:
+    start: int
+    end: int
+    item: int  # which item of the query it matches
+
+
+def snippet(lang: str, query: Query, sources: list[str]) -> str | None:
+    """The passage of `sources` that matches the most items of `query` (the earliest of
+    equals), marked and escaped; the start of the first source if none matches."""
+    best: tuple[int, int, str, list[_Mark]] | None = None
+    for number, text in enumerate(sources):
+        marks = _marks(lang, query, text)
+        if not marks:
+            continue
+        start, covered = _best_window(marks)
+        score = (len(covered), -number)
+        if best is None or score > (best[0], best[1]):
+            best = (len(covered), -number, text, [m for m in marks if start <= m.start])
+    if best is None:
+        return _render(sources[0], 0, []) if sources else None
+    _, _, text, marks = best
+    first = marks[0].start
+    start = 0 if first <= _LEAD else _word_start(text, first - _LEAD)
+    return _render(text, start, marks)
+
+
+def _marks(lang: str, query: Query, text: str) -> list[_Mark]:
+    marks: list[_Mark] = []
+    if query.words:
+        for match, terms in analysis.iter_terms(lang, text):
+            found = set(terms)
+            for item, alternatives in enumerate(query.words):
+                if found.intersection(alternatives):
+                    marks.append(_Mark(match.start(), match.end(), item))
+                    break
+    if query.raw_items:
+        tokens = list(RAW_TOKEN.finditer(text.replace("ʼ", " ")))
+        lowered = [token.group().lower() for token in tokens]
+        for offset, (wanted, prefix) in enumerate(query.raw_items):
+            item = len(query.words) + offset
+            n = len(wanted)
+            for i in range(len(tokens) - n + 1):
+                window = lowered[i : i + n]
+                if window[:-1] == list(wanted[:-1]) and (
+                    window[-1].startswith(wanted[-1]) if prefix else window[-1] == wanted[-1]
+                ):
+                    marks.append(_Mark(tokens[i].start(), tokens[i + n - 1].end(), item))
+    marks.sort(key=lambda mark: (mark.start, -mark.end))
+    merged: list[_Mark] = []
+    for mark in marks:  # overlapping marks (a word both a term and a prefix) become one
+        if merged and mark.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = _Mark(last.start, max(last.end, mark.end), last.item)
+        else:
+            merged.append(mark)
+    return merged
+
+
+def _best_window(marks: list[_Mark]) -> tuple[int, set[int]]:
+    """Where the window of SNIPPET_CHARS starting at a mark covers the most items."""
+    best_start, best_items = marks[0].start, set[int]()
+    for anchor in marks:
+        items = {m.item for m in marks if anchor.start <= m.start < anchor.start + SNIPPET_CHARS}
+        if len(items) > len(best_items):
+            best_start, best_items = anchor.start, items
+    return best_start, best_items
+
+
+def _word_start(text: str, at: int) -> int:
+    """The start of the first word at or after `at`."""
+    match = re.compile(r"\s").search(text, at)
+    return match.end() if match and match.end() < len(text) else at
+
+
+def _render(text: str, start: int, marks: list[_Mark]) -> str:
+    end = start + SNIPPET_CHARS
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    else:
+        end = len(text)
+    out = ["…" if start > 0 else ""]
+    position = start
+    for mark in marks:
+        if mark.start >= end:
+            break
+        out.append(html.escape(text[position : mark.start]))
+        stop = min(mark.end, max(end, mark.end))
+        out.append(f"<mark>{html.escape(text[mark.start : stop])}</mark>")
+        position = stop
+    out.append(html.escape(text[position:end]) if position < end else "")
+    if end < len(text):
+        out.append("…")
+    return "".join(out).strip()
