@@ -34,6 +34,7 @@ from sqlalchemy import (
     Double,
     Row,
     Select,
+    Text,
     and_,
     exists,
     func,
@@ -51,7 +52,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.articles.repository import FeedFilter, FeedPosition, public_query
 from app.models import Article, ArticleTranslation
-from app.search.query import Query, Tokens
+from app.search.query import Query, RawItem
 
 SearchPosition = tuple[float, datetime, uuid.UUID]
 TIERS = (2, 1, 0)  # title, excerpt, body: best first
@@ -157,24 +158,24 @@ def _pg_terms(query: Query, operator: str) -> ColumnElement[Any]:
     return literal(source).cast(TSQUERY)
 
 
-def _pg_raw_item(tokens: Tokens, prefix: bool, weight: str) -> str:
-    last = len(tokens) - 1
-    marks = [(":*" if prefix and i == last else ":" if weight else "") for i in range(len(tokens))]
-    return (
-        "("
-        + " <-> ".join(
-            f"'{token}'{mark}{weight}" for token, mark in zip(tokens, marks, strict=True)
-        )
-        + ")"
-    )
+def _pg_raw_item(item: RawItem, tier: int) -> ColumnElement[Any]:
+    """The item parsed as the raw vector was ('simple' parser: "єр-міністр" is a compound
+    and its parts), then the last word made a prefix and every word confined to the tier's
+    field (weight), in the tsquery's text form: its words are quoted ('word')."""
+    query: ColumnElement[Any] = func.phraseto_tsquery(_PG_CONFIG, literal(item.text)).cast(Text)
+    if item.prefix:
+        query = func.regexp_replace(query, "'$", "':*")
+    if weight := _PG_WEIGHTS[tier]:
+        query = func.regexp_replace(query, "('[^']*')(?::(\\*))?", f"\\1:\\2{weight}", "g")
+    return query.cast(TSQUERY)
 
 
 def _pg_raw(query: Query, operator: str, tier: int) -> ColumnElement[Any]:
-    weight = _PG_WEIGHTS[tier]
-    source = f" {operator} ".join(
-        _pg_raw_item(tokens, prefix, weight) for tokens, prefix in query.raw_items
-    )
-    return func.to_tsquery(_PG_CONFIG, literal(source))
+    items = [_pg_raw_item(item, tier) for item in query.raw_items]
+    combined = items[0]
+    for item in items[1:]:
+        combined = combined.op(operator)(item)
+    return combined
 
 
 def _pg_every(query: Query) -> ColumnElement[bool]:
@@ -182,7 +183,7 @@ def _pg_every(query: Query) -> ColumnElement[bool]:
     if query.words:
         tests.append(_PG_LEMMAS[0].bool_op("@@")(_pg_terms(query, "&")))
     if query.raw_items:
-        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "&", 0)))
+        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "&&", 0)))
     return and_(*tests)
 
 
@@ -191,7 +192,7 @@ def _pg_some(query: Query, tier: int) -> ColumnElement[bool]:
     if query.words:
         tests.append(_PG_LEMMAS[tier].bool_op("@@")(_pg_terms(query, "|")))
     if query.raw_items:
-        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "|", tier)))
+        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "||", tier)))
     return or_(*tests)
 
 
@@ -223,7 +224,9 @@ def _pg_estimate(session: Session, condition: ColumnElement[bool]) -> float:
     """The planner's estimate of how many translations meet `condition` (no execution)."""
     query = select(ArticleTranslation.id).where(condition)
     sql = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()
+    # Colons escaped: text() would take the weight in a literal ('word':A) for a parameter.
+    escaped = str(sql).replace(":", "\\:")
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {escaped}")).scalar_one()
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
@@ -247,8 +250,8 @@ def _fts_items(query: Query, tier: int) -> list[str]:
         for terms in query.words
     ]
     items += [
-        f'({{{raw}}} : "{" ".join(tokens)}"' + ("*" if prefix else "") + ")"
-        for tokens, prefix in query.raw_items
+        f'({{{raw}}} : "{" ".join(item.tokens)}"' + ("*" if item.prefix else "") + ")"
+        for item in query.raw_items
     ]
     return items
 

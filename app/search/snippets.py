@@ -76,8 +76,8 @@ def _marks(lang: str, query: Query, text: str) -> list[_Mark]:
     if query.raw_items:
         tokens = list(RAW_TOKEN.finditer(text.replace("ʼ", " ")))
         lowered = [token.group().lower() for token in tokens]
-        for offset, (wanted, prefix) in enumerate(query.raw_items):
-            item = len(query.words) + offset
+        for offset, raw in enumerate(query.raw_items):
+            item, wanted, prefix = len(query.words) + offset, raw.tokens, raw.prefix
             n = len(wanted)
             for i in range(len(tokens) - n + 1):
                 window = lowered[i : i + n]
