@@ -68,3 +68,32 @@ def test_keys_create_list_revoke(runner: RecordingClient, client: RecordingClien
         == 401
     )
     assert runner.invoke(cli, ["keys", "revoke", "99"]).exit_code != 0  # type: ignore[attr-defined]
+
+
+def test_search_reindex_recomputes_every_translations_lemmas(
+    runner: CliRunner, client: RecordingClient, editor_headers: dict[str, str], database_url: str
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.factories import make_article
+
+    article = make_article(client, editor_headers, title="Гривня", body="<p>Курс гривні.</p>")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:  # as an older analyser might have left them
+            conn.execute(
+                text(
+                    "UPDATE article_translations "
+                    "SET lemmas_title = '', lemmas_excerpt = '', lemmas_body = ''"
+                )
+            )
+        assert client.get("/v1/search", params={"q": "гривень"}).json()["data"] == []
+
+        result = runner.invoke(cli, ["search", "reindex"])
+
+        assert result.exit_code == 0, result.output
+        assert "Re-indexed 1 translations." in result.output
+        hits = client.get("/v1/search", params={"q": "гривень"}).json()["data"]
+        assert [hit["id"] for hit in hits] == [article["id"]]
+    finally:
+        engine.dispose()
