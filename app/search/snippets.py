@@ -59,8 +59,10 @@ def snippet(lang: str, query: Query, sources: list[str]) -> str | None:
     if best is None:
         return _render(sources[0], 0, []) if sources else None
     _, _, text, marks = best
-    first = marks[0].start
-    start = 0 if first <= _LEAD else _word_start(text, first - _LEAD)
+    first = marks[0]
+    # From the start while the match shows well within the snippet, else from a little
+    # before it.
+    start = 0 if first.end <= SNIPPET_CHARS - _LEAD else _word_start(text, first.start - _LEAD)
     return _render(text, start, marks)
 
 

@@ -400,3 +400,57 @@ def test_fields_and_include_shape_the_hits(
     unknown = client.get("/v1/search", params={"q": "посуха", "fields": "id,score"})
     assert unknown.status_code == 400
     assert unknown.json()["errors"] == [{"field": "fields", "message": "Unknown field 'score'."}]
+
+
+def test_a_word_matches_its_forms_never_a_mere_prefix_unless_asked_with_a_star(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    ukraine = make_article(client, editor_headers, title="Україна", body="<p>Текст.</p>")
+    adjective = make_article(
+        client,
+        editor_headers,
+        title="Огляд",
+        body="<p>Про українських військових.</p>",
+        published_at=hours_ago(2),
+    )
+    in_ukraine = make_article(
+        client, editor_headers, title="Новини", body="<p>В Україні тепло.</p>",
+        published_at=hours_ago(3),
+    )  # fmt: skip
+
+    assert search_ids(client, "Україна") == [ukraine["id"], in_ukraine["id"]]
+    assert search_ids(client, "україні") == [ukraine["id"], in_ukraine["id"]]
+    assert search_ids(client, "українськ") == []  # not a word: no implied prefix
+    assert search_ids(client, "україн*") == [ukraine["id"], adjective["id"], in_ukraine["id"]]
+    assert search_ids(client, "УКРАЇНСЬ*") == [adjective["id"]]
+    assert search_ids(client, "військ*") == [adjective["id"]]
+
+
+def test_quoted_phrases_match_the_words_as_written_and_in_order(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    korea = make_article(
+        client, editor_headers, title="Північна Корея", body="<p>Пхеньян заявив.</p>"
+    )
+    reversed_ = make_article(
+        client,
+        editor_headers,
+        title="Корея",
+        body="<p>Корея північна і південна.</p>",
+        published_at=hours_ago(2),
+    )
+    inflected = make_article(
+        client,
+        editor_headers,
+        title="Огляд",
+        body="<p>Про Північну Корею.</p>",
+        published_at=hours_ago(3),
+    )
+
+    assert search_ids(client, "північна корея") == [korea["id"], reversed_["id"], inflected["id"]]
+    assert search_ids(client, '"північна корея"') == [korea["id"]]
+    assert search_ids(client, '"ПІВНІЧНУ КОРЕЮ"') == [inflected["id"]]
+    assert search_ids(client, '"корея"') == [korea["id"], reversed_["id"]]  # only that form
+    # A phrase, a word and a prefix together: each must match.
+    assert search_ids(client, '"північна корея" заявити пхен*') == [korea["id"]]
+    assert search_ids(client, '"корея північна" пхен*') == []
