@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from itertools import chain
 
 import pymorphy3
 import Stemmer
@@ -36,8 +37,6 @@ CACHE_WORDS = 100_000
 WORD = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
 _APOSTROPHES = re.compile(r"['’ʼ]")
 _CYRILLIC = re.compile(r"[а-яёіїєґ]")
-
-Analyser = Callable[[str], tuple[str, ...]]
 
 
 def words(text: str) -> list[str]:
@@ -59,18 +58,43 @@ def _term(word: str) -> str:
     return _APOSTROPHES.sub("", word)[:MAX_TERM]
 
 
+class _Cached:
+    """An analyser remembering up to CACHE_WORDS words (then it forgets them all: news
+    repeats its words, so the cache fills again at once). A dict, not functools.lru_cache:
+    a hit is a dict lookup, which is most of what analysing a text costs."""
+
+    def __init__(self, compute: Callable[[str], tuple[str, ...]]) -> None:
+        self.compute = compute
+        self.known: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, word: str) -> tuple[str, ...]:
+        terms = self.known.get(word)
+        if terms is None:
+            terms = self.compute(word)
+            if len(self.known) >= CACHE_WORDS:
+                self.known.clear()
+            self.known[word] = terms
+        return terms
+
+    def many(self, words: Iterable[str]) -> list[tuple[str, ...]]:
+        get = self.known.get
+        return [get(word) or self(word) for word in words]
+
+    def cache_clear(self) -> None:
+        self.known.clear()
+
+
 def as_is(word: str) -> tuple[str, ...]:
     """The word itself as a term (languages without an analyser)."""
     return (_term(word),)
 
 
-def english(word: str) -> tuple[str, ...]:
+def _english(word: str) -> tuple[str, ...]:
     """The Snowball (Porter 2) English stem."""
     return (_term(_stemmer().stemWord(_term(word))),)
 
 
-@lru_cache(maxsize=CACHE_WORDS)
-def ukrainian(word: str) -> tuple[str, ...]:
+def _ukrainian(word: str) -> tuple[str, ...]:
     """Every lemma the word can be a form of; a word without Cyrillic letters is stemmed as
     English (Ukrainian news quotes English names and terms)."""
     if not _CYRILLIC.search(word):
@@ -79,12 +103,15 @@ def ukrainian(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_term(p.normal_form) for p in parsed)) or (_term(word),)
 
 
-_ANALYSERS: dict[str, Analyser] = {"uk": ukrainian, "en": english}
+english = _Cached(_english)
+ukrainian = _Cached(_ukrainian)
+_AS_IS = _Cached(as_is)
+_ANALYSERS: dict[str, _Cached] = {"uk": ukrainian, "en": english}
 
 
-def analyser(lang: str) -> Analyser:
+def analyser(lang: str) -> _Cached:
     """The analyser of a translation's language (BCP 47: "en-GB" is English)."""
-    return _ANALYSERS.get(lang.split("-")[0].lower(), as_is)
+    return _ANALYSERS.get(lang.split("-")[0].lower(), _AS_IS)
 
 
 def query_terms(word: str) -> tuple[str, ...]:
@@ -96,12 +123,9 @@ def query_terms(word: str) -> tuple[str, ...]:
 def terms(lang: str, text: str) -> str:
     """The distinct terms of plain text in `lang`, in order of first use, space-separated:
     what the lemma columns of a translation hold."""
-    analyse = analyser(lang)
-    found: dict[str, None] = {}
-    for word in words(text):
-        for term in analyse(word):
-            found[term] = None
-    return " ".join(found)
+    # Each distinct word looked up once; the loops run in C (imports do this for every line).
+    analysed = analyser(lang).many(dict.fromkeys(words(text)))
+    return " ".join(dict.fromkeys(chain.from_iterable(analysed)))
 
 
 def index_columns(lang: str, title: str, excerpt: str, body: str) -> dict[str, str]:
