@@ -36,6 +36,7 @@ CACHE_WORDS = 100_000
 # A word: letters and digits, apostrophes inside it included ("об'єкт", "don't").
 WORD = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
 _APOSTROPHES = re.compile(r"['’ʼ]")
+_TERM_CHARS = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[а-яёіїєґ]")
 
 
@@ -55,7 +56,9 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def _term(word: str) -> str:
-    return _APOSTROPHES.sub("", word)[:MAX_TERM]
+    # Letters and digits only, whatever an analyser returned: a term reaches the indexes
+    # and the queries as one token and can carry no syntax.
+    return "".join(_TERM_CHARS.findall(_APOSTROPHES.sub("", word)))[:MAX_TERM]
 
 
 class _Cached:
@@ -100,7 +103,8 @@ def _ukrainian(word: str) -> tuple[str, ...]:
     if not _CYRILLIC.search(word):
         return english(word)
     parsed = _morph().parse(_APOSTROPHES.sub("'", word[:MAX_TERM]))
-    return tuple(dict.fromkeys(_term(p.normal_form) for p in parsed)) or (_term(word),)
+    lemmas = tuple(dict.fromkeys(term for p in parsed if (term := _term(p.normal_form))))
+    return lemmas or (_term(word),)
 
 
 english = _Cached(_english)
