@@ -80,8 +80,11 @@ class _Cached:
         return terms
 
     def many(self, words: Iterable[str]) -> list[tuple[str, ...]]:
-        get = self.known.get
-        return [get(word) or self(word) for word in words]
+        words = list(words)
+        found = list(map(self.known.get, words))  # in C: no Python frame per word
+        if None in found:
+            found = [terms or self(word) for word, terms in zip(words, found, strict=True)]
+        return found  # type: ignore[return-value]
 
     def cache_clear(self) -> None:
         self.known.clear()
