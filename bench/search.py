@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, column, delete, insert, table
 
 from app.core import migrations
 from app.core.config import Settings
@@ -60,8 +60,12 @@ def _load(engine: Engine, copies: int, *, lemmas: bool) -> float:
         with engine.begin() as conn:
             for i in range(0, len(articles), 1000):
                 conn.execute(insert(Article), articles[i : i + 1000])
+            # Only the columns the rows name: the schema may predate the lemma columns.
+            target = table(
+                ArticleTranslation.__tablename__, *(column(name) for name in translations[0])
+            )
             for i in range(0, len(translations), 1000):
-                conn.execute(insert(ArticleTranslation), translations[i : i + 1000])
+                conn.execute(insert(target), translations[i : i + 1000])
 
     return _timed(run)
 
