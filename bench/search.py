@@ -61,8 +61,10 @@ def _load(engine: Engine, copies: int, *, lemmas: bool) -> float:
             for i in range(0, len(articles), 1000):
                 conn.execute(insert(Article), articles[i : i + 1000])
             # Only the columns the rows name: the schema may predate the lemma columns.
+            known = ArticleTranslation.__table__.c
             target = table(
-                ArticleTranslation.__tablename__, *(column(name) for name in translations[0])
+                ArticleTranslation.__tablename__,
+                *(column(name, known[name].type) for name in translations[0]),
             )
             for i in range(0, len(translations), 1000):
                 conn.execute(insert(target), translations[i : i + 1000])
