@@ -36,6 +36,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    case,
     exists,
     func,
     literal,
@@ -319,9 +320,21 @@ def snippet_texts(
     if not shown:
         return {}
     t = ArticleTranslation
+    wanted = set(shown)
+    # By article id (indexed): a row-value IN over (article_id, lang) is a scan on SQLite.
+    # Each article's other translations are skipped here, their bodies never read.
     rows = session.execute(
-        select(t.article_id, t.lang, t.excerpt, func.substr(t.body, 1, body_chars)).where(
-            tuple_(t.article_id, t.lang).in_(list(shown))
-        )
+        select(
+            t.article_id,
+            t.lang,
+            t.excerpt,
+            case(
+                (
+                    tuple_(t.article_id, t.lang).in_(list(wanted)),
+                    func.substr(t.body, 1, body_chars),
+                ),
+                else_="",
+            ),
+        ).where(t.article_id.in_({article_id for article_id, _ in wanted}))
     )
-    return {(row[0], row[1]): (row[2], row[3]) for row in rows}
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows if (r[0], r[1]) in wanted}

@@ -72,12 +72,14 @@ def _marks(lang: str, query: Query, text: str) -> list[_Mark]:
         # Which distinct words of the text match which item, then where they are (one
         # regex pass): far cheaper than analysing every word where it stands.
         items = {term: item for item, terms in enumerate(query.words) for term in terms}
+        query_terms = items.keys()
         distinct = list(dict.fromkeys(analysis.words(text)))
-        matching = {
-            word: next((items[t] for t in terms if t in items), None)
-            for word, terms in zip(distinct, analysis.analyser(lang).many(distinct), strict=True)
+        analysed = analysis.analyser(lang).many(distinct)
+        found = {
+            word: next(items[term] for term in terms if term in items)
+            for word, terms in zip(distinct, analysed, strict=True)
+            if not query_terms.isdisjoint(terms)
         }
-        found = {word: item for word, item in matching.items() if item is not None}
         if found:
             forms = "|".join(sorted(map(re.escape, found), key=len, reverse=True))
             pattern = re.compile(rf"(?<![^\W_'’ʼ])(?:{forms})(?![^\W_]|['’ʼ][^\W_])", re.I)
