@@ -16,8 +16,9 @@ news repeats its words.
 """
 
 import re
+import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import chain
 
@@ -45,14 +46,28 @@ def words(text: str) -> list[str]:
     return WORD.findall(unicodedata.normalize("NFC", text).lower())
 
 
+# Requests and imports analyse on many threads. One MorphAnalyzer is shared (its dictionary
+# is large), made and called under a lock (only on a cache miss); a Stemmer holds
+# per-call state, so each thread has its own.
+_MORPH_LOCK = threading.Lock()
+_THREAD = threading.local()
+
+
 @lru_cache(maxsize=1)
 def _morph() -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer(lang="uk")
 
 
-@lru_cache(maxsize=1)
+def _lemmas(word: str) -> list[str]:
+    with _MORPH_LOCK:
+        return [parse.normal_form for parse in _morph().parse(word)]
+
+
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+    stemmer: Stemmer.Stemmer | None = getattr(_THREAD, "stemmer", None)
+    if stemmer is None:
+        stemmer = _THREAD.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def _term(word: str) -> str:
@@ -105,8 +120,8 @@ def _ukrainian(word: str) -> tuple[str, ...]:
     English (Ukrainian news quotes English names and terms)."""
     if not _CYRILLIC.search(word):
         return english(word)
-    parsed = _morph().parse(_APOSTROPHES.sub("'", word[:MAX_TERM]))
-    lemmas = tuple(dict.fromkeys(term for p in parsed if (term := _term(p.normal_form))))
+    parsed = _lemmas(_APOSTROPHES.sub("'", word[:MAX_TERM]))
+    lemmas = tuple(dict.fromkeys(term for lemma in parsed if (term := _term(lemma))))
     return lemmas or (_term(word),)
 
 
@@ -143,15 +158,6 @@ def index_columns(lang: str, title: str, excerpt: str, body: str) -> dict[str, s
     }
 
 
-def iter_terms(lang: str, text: str) -> Iterator[tuple[re.Match[str], tuple[str, ...]]]:
-    """Each word of plain text (as a match in the NFC-normalized text) with its terms."""
-    analyse = analyser(lang)
-    for match in WORD.finditer(text):
-        yield match, analyse(match.group().lower())
-
-
-def warm(samples: Iterable[str] = ()) -> None:
+def warm() -> None:
     """Load the dictionary now (a fraction of a second) rather than on the first write."""
-    _morph()
-    for word in samples:
-        ukrainian(word)
+    _lemmas("слово")
