@@ -18,6 +18,7 @@ from app.search.query import RAW_TOKEN, Query
 
 SNIPPET_CHARS = 200  # about two lines
 _LEAD = 40  # characters shown before the first match, when it is not at the start
+_REACH = SNIPPET_CHARS - _LEAD - 20  # how far after its first match a passage may mark
 # Characters of a body read for a snippet: matches further in are not quoted.
 BODY_CHARS = 20_000
 
@@ -47,23 +48,22 @@ class _Mark:
 def snippet(lang: str, query: Query, sources: list[str]) -> str | None:
     """The passage of `sources` that matches the most items of `query` (the earliest of
     equals), marked and escaped; the start of the first source if none matches."""
-    best: tuple[int, int, str, list[_Mark]] | None = None
+    best: tuple[tuple[int, int], str, list[_Mark], _Mark] | None = None
     for number, text in enumerate(sources):
         marks = _marks(lang, query, text)
         if not marks:
             continue
-        start, covered = _best_window(marks)
+        anchor, covered = _best_window(marks)
         score = (len(covered), -number)
-        if best is None or score > (best[0], best[1]):
-            best = (len(covered), -number, text, [m for m in marks if start <= m.start])
+        if best is None or score > best[0]:
+            best = (score, text, marks, anchor)
     if best is None:
         return _render(sources[0], 0, []) if sources else None
-    _, _, text, marks = best
-    first = marks[0]
-    # From the start while the match shows well within the snippet, else from a little
-    # before it.
-    start = 0 if first.end <= SNIPPET_CHARS - _LEAD else _word_start(text, first.start - _LEAD)
-    return _render(text, start, marks)
+    _, text, marks, anchor = best
+    # From the start when the passage fits there, else from a little before it.
+    last = max(m.end for m in marks if anchor.start <= m.start < anchor.start + _REACH)
+    start = 0 if last <= SNIPPET_CHARS else _word_start(text, anchor.start - _LEAD)
+    return _render(text, start, [mark for mark in marks if mark.start >= start])
 
 
 def _marks(lang: str, query: Query, text: str) -> list[_Mark]:
@@ -110,19 +110,23 @@ def _marks(lang: str, query: Query, text: str) -> list[_Mark]:
     return merged
 
 
-def _best_window(marks: list[_Mark]) -> tuple[int, set[int]]:
-    """Where the window of SNIPPET_CHARS starting at a mark covers the most items."""
-    best_start, best_items = marks[0].start, set[int]()
+def _best_window(marks: list[_Mark]) -> tuple[_Mark, set[int]]:
+    """The mark starting the passage (_REACH long) that covers the most items (the
+    earliest of equals), and those items."""
+    best, best_items = marks[0], set[int]()
     for anchor in marks:
-        items = {m.item for m in marks if anchor.start <= m.start < anchor.start + SNIPPET_CHARS}
+        items = {m.item for m in marks if anchor.start <= m.start < anchor.start + _REACH}
         if len(items) > len(best_items):
-            best_start, best_items = anchor.start, items
-    return best_start, best_items
+            best, best_items = anchor, items
+    return best, best_items
+
+
+_SPACE = re.compile(r"\s")
 
 
 def _word_start(text: str, at: int) -> int:
     """The start of the first word at or after `at`."""
-    match = re.compile(r"\s").search(text, at)
+    match = _SPACE.search(text, at)
     return match.end() if match and match.end() < len(text) else at
 
 
@@ -139,9 +143,8 @@ def _render(text: str, start: int, marks: list[_Mark]) -> str:
         if mark.start >= end:
             break
         out.append(html.escape(text[position : mark.start]))
-        stop = min(mark.end, max(end, mark.end))
-        out.append(f"<mark>{html.escape(text[mark.start : stop])}</mark>")
-        position = stop
+        out.append(f"<mark>{html.escape(text[mark.start : mark.end])}</mark>")
+        position = mark.end
     out.append(html.escape(text[position:end]) if position < end else "")
     if end < len(text):
         out.append("…")

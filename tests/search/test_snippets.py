@@ -148,3 +148,24 @@ def test_only_snippet_sources_decides_what_may_be_quoted() -> None:
     # An article whose body must not be shown is quoted from its excerpt alone.
     assert snippet_sources("Анонс.", body, body_visible=False) == ["Анонс."]
     assert snippet_sources("", body, body_visible=False) == []
+
+
+def test_the_passage_matching_the_most_words_is_quoted_with_every_match_in_it(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    filler = "Інші новини дня без жодного збігу. " * 8
+    article(
+        client,
+        editor_headers,
+        "Економіка",
+        "Коротко.",
+        f"<p>Курс стабільний. {filler}Курс гривні зміцнився, гривня дорожчає. {filler}</p>",
+    )
+    [quoted] = snippets(client, "гривня курс")
+    assert quoted is not None
+    assert (
+        "<mark>Курс</mark> <mark>гривні</mark> зміцнився, <mark>гривня</mark> дорожчає." in quoted
+    )
+    assert quoted.startswith("…")
+    # Only the first "Курс" alone: the passage with both words wins.
+    assert "<mark>Курс</mark> стабільний" not in quoted
