@@ -1,5 +1,5 @@
 """`dopys`: serve the API, migrate the database, load demo content, manage API keys,
-import and export articles."""
+import and export articles, rebuild the search index."""
 
 import functools
 import re
@@ -16,6 +16,7 @@ from rich.filesize import decimal
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     SpinnerColumn,
@@ -29,6 +30,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.articles.repository import next_change_seq
 from app.core import migrations
 from app.core.config import get_settings
 from app.core.db import create_db_engine, is_sqlite, make_session_factory, unit_of_work
@@ -42,6 +44,7 @@ from app.imports.schemas import ImportReport
 from app.imports.service import BATCH_SIZE
 from app.keys import service as keys
 from app.models import KeyScope
+from app.search import indexing
 
 console = Console()
 progress_console = Console(stderr=True)
@@ -107,9 +110,11 @@ cli = typer.Typer(help="Dopys, the newsroom content API.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_cli = typer.Typer(help="Demo content.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys for editors and scripts.", no_args_is_help=True)
+search_cli = typer.Typer(help="The search index.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(search_cli, name="search")
 
 
 def check_database(url: str) -> None:
@@ -303,6 +308,34 @@ def export_command(
         progress_console.print(f"[red]Export failed:[/red] {exc}")
         raise typer.Exit(ExitCouldNotRun) from exc
     progress_console.print(f"Exported {count} articles.")
+
+
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Analyse every translation again for search (after upgrading the analyser or its
+    dictionary): a batch per transaction, so the site keeps serving and writing."""
+    engine = create_db_engine(get_settings().database_url)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=progress_console) as bar:
+            task = bar.add_task("Re-indexing translations", total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            done = indexing.reindex(engine, update)
+    finally:
+        engine.dispose()
+    with _unit_of_work() as session:
+        next_change_seq(session)  # a data change: cached search answers are stale
+    console.print(f"Re-indexed {done} translations.")
 
 
 @contextmanager

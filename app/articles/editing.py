@@ -47,6 +47,7 @@ from app.models import (
     RemovalReason,
     utcnow,
 )
+from app.search.analysis import index_columns
 
 RESTRICTED = ArticleVisibility.RESTRICTED
 KnownT = TypeVar("KnownT")
@@ -246,6 +247,8 @@ def put_translation(session: Session, article: Article, lang: str, data: Transla
         for name, value in translation_extras(data).items():
             setattr(existing, name, value)
         existing.updated_at = now
+        for name, value in index_columns(lang, data.title, existing.excerpt, existing.body).items():
+            setattr(existing, name, value)
     _touch(session, article, now)
     _flush(session)
     return existing is None
@@ -342,15 +345,17 @@ def _new_translation(
     article_id = article.id
     restricted = article.visibility == RESTRICTED
     body = clean_body(data.body)
+    excerpt = excerpt_for(data.excerpt, body, restricted=restricted)
     return ArticleTranslation(
         article_id=article_id,
         lang=lang,
         title=data.title,
         slug=slugs.claim(lang, data.slug, data.title, article_id),
-        excerpt=excerpt_for(data.excerpt, body, restricted=restricted),
+        excerpt=excerpt,
         body=body,
         **translation_extras(data),
         updated_at=now,
+        **index_columns(lang, data.title, excerpt, body),
     )
 
 

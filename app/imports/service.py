@@ -24,6 +24,7 @@ from app.imports import repository as repo
 from app.imports.parsing import ExportCheck, ExportMarker, RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, LineError
 from app.models import ArticleStatus, ArticleType, ArticleVisibility, RemovalReason, utcnow
+from app.search.analysis import index_columns
 from app.taxonomy.service import AUTHORS, SOURCES, TAGS
 
 logger = logging.getLogger(__name__)
@@ -49,23 +50,29 @@ class _Outcome:
 
 
 class Checked(NamedTuple):
-    """A valid line with each translation's sanitized body and excerpt, in order."""
+    """A valid line with each translation's sanitized body and excerpt and its lemma
+    columns for search, in order."""
 
     line: ArticleLine
     bodies: list[tuple[str, str]]
+    lemmas: list[dict[str, str]]
 
 
 def check(raw: RawLine) -> Checked | list[LineError]:
-    """Validate a line and do the costly rules that need no database: sanitizing, excerpts."""
+    """Validate a line and do the costly rules that need no database: sanitizing, excerpts,
+    lemmatizing for search (cached per word: see app.search.analysis)."""
     line = validate(raw)
     if isinstance(line, list):
         return line
     bodies = []
     restricted = line.visibility == ArticleVisibility.RESTRICTED
+    lemmas = []
     for translation in line.translations:
         body = rules.clean_body(translation.body)
-        bodies.append((body, rules.excerpt_for(translation.excerpt, body, restricted=restricted)))
-    return Checked(line, bodies)
+        excerpt = rules.excerpt_for(translation.excerpt, body, restricted=restricted)
+        bodies.append((body, excerpt))
+        lemmas.append(index_columns(translation.lang, translation.title, excerpt, body))
+    return Checked(line, bodies, lemmas)
 
 
 @dataclass
@@ -88,6 +95,7 @@ class _Plan:
     digest: str
     line: ArticleLine
     bodies: list[tuple[str, str]]  # sanitized body, excerpt
+    lemmas: list[dict[str, str]]  # search's lemma columns
     article_id: uuid.UUID
     existing: repo.Existing | None
     slugs: list[str]
@@ -288,7 +296,7 @@ class _Batch:
         )
         book = rules.SlugBook(self.session)
         wanted: list[list[str | None]] = []
-        for _, (line, _), target in changed:
+        for _, (line, _, _), target in changed:
             wanted.append(
                 [
                     rules.kept_slug(t.slug, t.title, stored.get((target.id, t.lang)))
@@ -299,16 +307,16 @@ class _Batch:
             )
         book.prefetch(
             (t.lang, slug or slugify_title(t.title))
-            for (_, (line, _), _), slugs in zip(changed, wanted, strict=True)
+            for (_, (line, _, _), _), slugs in zip(changed, wanted, strict=True)
             for t, slug in zip(line.translations, slugs, strict=True)
         )
         plans: list[_Plan] = []
-        for (raw, (line, bodies), target), slugs in zip(changed, wanted, strict=True):
+        for (raw, (line, bodies, lemmas), target), slugs in zip(changed, wanted, strict=True):
             article_id = target.id if target else (line.id or uuid.uuid4())
             claimed = self._claim_slugs(book, raw, line, slugs, article_id)
             if claimed is not None:
                 plans.append(
-                    _Plan(raw.number, raw.digest, line, bodies, article_id, target, claimed)
+                    _Plan(raw.number, raw.digest, line, bodies, lemmas, article_id, target, claimed)
                 )
         return plans
 
@@ -463,8 +471,8 @@ class _Batch:
     @staticmethod
     def _translation_rows(plan: _Plan, updated_at: datetime) -> list[dict[str, Any]]:
         rows = []
-        for t, slug, (body, excerpt) in zip(
-            plan.line.translations, plan.slugs, plan.bodies, strict=True
+        for t, slug, (body, excerpt), lemmas in zip(
+            plan.line.translations, plan.slugs, plan.bodies, plan.lemmas, strict=True
         ):
             rows.append(
                 {
@@ -476,6 +484,7 @@ class _Batch:
                     "body": body,
                     **rules.translation_extras(t),
                     "updated_at": t.updated_at or updated_at,
+                    **lemmas,
                 }
             )
         return rows

@@ -624,7 +624,7 @@ export interface paths {
          * Search Articles
          * @description Public articles matching `q`, best first: title matches above excerpt matches above
          *     body-only matches, then newest first; keyset-paginated. Items are feed items in the
-         *     reader's language plus their `rank`.
+         *     reader's language plus their `rank` and a `snippet` with the matches marked.
          */
         get: operations["search-search_articles"];
         put?: never;
@@ -1686,6 +1686,12 @@ export interface components {
             rank: number;
             /** Slug */
             slug: string;
+            /**
+             * Snippet
+             * @description A short passage of this item's translation (in `lang`: its excerpt or body) with the words that matched in <mark>...</mark>. HTML: the text is escaped, <mark> is the only tag. The start of the excerpt when the match was only in the title or in another translation; null when there is no text to quote.
+             * @example …ракетний удар по <mark>Києву</mark> вночі…
+             */
+            snippet?: string | null;
             /** Sources */
             sources: components["schemas"]["SourceRef"][];
             /** Tags */
@@ -1758,6 +1764,12 @@ export interface components {
             rank?: number;
             /** Slug */
             slug?: string;
+            /**
+             * Snippet
+             * @description A short passage of this item's translation (in `lang`: its excerpt or body) with the words that matched in <mark>...</mark>. HTML: the text is escaped, <mark> is the only tag. The start of the excerpt when the match was only in the title or in another translation; null when there is no text to quote.
+             * @example …ракетний удар по <mark>Києву</mark> вночі…
+             */
+            snippet?: string | null;
             /** Sources */
             sources?: components["schemas"]["SourceRef"][];
             /** Tags */
@@ -5235,7 +5247,7 @@ export interface operations {
     "search-search_articles": {
         parameters: {
             query: {
-                /** @description Plain words (any case; punctuation and operators are ignored). Every word must start a word of the title, excerpt or body, in any translation (of the title or excerpt only, for a restricted article); Ukrainian words match their other inflected forms. At most 16 words. */
+                /** @description Words (any case). A word matches every form of its lemmas: Ukrainian by dictionary ("року" finds "рік", "році"), English by stem ("countries" finds "country"); never a mere prefix. `"exact phrase"` matches those words in that order as written; `прав*` matches words that start with `прав`. Other punctuation is ignored. Every item must match the title, excerpt or body of one translation (the title or excerpt, for a restricted article). At most 16 words. */
                 q: string;
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string | null;
