@@ -103,7 +103,8 @@ def sessions(db: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    # No webhook worker thread in every test app; tests/webhooks runs one where it matters.
+    return Settings(database_url=database_url, webhooks_worker=False)
 
 
 @pytest.fixture

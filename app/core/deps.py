@@ -77,6 +77,13 @@ def require_write_key(
 EditorKeyDep = Annotated[ApiKey, Depends(require_write_key)]
 
 
+def require_admin_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    return _authenticate(request, credentials, KeyScope.ADMIN)
+
+
 def get_lang(
     settings: SettingsDep,
     lang: Annotated[

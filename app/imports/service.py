@@ -25,6 +25,8 @@ from app.imports.parsing import RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, LineError
 from app.models import ArticleStatus, utcnow
 from app.taxonomy.service import SOURCES, TAGS
+from app.webhooks import events as webhook_events
+from app.webhooks.repository import add_events
 
 logger = logging.getLogger(__name__)
 
@@ -335,10 +337,12 @@ class _Batch:
         tag_links: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
         vias: list[int | None] = []
+        changes: list[webhook_events.Change] = []
+        leaving: dict[uuid.UUID, dict[str, Any]] = {}
         for plan, seq in zip(plans, seqs, strict=False):
             row = self._article_row(plan, seq)
             (articles_changed if plan.existing else articles_new).append(row)
-            self._visibility(plan, row, removed, revived)
+            changes.append(self._visibility(plan, row, removed, revived, leaving))
             translations += self._translation_rows(plan, row["updated_at"])
             tag_links += [
                 {"article_id": plan.article_id, "tag_id": tag_ids[tag.slug], "position": i}
@@ -359,6 +363,7 @@ class _Batch:
         repo.insert_articles(self.session, articles_new)
         repo.insert_children(self.session, translations, tag_links, citations, vias)
         repo.set_tombstones(self.session, removed, revived)
+        add_events(self.session, *webhook_events.rows_for(changes, self.now, leaving))
 
     def _visibility(
         self,
@@ -366,12 +371,30 @@ class _Batch:
         row: dict[str, Any],
         removed: list[dict[str, Any]],
         revived: list[uuid.UUID],
-    ) -> None:
+        leaving: dict[uuid.UUID, dict[str, Any]],
+    ) -> webhook_events.Change:
         """The editor API's rule for sync clients: an article that stops being public gets
-        a tombstone; one that becomes public loses it (an id may come back via export)."""
+        a tombstone; one that becomes public loses it (an id may come back via export).
+        The same change, as webhooks see it, is returned."""
         public = is_public_article(_Visible(row["status"], row["published_at"]), self.now)
         was_public = plan.existing is not None and is_public_article(plan.existing, self.now)
+        change = webhook_events.Change(
+            plan.article_id,
+            row["change_seq"],
+            was_public,
+            public,
+            row["status"],
+            row["published_at"],
+        )
         if was_public and not public:
+            leaving[plan.article_id] = webhook_events.facets(
+                [
+                    (t.lang, slug)
+                    for t, slug in zip(plan.line.translations, plan.slugs, strict=True)
+                ],
+                [tag.slug for tag in plan.line.tags],
+                with_slugs=True,
+            )
             removed.append(
                 {
                     "article_id": plan.article_id,
@@ -382,6 +405,7 @@ class _Batch:
             )
         elif public and not was_public:
             revived.append(plan.article_id)
+        return change
 
     def _taxonomy(self, plans: list[_Plan]) -> tuple[dict[str, int], dict[str, int], int]:
         tags: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}

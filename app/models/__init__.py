@@ -5,6 +5,14 @@ from app.models.article import Article, ArticleStatus, ArticleTag, ArticleTransl
 from app.models.base import Base, utcnow
 from app.models.sync import ArticleTombstone, RemovalReason, SyncState
 from app.models.taxonomy import Source, SourceName, Tag, TagName
+from app.models.webhooks import (
+    DeliveryState,
+    SubscriptionStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ApiKey",
@@ -15,12 +23,18 @@ __all__ = [
     "ArticleTranslation",
     "Base",
     "Citation",
+    "DeliveryState",
     "KeyScope",
     "RemovalReason",
     "Source",
     "SourceName",
+    "SubscriptionStatus",
     "SyncState",
     "Tag",
     "TagName",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
     "utcnow",
 ]
