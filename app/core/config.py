@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     webhooks_max_response_bytes: int = Field(
         default=64 * 1024, ge=0, description="How much of a receiver's answer is read."
     )
+    webhooks_retention_days: float = Field(
+        default=30, gt=0, description="Days finished deliveries (and their events) are kept."
+    )
     webhooks_concurrency: int = Field(
         default=4, ge=1, le=64, description="Deliveries a worker sends at once."
     )

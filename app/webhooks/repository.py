@@ -306,3 +306,19 @@ def delivery_of(session: Session, subscription_id: int, delivery_id: int) -> Web
         )
         .with_for_update()
     )
+
+
+def prune(session: Session, before: datetime) -> None:
+    """Forget deliveries finished before `before` (their attempts go with them) and the
+    events left with no delivery."""
+    session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.state != DeliveryState.PENDING, WebhookDelivery.finished_at < before
+        )
+    )
+    session.execute(
+        delete(WebhookEvent).where(
+            WebhookEvent.dispatched_at < before,
+            ~exists().where(WebhookDelivery.event_id == WebhookEvent.id),
+        )
+    )

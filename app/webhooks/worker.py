@@ -8,7 +8,9 @@ no two workers send one delivery. On SQLite writers are serialized by the databa
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +22,8 @@ from app.webhooks import delivery, service
 from app.webhooks import repository as repo
 
 logger = logging.getLogger(__name__)
+
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class DeliveryWorker:
@@ -33,10 +37,13 @@ class DeliveryWorker:
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pruned_at: float | None = None
 
     def run_once(self) -> bool:
         """One round: dispatch due events, send due deliveries. True if there was work."""
         now = utcnow()
+        if self._pruned_at is None or time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+            self.prune()
         with self.reads() as session:
             if not repo.has_pending_work(session, now):
                 return False
@@ -44,6 +51,13 @@ class DeliveryWorker:
             dispatched = service.dispatch(session, self.settings, now)
         sent = service.deliver_round(self.writes, self.settings, self.client, self.executor)
         return dispatched > 0 or sent > 0
+
+    def prune(self) -> None:
+        """Forget what finished longer ago than WEBHOOKS_RETENTION_DAYS."""
+        self._pruned_at = time.monotonic()
+        before = utcnow() - timedelta(days=self.settings.webhooks_retention_days)
+        with unit_of_work(self.writes) as session:
+            repo.prune(session, before)
 
     def send_now(self, delivery_id: int) -> None:
         """Send one delivery right away (`dopys webhooks test`)."""

@@ -2,11 +2,16 @@
 may manage webhooks."""
 
 import itertools
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, update
 
+from app.core.config import Settings
+from app.models import WebhookAttempt, WebhookDelivery, WebhookEvent, utcnow
+from app.webhooks.worker import DeliveryWorker
 from tests.conftest import RecordingClient
 from tests.factories import make_article
 from tests.webhooks.conftest import FAST, subscribe
@@ -201,3 +206,29 @@ def test_list_and_remove(client: TestClient, admin_headers: dict[str, str]) -> N
     ]
     assert client.delete(f"/v1/webhooks/{made[1]['id']}", headers=admin_headers).status_code == 204
     assert client.get(f"/v1/webhooks/{made[1]['id']}", headers=admin_headers).status_code == 404
+
+
+def test_finished_deliveries_are_forgotten_after_the_retention(
+    hooked: RecordingClient,
+    admin_headers: dict[str, str],
+    editor_headers: dict[str, str],
+    receiver: Receiver,
+    db: Engine,
+    database_url: str,
+) -> None:
+    hook = subscribe(hooked, admin_headers, receiver.url)
+    make_article(hooked, editor_headers)
+    receiver.wait_count(1)
+    assert len(_deliveries(hooked, admin_headers, hook["id"])) == 1
+    worker = DeliveryWorker(db, Settings(database_url=database_url, webhooks_retention_days=1))
+    worker.prune()  # nothing is a day old
+    assert len(_deliveries(hooked, admin_headers, hook["id"])) == 1
+    with db.begin() as conn:
+        conn.execute(update(WebhookDelivery).values(finished_at=utcnow() - timedelta(days=2)))
+        conn.execute(update(WebhookEvent).values(dispatched_at=utcnow() - timedelta(days=2)))
+    worker.prune()
+    worker.close()
+    assert _deliveries(hooked, admin_headers, hook["id"]) == []
+    with db.connect() as conn:
+        for model in (WebhookEvent, WebhookAttempt):
+            assert conn.scalar(select(func.count()).select_from(model)) == 0
