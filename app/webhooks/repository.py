@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, delete, exists, insert, select, text, update
+from sqlalchemy import Row, Table, delete, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -211,56 +211,29 @@ def skip(session: Session, ids: Sequence[int], now: datetime) -> None:
         )
 
 
-def record_attempt(
-    session: Session,
-    delivery_id: int,
-    *,
-    at: datetime,
-    status_code: int | None,
-    duration_ms: int,
-    error: str | None,
-    state: DeliveryState,
-    attempts: int,
-    next_attempt_at: datetime | None,
+def record_attempts(
+    session: Session, attempts: Sequence[dict[str, Any]], deliveries: Sequence[dict[str, Any]]
 ) -> None:
-    session.execute(
-        insert(WebhookAttempt).values(
-            delivery_id=delivery_id,
-            attempted_at=at,
-            status_code=status_code,
-            duration_ms=duration_ms,
-            error=error,
-        )
-    )
-    finished = at if state != DeliveryState.PENDING else None
-    session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id)
-        .values(
-            state=state,
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-            leased_until=None,
-            finished_at=finished,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    """Attempts (rows of WebhookAttempt) and the new state of their deliveries (rows with
+    `id`), a statement each for the whole round."""
+    if attempts:
+        session.execute(insert(WebhookAttempt), list(attempts))
+    if deliveries:
+        session.execute(update(WebhookDelivery), list(deliveries))
 
 
 def set_subscription_status(
-    session: Session, subscription_id: int, status: SubscriptionStatus, now: datetime
+    session: Session, subscription_ids: Collection[int], status: SubscriptionStatus, now: datetime
 ) -> None:
+    """Mark subscriptions failing (from now) or active again; a no-op for those already so."""
+    if not subscription_ids:
+        return
     failing = WebhookSubscription.status == SubscriptionStatus.FAILING
-    values: dict[str, Any] = (
-        {"status": status, "failing_since": None}
-        if status == SubscriptionStatus.ACTIVE
-        else {"status": status, "failing_since": now}
-    )
-    condition = failing if status == SubscriptionStatus.ACTIVE else ~failing
+    active = status == SubscriptionStatus.ACTIVE
     session.execute(
         update(WebhookSubscription)
-        .where(and_(WebhookSubscription.id == subscription_id, condition))
-        .values(**values)
+        .where(WebhookSubscription.id.in_(subscription_ids), failing if active else ~failing)
+        .values(status=status, failing_since=None if active else now)
         .execution_options(synchronize_session=False)
     )
 

@@ -46,6 +46,7 @@ from app.webhooks.schemas import (
 )
 
 DISPATCH_BATCH = 500
+CLAIM_PER_SENDER = 8  # deliveries claimed per round, per concurrent sender
 LEASE_MARGIN_SECONDS = 5.0
 _LIST_SCOPE = scope_of(kind="webhooks")
 
@@ -378,7 +379,7 @@ def deliver_round(
     lease = now + timedelta(seconds=settings.webhooks_timeout_seconds + LEASE_MARGIN_SECONDS)
     with unit_of_work(sessions) as session:
         claimed = repo.claim(
-            session, now, lease, limit=settings.webhooks_concurrency * 4, only=only
+            session, now, lease, limit=settings.webhooks_concurrency * CLAIM_PER_SENDER, only=only
         )
         content = {r.article_id for r in claimed if carries_content(r.type) and r.article_id}
         live = repo.public_now(session, content, now)
@@ -397,41 +398,58 @@ def deliver_round(
     outcomes = list(executor.map(send, todo))
     if todo:
         with unit_of_work(sessions) as session:
-            for row, outcome in zip(todo, outcomes, strict=True):
-                _record(session, settings, row, outcome)
+            _record(session, settings, list(zip(todo, outcomes, strict=True)))
     return len(claimed)
 
 
 def _record(
-    session: Session, settings: Settings, row: repo.Claimed, outcome: delivery.Outcome
+    session: Session,
+    settings: Settings,
+    results: Sequence[tuple[repo.Claimed, delivery.Outcome]],
 ) -> None:
+    """Each try as an attempt; the delivery done, due again after the backoff, or failed
+    (and its subscription failing) once the schedule is used up."""
     now = utcnow()
-    attempts = row.attempts + 1
     schedule = settings.webhooks_retry_schedule
-    next_attempt_at = None
-    if outcome.ok:
-        state = DeliveryState.DELIVERED
-        repo.set_subscription_status(session, row.subscription_id, SubscriptionStatus.ACTIVE, now)
-    elif attempts <= len(schedule) and row.type != PING:
-        state = DeliveryState.PENDING
-        next_attempt_at = now + timedelta(seconds=backoff(schedule, attempts, settings))
-    else:
-        state = DeliveryState.FAILED
-        if row.type != PING:
-            repo.set_subscription_status(
-                session, row.subscription_id, SubscriptionStatus.FAILING, now
-            )
-    repo.record_attempt(
-        session,
-        row.id,
-        at=now,
-        status_code=outcome.status_code,
-        duration_ms=outcome.duration_ms,
-        error=outcome.error,
-        state=state,
-        attempts=attempts,
-        next_attempt_at=next_attempt_at,
-    )
+    attempts: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
+    succeeded: set[int] = set()
+    exhausted: set[int] = set()
+    for row, outcome in results:
+        tries = row.attempts + 1
+        next_attempt_at = None
+        if outcome.ok:
+            state = DeliveryState.DELIVERED
+            succeeded.add(row.subscription_id)
+        elif tries <= len(schedule) and row.type != PING:
+            state = DeliveryState.PENDING
+            next_attempt_at = now + timedelta(seconds=backoff(schedule, tries, settings))
+        else:
+            state = DeliveryState.FAILED
+            if row.type != PING:
+                exhausted.add(row.subscription_id)
+        attempts.append(
+            {
+                "delivery_id": row.id,
+                "attempted_at": now,
+                "status_code": outcome.status_code,
+                "duration_ms": outcome.duration_ms,
+                "error": outcome.error,
+            }
+        )
+        states.append(
+            {
+                "id": row.id,
+                "state": state,
+                "attempts": tries,
+                "next_attempt_at": next_attempt_at,
+                "leased_until": None,
+                "finished_at": now if state != DeliveryState.PENDING else None,
+            }
+        )
+    repo.record_attempts(session, attempts, states)
+    repo.set_subscription_status(session, succeeded - exhausted, SubscriptionStatus.ACTIVE, now)
+    repo.set_subscription_status(session, exhausted, SubscriptionStatus.FAILING, now)
 
 
 def backoff(schedule: Sequence[float], failures: int, settings: Settings) -> float:

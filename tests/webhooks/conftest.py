@@ -26,6 +26,7 @@ FAST: dict[str, Any] = {
     "webhooks_timeout_seconds": 3,
 }
 FAST_ENV = {
+    "WEBHOOKS_WORKER": "true",
     "WEBHOOKS_POLL_SECONDS": "0.1",
     "WEBHOOKS_ALLOW_PRIVATE": "true",
     "WEBHOOKS_TIMEOUT_SECONDS": "2",
