@@ -6,7 +6,9 @@ One runs in every `dopys serve` process (a thread started by the app's lifespan)
 no two workers send one delivery. On SQLite writers are serialized by the database lock.
 """
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,13 @@ from app.webhooks import repository as repo
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 3600.0
+NICENESS = 10  # deliveries give way to requests and imports when CPU is short
+
+
+def _lower_priority() -> None:
+    """Run this thread at a lower CPU priority (Linux schedules threads one by one)."""
+    with contextlib.suppress(AttributeError, OSError):  # elsewhere: normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
 
 
 class DeliveryWorker:
@@ -33,7 +42,9 @@ class DeliveryWorker:
         self.writes: sessionmaker[Session] = make_session_factory(engine, write=True)
         self.client = delivery.make_client(settings.webhooks_timeout_seconds)
         self.executor = ThreadPoolExecutor(
-            max_workers=settings.webhooks_concurrency, thread_name_prefix="webhook-send"
+            max_workers=settings.webhooks_concurrency,
+            thread_name_prefix="webhook-send",
+            initializer=_lower_priority,
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -66,6 +77,7 @@ class DeliveryWorker:
         )
 
     def run(self) -> None:
+        _lower_priority()
         while not self._stop.is_set():
             try:
                 busy = self.run_once()
