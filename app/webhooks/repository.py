@@ -215,7 +215,12 @@ def record_attempts(
     session: Session, attempts: Sequence[dict[str, Any]], deliveries: Sequence[dict[str, Any]]
 ) -> None:
     """Attempts (rows of WebhookAttempt) and the new state of their deliveries (rows with
-    `id`), a statement each for the whole round."""
+    `id`), a statement each for the whole round; deliveries removed meanwhile (with their
+    subscription) are left out."""
+    ids = [row["id"] for row in deliveries]
+    kept = set(session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.id.in_(ids))))
+    attempts = [row for row in attempts if row["delivery_id"] in kept]
+    deliveries = [row for row in deliveries if row["id"] in kept]
     if attempts:
         session.execute(insert(WebhookAttempt), list(attempts))
     if deliveries:
