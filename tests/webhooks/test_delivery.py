@@ -232,3 +232,20 @@ def test_finished_deliveries_are_forgotten_after_the_retention(
     with db.connect() as conn:
         for model in (WebhookEvent, WebhookAttempt):
             assert conn.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_redirects_are_not_followed(
+    hooked: RecordingClient,
+    admin_headers: dict[str, str],
+    editor_headers: dict[str, str],
+    receiver: Receiver,
+) -> None:
+    receiver.statuses = [302]
+    hook = subscribe(hooked, admin_headers, receiver.url)
+    make_article(hooked, editor_headers)
+    receiver.wait_count(1)
+    [delivery] = _deliveries(hooked, admin_headers, hook["id"])
+    assert [(a["status_code"], a["error"]) for a in delivery["attempts"]] == [
+        (302, "Redirects are not followed."),
+        (200, None),
+    ]

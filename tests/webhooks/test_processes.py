@@ -3,16 +3,19 @@ an import commits, nothing sent twice by two processes on one PostgreSQL."""
 
 import os
 import signal
+import subprocess
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx2
 import pytest
 from sqlalchemy import Engine
 
+from tests.factories import iso
 from tests.imports.helpers import NDJSON, article_line, ndjson
-from tests.processes import free_port, serving, start_server
+from tests.processes import DOPYS, ROOT, cli_env, free_port, serving, start_server
 from tests.webhooks.conftest import FAST_ENV
 from tests.webhooks.receiver import Receiver, receiving
 
@@ -37,6 +40,7 @@ def _exactly_once(receiver: Receiver, secret: str, count: int, timeout: float) -
     time.sleep(1)  # anything sent twice would come now
     accepted = receiver.accepted()
     assert len(accepted) == count, len(accepted)
+    assert len(receiver.received) == count  # no failed try either
     assert set(Counter(r.id for r in accepted).values()) == {1}  # each webhook-id once
     payloads = [r.verified(secret) for r in accepted]
     assert {p["type"] for p in payloads} == {"article.published"}
@@ -78,5 +82,44 @@ def test_two_serve_processes_deliver_each_event_exactly_once(
         serving(database_url, tmp_path / "b.log", FAST_ENV),
     ):
         secret = _subscribe(a, admin_headers, receiver.url)
+        # A scheduled article too: both processes see it come due; one sends it.
+        scheduled = httpx2.post(
+            f"{a}/v1/editor/articles",
+            json={
+                "original_lang": "uk",
+                "status": "published",
+                "published_at": iso(datetime.now(UTC) + timedelta(seconds=3)),
+                "translations": [{"lang": "uk", "title": "О восьмій", "body": ""}],
+            },
+            headers=editor_headers,
+        )
+        assert scheduled.status_code == 201, scheduled.text
         _import(a, editor_headers, 1000)
-        _exactly_once(receiver, secret, 1000, timeout=90)
+        _exactly_once(receiver, secret, 1001, timeout=90)
+
+
+def test_dopys_webhooks_work_delivers_on_its_own(
+    db: Engine,
+    database_url: str,
+    admin_headers: dict[str, str],
+    editor_headers: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "serve.log"
+    no_worker = {**FAST_ENV, "WEBHOOKS_WORKER": "false"}
+    with receiving() as receiver, serving(database_url, log, no_worker) as base:
+        secret = _subscribe(base, admin_headers, receiver.url)
+        _import(base, editor_headers, 3)
+        time.sleep(1)
+        assert receiver.received == []
+        with (tmp_path / "work.log").open("wb") as out:
+            work = subprocess.Popen(
+                [DOPYS, "webhooks", "work"],
+                env={**cli_env(database_url), **FAST_ENV}, cwd=ROOT, stdout=out,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            _exactly_once(receiver, secret, 3, timeout=30)
+        finally:
+            work.send_signal(signal.SIGTERM)
+            assert work.wait(timeout=20) == 0
