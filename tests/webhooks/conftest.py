@@ -1,5 +1,6 @@
 """An app with its delivery worker running fast, a receiver, and admin keys."""
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,3 +64,16 @@ def subscribe(
     response = client.post("/v1/webhooks", json={"url": url, **extra}, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def deliveries(client: TestClient, headers: dict[str, str], hook: int) -> list[Any]:
+    """A subscription's deliveries, newest first, once none is pending any more (the
+    receiver may have answered before the worker recorded it)."""
+    deadline = time.monotonic() + 10
+    while True:
+        response = client.get(f"/v1/webhooks/{hook}/deliveries", headers=headers)
+        assert response.status_code == 200, response.text
+        found = list(response.json()["data"])
+        if all(d["state"] != "pending" for d in found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)

@@ -3,7 +3,6 @@ may manage webhooks."""
 
 import itertools
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,14 +13,8 @@ from app.models import WebhookAttempt, WebhookDelivery, WebhookEvent, utcnow
 from app.webhooks.worker import DeliveryWorker
 from tests.conftest import RecordingClient
 from tests.factories import make_article
-from tests.webhooks.conftest import FAST, subscribe
+from tests.webhooks.conftest import FAST, deliveries, subscribe
 from tests.webhooks.receiver import Receiver
-
-
-def _deliveries(client: TestClient, headers: dict[str, str], hook: int) -> list[Any]:
-    response = client.get(f"/v1/webhooks/{hook}/deliveries", headers=headers)
-    assert response.status_code == 200, response.text
-    return list(response.json()["data"])
 
 
 def test_three_failures_then_success_is_one_event_in_four_attempts_with_backoff(
@@ -45,7 +38,7 @@ def test_three_failures_then_success_is_one_event_in_four_attempts_with_backoff(
         assert gap >= delay * low, gaps
     assert gaps[0] < gaps[1] < gaps[2], gaps  # exponential
 
-    [delivery] = _deliveries(hooked, admin_headers, hook["id"])
+    [delivery] = deliveries(hooked, admin_headers, hook["id"])
     assert delivery["state"] == "delivered"
     assert delivery["message_id"] == ok.id
     assert delivery["next_attempt_at"] is None
@@ -86,7 +79,7 @@ def test_a_delivery_out_of_tries_marks_the_subscription_failing_until_one_succee
     receiver.wait_for(
         lambda r: hooked.get(url, headers=admin_headers).json()["status"] == "failing"
     )
-    [failed] = _deliveries(hooked, admin_headers, hook["id"])
+    [failed] = deliveries(hooked, admin_headers, hook["id"])
     assert (failed["state"], len(failed["attempts"]), failed["next_attempt_at"]) == (
         "failed", 4, None
     )  # fmt: skip
@@ -119,7 +112,7 @@ def test_redelivery_never_sends_an_article_that_is_no_longer_public(
     hook = subscribe(hooked, admin_headers, receiver.url)
     article = make_article(hooked, editor_headers)
     receiver.wait_count(1)
-    [delivery] = _deliveries(hooked, admin_headers, hook["id"])
+    [delivery] = deliveries(hooked, admin_headers, hook["id"])
     unpublish = hooked.post(
         f"/v1/editor/articles/{article['id']}/unpublish", headers=editor_headers
     )
@@ -219,16 +212,16 @@ def test_finished_deliveries_are_forgotten_after_the_retention(
     hook = subscribe(hooked, admin_headers, receiver.url)
     make_article(hooked, editor_headers)
     receiver.wait_count(1)
-    assert len(_deliveries(hooked, admin_headers, hook["id"])) == 1
+    assert len(deliveries(hooked, admin_headers, hook["id"])) == 1
     worker = DeliveryWorker(db, Settings(database_url=database_url, webhooks_retention_days=1))
     worker.prune()  # nothing is a day old
-    assert len(_deliveries(hooked, admin_headers, hook["id"])) == 1
+    assert len(deliveries(hooked, admin_headers, hook["id"])) == 1
     with db.begin() as conn:
         conn.execute(update(WebhookDelivery).values(finished_at=utcnow() - timedelta(days=2)))
         conn.execute(update(WebhookEvent).values(dispatched_at=utcnow() - timedelta(days=2)))
     worker.prune()
     worker.close()
-    assert _deliveries(hooked, admin_headers, hook["id"]) == []
+    assert deliveries(hooked, admin_headers, hook["id"]) == []
     with db.connect() as conn:
         for model in (WebhookEvent, WebhookAttempt):
             assert conn.scalar(select(func.count()).select_from(model)) == 0
@@ -244,7 +237,7 @@ def test_redirects_are_not_followed(
     hook = subscribe(hooked, admin_headers, receiver.url)
     make_article(hooked, editor_headers)
     receiver.wait_count(1)
-    [delivery] = _deliveries(hooked, admin_headers, hook["id"])
+    [delivery] = deliveries(hooked, admin_headers, hook["id"])
     assert [(a["status_code"], a["error"]) for a in delivery["attempts"]] == [
         (302, "Redirects are not followed."),
         (200, None),
