@@ -111,10 +111,12 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_cli = typer.Typer(help="Demo content.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys for editors and scripts.", no_args_is_help=True)
 search_cli = typer.Typer(help="The search index.", no_args_is_help=True)
+webhooks_cli = typer.Typer(help="Webhook subscriptions and their worker.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(search_cli, name="search")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def check_database(url: str) -> None:
@@ -196,7 +198,9 @@ def demo_load() -> None:
 @keys_cli.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
-    scope: Annotated[KeyScope, typer.Option(help="read or write.")] = KeyScope.WRITE,
+    scope: Annotated[
+        KeyScope, typer.Option(help="read, write or admin (webhooks too).")
+    ] = KeyScope.WRITE,
 ) -> None:
     """Create a key. The secret is shown once and never stored."""
     with _unit_of_work() as session:
@@ -229,6 +233,142 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) ->
     with _unit_of_work() as session:
         keys.revoke_key(session, key_id)
     console.print(f"Key {key_id} revoked.")
+
+
+@webhooks_cli.command("add")
+def webhooks_add(
+    url: Annotated[str, typer.Argument(help="Where to POST events (http or https).")],
+    event: Annotated[
+        list[str] | None, typer.Option(help="An event type to send (repeat); default: all.")
+    ] = None,
+    language: Annotated[list[str] | None, typer.Option(help="Only articles in it.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only articles with it.")] = None,
+    section: Annotated[list[str] | None, typer.Option(help="Only articles in it.")] = None,
+    author: Annotated[list[str] | None, typer.Option(help="Only articles by them.")] = None,
+    description: Annotated[str, typer.Option(help="What it is for.")] = "",
+) -> None:
+    """Subscribe a URL. The signing secret is shown once."""
+    from pydantic import ValidationError
+
+    from app.core.errors import AppError
+    from app.webhooks import service as webhooks
+    from app.webhooks.schemas import WebhookCreate
+
+    settings = get_settings()
+    migrations.upgrade(settings.database_url)
+    try:
+        data = WebhookCreate.model_validate(
+            {
+                "url": url,
+                "events": event or [],
+                "description": description,
+                "filters": {
+                    "languages": language or [],
+                    "tags": tag or [],
+                    "sections": section or [],
+                    "authors": author or [],
+                },
+            }
+        )
+        with _unit_of_work() as session:
+            created = webhooks.create(session, settings, data)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    except AppError as exc:
+        messages = "; ".join(e.message for e in exc.errors or []) or str(exc)
+        raise typer.BadParameter(messages) from exc
+    console.print(f"Webhook {created.id} -> {created.url}. Its signing secret (shown once):")
+    typer.echo(created.secret)
+
+
+@webhooks_cli.command("list")
+def webhooks_list() -> None:
+    """List subscriptions (never their secrets)."""
+    from app.webhooks import repository as webhooks_repo
+    from app.webhooks import service as webhooks
+
+    table = Table("id", "url", "events", "filters", "status", "created")
+    with _unit_of_work() as session:
+        for subscription in webhooks_repo.all_subscriptions(session):
+            read = webhooks.read(subscription)
+            filters = read.filters.model_dump(exclude_defaults=True)
+            table.add_row(
+                str(read.id),
+                read.url,
+                ", ".join(read.events),
+                ", ".join(f"{k}={','.join(v)}" for k, v in filters.items()),
+                str(read.status),
+                read.created_at.isoformat(timespec="seconds"),
+            )
+    console.print(table)
+
+
+@webhooks_cli.command("remove")
+def webhooks_remove(webhook_id: Annotated[int, typer.Argument(help="The webhook's id.")]) -> None:
+    """Unsubscribe; deliveries not yet sent are dropped."""
+    from app.core.errors import NotFound
+    from app.webhooks import service as webhooks
+
+    try:
+        with _unit_of_work() as session:
+            webhooks.remove(session, webhook_id)
+    except NotFound as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"Webhook {webhook_id} removed.")
+
+
+@webhooks_cli.command("test")
+def webhooks_test(webhook_id: Annotated[int, typer.Argument(help="The webhook's id.")]) -> None:
+    """Send a `webhook.ping` now and show how the receiver answered (exit 1 if it failed)."""
+    from app.core.errors import NotFound
+    from app.core.tokens import TokenSigner, secret_loader
+    from app.webhooks import service as webhooks
+    from app.webhooks.worker import DeliveryWorker
+
+    settings = get_settings()
+    try:
+        with _unit_of_work() as session:
+            queued = webhooks.ping(session, webhook_id)
+    except NotFound as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    engine = create_db_engine(settings.database_url)
+    worker = DeliveryWorker(engine, settings)
+    try:
+        worker.send_now(queued.id)
+        with worker.reads() as session:
+            signer = TokenSigner(secret_loader(settings, engine))
+            page = webhooks.deliveries(session, webhook_id, cursor=None, limit=100, signer=signer)
+    finally:
+        worker.close()
+        engine.dispose()
+    sent = next(d for d in page.data if d.id == queued.id)
+    attempt = sent.attempts[-1] if sent.attempts else None
+    if attempt is None or attempt.error:
+        console.print(f"[red]Ping {sent.message_id} failed:[/red] {attempt and attempt.error}")
+        raise typer.Exit(1)
+    console.print(f"Ping {sent.message_id}: {attempt.status_code} in {attempt.duration_ms} ms.")
+
+
+@webhooks_cli.command("work")
+def webhooks_work() -> None:
+    """Run a delivery worker in the foreground (besides, or instead of, those in serve)."""
+    import signal
+    import threading
+
+    from app.webhooks.worker import DeliveryWorker
+
+    settings = get_settings()
+    migrations.upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    worker = DeliveryWorker(engine, settings)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.start()
+    console.print("Delivering webhooks; Ctrl-C stops.")
+    stop.wait()
+    worker.stop()
+    engine.dispose()
 
 
 @cli.command("import")

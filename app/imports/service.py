@@ -26,6 +26,8 @@ from app.imports.schemas import ArticleLine, ImportReport, LineError
 from app.models import ArticleStatus, ArticleType, ArticleVisibility, RemovalReason, utcnow
 from app.search.analysis import index_columns
 from app.taxonomy.service import AUTHORS, SOURCES, TAGS
+from app.webhooks import events as webhook_events
+from app.webhooks.repository import add_events
 
 logger = logging.getLogger(__name__)
 
@@ -356,10 +358,12 @@ class _Batch:
         author_links: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
         vias: list[int | None] = []
+        changes: list[webhook_events.Change] = []
+        leaving: dict[uuid.UUID, dict[str, Any]] = {}
         for plan, seq in zip(plans, seqs, strict=False):
             row = self._article_row(plan, seq)
             (articles_changed if plan.existing else articles_new).append(row)
-            self._visibility(plan, row, removed, revived)
+            changes.append(self._visibility(plan, row, removed, revived, leaving))
             translations += self._translation_rows(plan, row["updated_at"])
             tag_links += [
                 {"article_id": plan.article_id, "tag_id": tag_ids[tag.slug], "position": i}
@@ -384,6 +388,7 @@ class _Batch:
         repo.insert_articles(self.session, articles_new)
         repo.insert_children(self.session, translations, tag_links, citations, vias, author_links)
         repo.set_tombstones(self.session, removed, revived)
+        add_events(self.session, *webhook_events.rows_for(changes, self.now, leaving))
 
     def _visibility(
         self,
@@ -391,18 +396,35 @@ class _Batch:
         row: dict[str, Any],
         removed: list[dict[str, Any]],
         revived: list[uuid.UUID],
-    ) -> None:
+        leaving: dict[uuid.UUID, dict[str, Any]],
+    ) -> webhook_events.Change:
         """The editor API's rule for sync clients: an article that stops being public gets
         a tombstone; one that becomes public loses it (an id may come back via export).
-        Pages are never synced: an article that becomes one is gone for sync clients."""
+        Pages are never synced: an article that becomes one is gone for sync clients.
+        The same change, as webhooks see it (a page's as `page.*`), is returned."""
         existing = plan.existing
         listed = is_public_article(_Visible(row["status"], row["published_at"]), self.now)
+        was_listed = existing is not None and is_public_article(existing, self.now)
         public = listed and row["type"] == ArticleType.ARTICLE
-        was_public = (
-            existing is not None
-            and is_public_article(existing, self.now)
-            and existing.type == ArticleType.ARTICLE
+        was_public = existing is not None and was_listed and existing.type == ArticleType.ARTICLE
+        change = webhook_events.Change(
+            plan.article_id,
+            row["change_seq"],
+            was_listed,
+            listed,
+            row["status"],
+            row["published_at"],
+            row["type"],
         )
+        if was_listed and not listed:
+            leaving[plan.article_id] = webhook_events.facets(
+                [
+                    (t.lang, slug)
+                    for t, slug in zip(plan.line.translations, plan.slugs, strict=True)
+                ],
+                [tag.slug for tag in plan.line.tags],
+                with_slugs=True,
+            )
         if was_public and not public:
             reason = (
                 rules.removal_reason(row["status"]) if not listed else RemovalReason.UNPUBLISHED
@@ -417,6 +439,7 @@ class _Batch:
             )
         elif public and not was_public:
             revived.append(plan.article_id)
+        return change
 
     def _taxonomy(
         self, plans: list[_Plan]
