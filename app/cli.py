@@ -1,5 +1,5 @@
 """`dopys`: serve the API, migrate the database, load demo content, manage API keys,
-import and export articles."""
+import and export articles, rebuild the search index."""
 
 import functools
 import re
@@ -16,6 +16,7 @@ from rich.filesize import decimal
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     SpinnerColumn,
@@ -29,6 +30,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.articles.repository import next_change_seq
 from app.core import migrations
 from app.core.config import get_settings
 from app.core.db import create_db_engine, is_sqlite, make_session_factory, unit_of_work
@@ -43,6 +45,7 @@ from app.imports.schemas import ImportReport, ItemNote
 from app.imports.service import BATCH_SIZE
 from app.keys import service as keys
 from app.models import KeyScope
+from app.search import indexing
 
 console = Console()
 progress_console = Console(stderr=True)
@@ -109,9 +112,13 @@ cli = typer.Typer(help="Dopys, the newsroom content API.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_cli = typer.Typer(help="Demo content.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys for editors and scripts.", no_args_is_help=True)
+search_cli = typer.Typer(help="The search index.", no_args_is_help=True)
+webhooks_cli = typer.Typer(help="Webhook subscriptions and their worker.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(search_cli, name="search")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def check_database(url: str) -> None:
@@ -193,7 +200,9 @@ def demo_load() -> None:
 @keys_cli.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
-    scope: Annotated[KeyScope, typer.Option(help="read or write.")] = KeyScope.WRITE,
+    scope: Annotated[
+        KeyScope, typer.Option(help="read, write or admin (webhooks too).")
+    ] = KeyScope.WRITE,
 ) -> None:
     """Create a key. The secret is shown once and never stored."""
     with _unit_of_work() as session:
@@ -226,6 +235,142 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) ->
     with _unit_of_work() as session:
         keys.revoke_key(session, key_id)
     console.print(f"Key {key_id} revoked.")
+
+
+@webhooks_cli.command("add")
+def webhooks_add(
+    url: Annotated[str, typer.Argument(help="Where to POST events (http or https).")],
+    event: Annotated[
+        list[str] | None, typer.Option(help="An event type to send (repeat); default: all.")
+    ] = None,
+    language: Annotated[list[str] | None, typer.Option(help="Only articles in it.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only articles with it.")] = None,
+    section: Annotated[list[str] | None, typer.Option(help="Only articles in it.")] = None,
+    author: Annotated[list[str] | None, typer.Option(help="Only articles by them.")] = None,
+    description: Annotated[str, typer.Option(help="What it is for.")] = "",
+) -> None:
+    """Subscribe a URL. The signing secret is shown once."""
+    from pydantic import ValidationError
+
+    from app.core.errors import AppError
+    from app.webhooks import service as webhooks
+    from app.webhooks.schemas import WebhookCreate
+
+    settings = get_settings()
+    migrations.upgrade(settings.database_url)
+    try:
+        data = WebhookCreate.model_validate(
+            {
+                "url": url,
+                "events": event or [],
+                "description": description,
+                "filters": {
+                    "languages": language or [],
+                    "tags": tag or [],
+                    "sections": section or [],
+                    "authors": author or [],
+                },
+            }
+        )
+        with _unit_of_work() as session:
+            created = webhooks.create(session, settings, data)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    except AppError as exc:
+        messages = "; ".join(e.message for e in exc.errors or []) or str(exc)
+        raise typer.BadParameter(messages) from exc
+    console.print(f"Webhook {created.id} -> {created.url}. Its signing secret (shown once):")
+    typer.echo(created.secret)
+
+
+@webhooks_cli.command("list")
+def webhooks_list() -> None:
+    """List subscriptions (never their secrets)."""
+    from app.webhooks import repository as webhooks_repo
+    from app.webhooks import service as webhooks
+
+    table = Table("id", "url", "events", "filters", "status", "created")
+    with _unit_of_work() as session:
+        for subscription in webhooks_repo.all_subscriptions(session):
+            read = webhooks.read(subscription)
+            filters = read.filters.model_dump(exclude_defaults=True)
+            table.add_row(
+                str(read.id),
+                read.url,
+                ", ".join(read.events),
+                ", ".join(f"{k}={','.join(v)}" for k, v in filters.items()),
+                str(read.status),
+                read.created_at.isoformat(timespec="seconds"),
+            )
+    console.print(table)
+
+
+@webhooks_cli.command("remove")
+def webhooks_remove(webhook_id: Annotated[int, typer.Argument(help="The webhook's id.")]) -> None:
+    """Unsubscribe; deliveries not yet sent are dropped."""
+    from app.core.errors import NotFound
+    from app.webhooks import service as webhooks
+
+    try:
+        with _unit_of_work() as session:
+            webhooks.remove(session, webhook_id)
+    except NotFound as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"Webhook {webhook_id} removed.")
+
+
+@webhooks_cli.command("test")
+def webhooks_test(webhook_id: Annotated[int, typer.Argument(help="The webhook's id.")]) -> None:
+    """Send a `webhook.ping` now and show how the receiver answered (exit 1 if it failed)."""
+    from app.core.errors import NotFound
+    from app.core.tokens import TokenSigner, secret_loader
+    from app.webhooks import service as webhooks
+    from app.webhooks.worker import DeliveryWorker
+
+    settings = get_settings()
+    try:
+        with _unit_of_work() as session:
+            queued = webhooks.ping(session, webhook_id)
+    except NotFound as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    engine = create_db_engine(settings.database_url)
+    worker = DeliveryWorker(engine, settings)
+    try:
+        worker.send_now(queued.id)
+        with worker.reads() as session:
+            signer = TokenSigner(secret_loader(settings, engine))
+            page = webhooks.deliveries(session, webhook_id, cursor=None, limit=100, signer=signer)
+    finally:
+        worker.close()
+        engine.dispose()
+    sent = next(d for d in page.data if d.id == queued.id)
+    attempt = sent.attempts[-1] if sent.attempts else None
+    if attempt is None or attempt.error:
+        console.print(f"[red]Ping {sent.message_id} failed:[/red] {attempt and attempt.error}")
+        raise typer.Exit(1)
+    console.print(f"Ping {sent.message_id}: {attempt.status_code} in {attempt.duration_ms} ms.")
+
+
+@webhooks_cli.command("work")
+def webhooks_work() -> None:
+    """Run a delivery worker in the foreground (besides, or instead of, those in serve)."""
+    import signal
+    import threading
+
+    from app.webhooks.worker import DeliveryWorker
+
+    settings = get_settings()
+    migrations.upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    worker = DeliveryWorker(engine, settings)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.start()
+    console.print("Delivering webhooks; Ctrl-C stops.")
+    stop.wait()
+    worker.stop()
+    engine.dispose()
 
 
 @cli.command("import")
@@ -334,6 +479,34 @@ def export_command(
         progress_console.print(f"[red]Export failed:[/red] {exc}")
         raise typer.Exit(ExitCouldNotRun) from exc
     progress_console.print(f"Exported {count} articles.")
+
+
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Analyse every translation again for search (after upgrading the analyser or its
+    dictionary): a batch per transaction, so the site keeps serving and writing."""
+    engine = create_db_engine(get_settings().database_url)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=progress_console) as bar:
+            task = bar.add_task("Re-indexing translations", total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            done = indexing.reindex(engine, update)
+    finally:
+        engine.dispose()
+    with _unit_of_work() as session:
+        next_change_seq(session)  # a data change: cached search answers are stale
+    console.print(f"Re-indexed {done} translations.")
 
 
 @contextmanager

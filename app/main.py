@@ -28,6 +28,8 @@ from app.search.router import router as search_router
 from app.sync.router import router as sync_router
 from app.taxonomy.router import editor_router as taxonomy_editor_router
 from app.taxonomy.router import router as taxonomy_router
+from app.webhooks.router import router as webhooks_router
+from app.webhooks.worker import DeliveryWorker
 
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -69,7 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One delivery worker per process (uvicorn --workers N: N of them, which share
+        # the work through the database; see app.webhooks.worker).
+        config: Settings = app.state.settings
+        worker = DeliveryWorker(app.state.engine, config) if config.webhooks_worker else None
+        if worker is not None:
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         app.state.version_probe.dispose()
         app.state.rate_limit_store.close()
         app.state.engine.dispose()
@@ -116,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         taxonomy_editor_router,
         imports_router,
         exports_router,
+        webhooks_router,
     ):
         app.include_router(router)
     install_middleware(app, settings)

@@ -10,6 +10,11 @@ the peak RSS (VmHWM) of the uvicorn process and of the local CLI process.
 
     .venv/bin/python bench/import_bench.py                       # 100,000 lines, both DBs
     .venv/bin/python bench/import_bench.py --lines 1000000 --db sqlite --api-only --paragraphs 2
+    .venv/bin/python bench/import_bench.py --lines 10000 --api-only --webhook   # one subscription
+
+With --webhook one webhook subscription is active during the imports (a receiver on
+loopback answering 204): the import rate with the server's delivery worker sending every
+`article.published`, against the rate without (the events are written either way).
 
 With --api-only the lines are generated on the fly and streamed (no file on disk), which
 is how the 1,000,000-line memory figure is taken (bodies cut to two paragraphs there, so
@@ -18,6 +23,7 @@ batch and the largest line, not on the file's size).
 """
 
 import argparse
+import http.server
 import json
 import os
 import socket
@@ -40,9 +46,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.core import migrations  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from app.core.db import create_db_engine, make_session_factory, unit_of_work  # noqa: E402
 from app.keys.service import create_key  # noqa: E402
-from app.models import Article, KeyScope  # noqa: E402
+from app.models import Article, KeyScope, WebhookDelivery  # noqa: E402
+from app.webhooks import service as webhooks  # noqa: E402
+from app.webhooks.schemas import WebhookCreate  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "ntrex-en-uk.jsonl"
 POSTGRES_ADMIN = os.environ.get(
@@ -125,6 +134,16 @@ class Database:
         with unit_of_work(make_session_factory(self.engine, write=True)) as session:
             self.key = create_key(session, name="bench", scope=KeyScope.WRITE).secret
 
+    def subscribe(self, url: str) -> None:
+        settings = Settings(database_url=self.url, webhooks_allow_private=True)
+        with unit_of_work(make_session_factory(self.engine, write=True)) as session:
+            webhooks.create(session, settings, WebhookCreate(url=url))
+
+    def delivered(self) -> int:
+        with self.engine.connect() as conn:
+            query = select(func.count()).where(WebhookDelivery.state == "delivered")
+            return int(conn.scalar(query) or 0)
+
     def articles(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(Article)) or 0)
@@ -140,7 +159,7 @@ class Database:
 class Server:
     """uvicorn in its own process; its RSS sampled while it works."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, env: dict[str, str] | None = None) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -148,7 +167,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
              "127.0.0.1", "--port", str(self.port), "--no-access-log", "--log-level", "warning"],
-            env={**os.environ, "DATABASE_URL": database_url}, cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database_url, **(env or {})}, cwd=ROOT,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:
@@ -213,17 +232,47 @@ def cli_import(database_url: str, *args: str) -> tuple[str, float, int]:
     return " ".join(summary.replace("│", " ").split()), elapsed, usage.ru_maxrss
 
 
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def receiver() -> tuple[http.server.ThreadingHTTPServer, str]:
+    """A webhook receiver on loopback that accepts everything."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/hook"
+
+
 def bench(
-    backend: str, count: int, workdir: Path, api_only: bool, paragraphs: int | None
+    backend: str,
+    count: int,
+    workdir: Path,
+    api_only: bool,
+    paragraphs: int | None,
+    webhook: bool = False,
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {"db": backend, "lines": count, "paragraphs": paragraphs or "all"}
+    result: dict[str, Any] = {
+        "db": backend,
+        "lines": count,
+        "paragraphs": paragraphs or "all",
+        "webhook_subscriptions": int(webhook),
+    }
     db = Database(backend, workdir)
+    hook = receiver() if webhook else None
+    if hook is not None:
+        db.subscribe(hook[1])
     path = workdir / "bench.ndjson"
     if not api_only and not path.exists():
         with path.open("wb") as out:
             for chunk in chunks(lines(count, paragraphs)):
                 out.write(chunk)
-    server = Server(db.url)
+    server = Server(db.url, {"WEBHOOKS_ALLOW_PRIVATE": "true"})
     try:
         result["server_rss_start_mb"] = round(server.status_kb("VmRSS") / 1024)
         stop = threading.Event()
@@ -250,6 +299,13 @@ def bench(
                 "seconds": round(seconds, 1),
                 "articles_per_s": round(count / seconds),
             }
+        if hook is not None:
+            started = time.monotonic()
+            while db.delivered() < count and time.monotonic() - started < 600:
+                time.sleep(0.5)
+            result["webhooks_delivered"] = db.delivered()
+            result["webhooks_drained_s_after_reruns"] = round(time.monotonic() - started, 1)
+            hook[0].shutdown()
         stop.set()
         sampler.join()
         result["server_peak_rss_mb"] = round(server.status_kb("VmHWM") / 1024)
@@ -289,11 +345,14 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--api-only", action="store_true", help="Stream generated lines.")
     parser.add_argument("--paragraphs", type=int, help="Cut bodies to this many paragraphs.")
+    parser.add_argument("--webhook", action="store_true", help="One webhook subscription.")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     with tempfile.TemporaryDirectory(prefix="dopys-bench-") as tmp:
         for backend in backends:
-            result = bench(backend, args.lines, Path(tmp), args.api_only, args.paragraphs)
+            result = bench(
+                backend, args.lines, Path(tmp), args.api_only, args.paragraphs, args.webhook
+            )
             print(json.dumps(result, indent=2))
 
 

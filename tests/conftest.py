@@ -25,6 +25,10 @@ from app.keys.service import create_key
 from app.main import create_app
 from app.models import Base, KeyScope
 
+# No webhook delivery worker in every app and `dopys serve` a test starts (Settings read
+# the environment); tests/webhooks turns it on where it is the subject.
+os.environ.setdefault("WEBHOOKS_WORKER", "false")
+
 SELECTED = [
     b.strip() for b in os.environ.get("DOPYS_TEST_DATABASES", "sqlite").split(",") if b.strip()
 ]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles.repository import next_change_seq
 from app.core.db import unit_of_work
+from app.search.analysis import index_columns
 
 _counter = iter(range(1, 10**9))
 
@@ -153,11 +154,12 @@ def bulk_import(sessions: sessionmaker[Session]) -> Iterator[Session]:
 Rows = list[dict[str, Any]]
 
 
-def news_rows(data_dir: Path, copies: int = 1) -> tuple[Rows, Rows]:
+def news_rows(data_dir: Path, copies: int = 1, *, lemmas: bool = True) -> tuple[Rows, Rows]:
     """`articles` and `article_translations` rows of the real news in
     ntrex-en-uk.jsonl (English originals with Ukrainian translations), `copies` times, as
     a bulk import writes them: excerpt = first paragraph, body = the others as <p>s,
-    published a minute apart going back from 2024-07-01."""
+    published a minute apart going back from 2024-07-01; with the lemma columns search
+    indexes unless `lemmas` is False (a schema from before them)."""
     lines = (data_dir / "ntrex-en-uk.jsonl").read_text(encoding="utf-8").splitlines()
     docs = [json.loads(line) for line in lines]
     start = datetime(2024, 7, 1, tzinfo=UTC)
@@ -179,15 +181,17 @@ def news_rows(data_dir: Path, copies: int = 1) -> tuple[Rows, Rows]:
         )
         for lang in ("en", "uk"):
             paragraphs = doc[lang]["body"].split("\n")
-            translations.append(
-                {
-                    "article_id": article_id,
-                    "lang": lang,
-                    "title": doc[lang]["title"],
-                    "slug": f"news-{n}",
-                    "excerpt": paragraphs[0],
-                    "body": "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs[1:]),
-                    "updated_at": moment,
-                }
-            )
+            row = {
+                "article_id": article_id,
+                "lang": lang,
+                "title": doc[lang]["title"],
+                "slug": f"news-{n}",
+                "excerpt": paragraphs[0],
+                # As the sanitizer writes text: quotes stay quotes.
+                "body": "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs[1:]),
+                "updated_at": moment,
+            }
+            if lemmas:
+                row |= index_columns(lang, row["title"], row["excerpt"], row["body"])
+            translations.append(row)
     return articles, translations

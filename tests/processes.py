@@ -27,23 +27,33 @@ def cli_env(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(database_url: str, log: Path, **settings: str) -> Iterator[str]:
+def serving(
+    database_url: str, log: Path, env: dict[str, str] | None = None, **settings: str
+) -> Iterator[str]:
     """`dopys serve` in its own process on the (already migrated) database: its base URL.
-    `settings` become environment variables (`FORWARDED_ALLOW_IPS="127.0.0.1"`)."""
-    port = free_port()
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [DOPYS, "serve", "--port", str(port), "--no-migrate"],
-            env={**cli_env(database_url), **settings}, cwd=ROOT, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    `env` and `settings` become environment variables (`FORWARDED_ALLOW_IPS="127.0.0.1"`)."""
+    server, url = start_server(database_url, log, {**(env or {}), **settings})
     try:
-        _wait_until_up(url, server, log)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def start_server(
+    database_url: str, log: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`dopys serve` started and answering (the caller stops it): the process, its URL."""
+    port = free_port()
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [DOPYS, "serve", "--port", str(port), "--no-migrate"],
+            env={**cli_env(database_url), **(env or {})}, cwd=ROOT, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    _wait_until_up(url, server, log)
+    return server, url
 
 
 def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:

@@ -47,6 +47,9 @@ from app.models import (
     RemovalReason,
     utcnow,
 )
+from app.search.analysis import index_columns
+from app.webhooks import events as webhook_events
+from app.webhooks.repository import add_events
 
 RESTRICTED = ArticleVisibility.RESTRICTED
 KnownT = TypeVar("KnownT")
@@ -176,7 +179,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
     _set_tags(session, article, data.tags)
     _set_authors(session, article, data.authors)
     _set_citations(session, article, data.citations)
-    _touch(session, article, now, bump_version=False)  # a new id: no tombstone to clear
+    _touch(session, article, now, bump_version=False, created=True)
     _flush(session)
     return article
 
@@ -246,6 +249,8 @@ def put_translation(session: Session, article: Article, lang: str, data: Transla
         for name, value in translation_extras(data).items():
             setattr(existing, name, value)
         existing.updated_at = now
+        for name, value in index_columns(lang, data.title, existing.excerpt, existing.body).items():
+            setattr(existing, name, value)
     _touch(session, article, now)
     _flush(session)
     return existing is None
@@ -292,10 +297,14 @@ def delete_article(session: Session, article: Article) -> None:
     seq = repo.next_change_seq(session)
     # Sync clients may hold it only if it was ever public: that is when it has a tombstone
     # already (unpublished earlier) or is public now. A draft leaves no trace, nor does a
-    # page (pages are not synced).
-    synced = article.type == ArticleType.ARTICLE
-    if synced and (repo.is_public_article(article, now) or repo.has_tombstone(session, article.id)):
-        repo.put_tombstone(session, article.id, seq=seq, reason=RemovalReason.DELETED, at=now)
+    # page in sync (pages are not synced; webhooks announce them as page.deleted).
+    public = repo.is_public_article(article, now)
+    if public or repo.has_tombstone(session, article.id):
+        if article.type == ArticleType.ARTICLE:
+            repo.put_tombstone(session, article.id, seq=seq, reason=RemovalReason.DELETED, at=now)
+        facets = _facets(article, was_public=public)
+        row = webhook_events.deletion_row(article.id, seq, now, facets, article.type)
+        add_events(session, [row], [])
     session.delete(article)
     session.flush()
 
@@ -310,16 +319,19 @@ def _touch(
     *,
     bump_version: bool = True,
     was_public: bool | None = None,
+    created: bool = False,
 ) -> None:
-    """Every change: new updated_at, new version (the ETag), next place in the change log.
-    `was_public` (visibility before a write that may change it) keeps the tombstones that
-    tell sync clients to drop an article right."""
+    """Every change: new updated_at, new version (the ETag), next place in the change log,
+    and the webhook events it causes. `was_public` (visibility before a write that may
+    change it) keeps the tombstones that tell sync clients to drop an article right."""
     version = article.version + 1 if bump_version else article.version
     for name, value in change_marks(now, version, repo.next_change_seq(session)).items():
         setattr(article, name, value)
+    public = repo.is_public_article(article, now)
+    before = False if created else public if was_public is None else was_public
+    _record_events(session, article, now, was_public=before, public=public)
     if was_public is None or article.type == ArticleType.PAGE:  # pages are not synced
         return
-    public = repo.is_public_article(article, now)
     if was_public and not public:
         repo.put_tombstone(
             session,
@@ -332,6 +344,30 @@ def _touch(
         repo.drop_tombstone(session, article.id)
 
 
+def _record_events(
+    session: Session, article: Article, now: datetime, *, was_public: bool, public: bool
+) -> None:
+    change = webhook_events.Change(
+        article.id,
+        article.change_seq,
+        was_public,
+        public,
+        article.status,
+        article.published_at,
+        article.type,
+    )
+    facets = {article.id: _facets(article, was_public=True)} if was_public and not public else {}
+    add_events(session, *webhook_events.rows_for([change], now, facets))
+
+
+def _facets(article: Article, *, was_public: bool) -> dict[str, object]:
+    return webhook_events.facets(
+        [(t.lang, t.slug) for t in article.translations],
+        [link.tag.slug for link in article.tag_links],
+        with_slugs=was_public,
+    )
+
+
 def _new_translation(
     slugs: SlugBook,
     article: Article,
@@ -342,15 +378,17 @@ def _new_translation(
     article_id = article.id
     restricted = article.visibility == RESTRICTED
     body = clean_body(data.body)
+    excerpt = excerpt_for(data.excerpt, body, restricted=restricted)
     return ArticleTranslation(
         article_id=article_id,
         lang=lang,
         title=data.title,
         slug=slugs.claim(lang, data.slug, data.title, article_id),
-        excerpt=excerpt_for(data.excerpt, body, restricted=restricted),
+        excerpt=excerpt,
         body=body,
         **translation_extras(data),
         updated_at=now,
+        **index_columns(lang, data.title, excerpt, body),
     )
 
 

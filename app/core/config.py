@@ -163,6 +163,37 @@ class Settings(BaseSettings):
         """The former name of `site_languages`."""
         return self.site_languages
 
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook targets on loopback, private and link-local addresses.",
+    )
+    webhooks_worker: bool = Field(
+        default=True, description="Run a webhook delivery worker inside each server process."
+    )
+    webhooks_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle delivery worker looks for work."
+    )
+    webhooks_retry_schedule: list[float] = Field(
+        # Standard Webhooks' example schedule: retries for about a day.
+        default=[5, 300, 1800, 7200, 18000, 36000, 36000],
+        description="Seconds before each retry of a failed delivery (then it has failed).",
+    )
+    webhooks_retry_jitter: float = Field(
+        default=0.2, ge=0, le=1, description="Each delay is stretched by up to ± this share."
+    )
+    webhooks_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one delivery request."
+    )
+    webhooks_max_response_bytes: int = Field(
+        default=64 * 1024, ge=0, description="How much of a receiver's answer is read."
+    )
+    webhooks_retention_days: float = Field(
+        default=30, gt=0, description="Days finished deliveries (and their events) are kept."
+    )
+    webhooks_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Deliveries a worker sends at once."
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -81,6 +81,13 @@ def require_write_key(
 EditorKeyDep = Annotated[ApiKey, Depends(require_write_key)]
 
 
+def require_admin_key(
+    request: Request,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    return _authenticate(request, KeyScope.ADMIN)
+
+
 def get_lang(
     request: Request,
     settings: SettingsDep,

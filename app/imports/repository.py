@@ -235,6 +235,11 @@ def insert_children(
     )
 
 
+# The columns of the FTS5 table article_search (migration c4e1d2a9b7f3): raw text for
+# phrases and prefixes, the lemma columns the import computed for words.
+_FTS_COLUMNS = "title, excerpt, body, lemmas_title, lemmas_excerpt, lemmas_body"
+
+
 def _insert_translations_sqlite(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Translations, indexed for search with one INSERT ... SELECT rather than by the
     per-row trigger, which costs twice as much (migration 30986cfb387b): the trigger stands
@@ -248,8 +253,8 @@ def _insert_translations_sqlite(session: Session, rows: Sequence[dict[str, Any]]
     )
     session.execute(
         text(
-            "INSERT INTO article_search (rowid, title, excerpt, body) "
-            "SELECT id, title, excerpt, body FROM article_translations "
+            f"INSERT INTO article_search (rowid, {_FTS_COLUMNS}) "  # noqa: S608 (our names)
+            f"SELECT id, {_FTS_COLUMNS} FROM article_translations "
             "WHERE id BETWEEN :first AND :last"
         ),
         {"first": ids[0], "last": ids[-1]},

@@ -26,7 +26,10 @@ from app.imports import repository as repo
 from app.imports.parsing import ExportCheck, ExportMarker, RawLine, SeenKeys, decode, validate
 from app.imports.schemas import ArticleLine, ImportReport, KindCounts, LineError
 from app.models import ArticleStatus, ArticleType, ArticleVisibility, RemovalReason, utcnow
+from app.search.analysis import index_columns
 from app.taxonomy.service import AUTHORS, SOURCES, TAGS
+from app.webhooks import events as webhook_events
+from app.webhooks.repository import add_events
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +55,18 @@ class _Outcome:
 
 
 class Checked(NamedTuple):
-    """A valid line with each translation's sanitized body and excerpt, in order."""
+    """A valid line with each translation's sanitized body and excerpt and its lemma
+    columns for search, in order."""
 
     line: ArticleLine
     bodies: list[tuple[str, str]]
+    lemmas: list[dict[str, str]]
 
 
 def check(raw: RawLine, languages: Collection[str] | None = None) -> Checked | list[LineError]:
-    """Validate a line and do the costly rules that need no database: sanitizing, excerpts.
-    `languages`: the site's (SITE_LANGUAGES); a line in another is an error."""
+    """Validate a line and do the costly rules that need no database: sanitizing, excerpts,
+    lemmatizing for search (cached per word: see app.search.analysis). `languages`: the
+    site's (SITE_LANGUAGES); a line in another is an error."""
     line = validate(raw)
     if isinstance(line, list):
         return line
@@ -70,10 +76,13 @@ def check(raw: RawLine, languages: Collection[str] | None = None) -> Checked | l
             return errors
     bodies = []
     restricted = line.visibility == ArticleVisibility.RESTRICTED
+    lemmas = []
     for translation in line.translations:
         body = rules.clean_body(translation.body)
-        bodies.append((body, rules.excerpt_for(translation.excerpt, body, restricted=restricted)))
-    return Checked(line, bodies)
+        excerpt = rules.excerpt_for(translation.excerpt, body, restricted=restricted)
+        bodies.append((body, excerpt))
+        lemmas.append(index_columns(translation.lang, translation.title, excerpt, body))
+    return Checked(line, bodies, lemmas)
 
 
 def _language_errors(number: int, line: ArticleLine, languages: Collection[str]) -> list[LineError]:
@@ -127,6 +136,7 @@ class _Plan:
     digest: str
     line: ArticleLine
     bodies: list[tuple[str, str]]  # sanitized body, excerpt
+    lemmas: list[dict[str, str]]  # search's lemma columns
     article_id: uuid.UUID
     existing: repo.Existing | None
     slugs: list[str]
@@ -376,7 +386,7 @@ class _Batch:
         )
         book = rules.SlugBook(self.session)
         wanted: list[list[str | None]] = []
-        for _, (line, _), target in changed:
+        for _, (line, _, _), target in changed:
             wanted.append(
                 [
                     self._kept_slug(t.slug, t.title, stored.get((target.id, t.lang)))
@@ -387,17 +397,25 @@ class _Batch:
             )
         book.prefetch(
             (t.lang, slug or slugify_title(t.title))
-            for (_, (line, _), _), slugs in zip(changed, wanted, strict=True)
+            for (_, (line, _, _), _), slugs in zip(changed, wanted, strict=True)
             for t, slug in zip(line.translations, slugs, strict=True)
         )
         plans: list[_Plan] = []
-        for (raw, (line, bodies), target), slugs in zip(changed, wanted, strict=True):
+        for (raw, (line, bodies, lemmas), target), slugs in zip(changed, wanted, strict=True):
             article_id = target.id if target else (line.id or uuid.uuid4())
             claimed = self._claim_slugs(book, raw, line, slugs, article_id)
             if claimed is not None:
                 plans.append(
                     _Plan(
-                        raw.number, raw.digest, line, bodies, article_id, target, claimed, raw.data
+                        raw.number,
+                        raw.digest,
+                        line,
+                        bodies,
+                        lemmas,
+                        article_id,
+                        target,
+                        claimed,
+                        raw.data,
                     )
                 )
         return plans
@@ -460,10 +478,12 @@ class _Batch:
         author_links: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
         vias: list[int | None] = []
+        changes: list[webhook_events.Change] = []
+        leaving: dict[uuid.UUID, dict[str, Any]] = {}
         for plan, seq in zip(plans, seqs, strict=False):
             row = self._article_row(plan, seq)
             (articles_changed if plan.existing else articles_new).append(row)
-            self._visibility(plan, row, removed, revived)
+            changes.append(self._visibility(plan, row, removed, revived, leaving))
             translations += self._translation_rows(plan, row["updated_at"])
             tag_links += [
                 {"article_id": plan.article_id, "tag_id": tag_ids[tag.slug], "position": i}
@@ -488,6 +508,7 @@ class _Batch:
         repo.insert_articles(self.session, articles_new)
         repo.insert_children(self.session, translations, tag_links, citations, vias, author_links)
         repo.set_tombstones(self.session, removed, revived)
+        add_events(self.session, *webhook_events.rows_for(changes, self.now, leaving))
 
     def _visibility(
         self,
@@ -495,18 +516,35 @@ class _Batch:
         row: dict[str, Any],
         removed: list[dict[str, Any]],
         revived: list[uuid.UUID],
-    ) -> None:
+        leaving: dict[uuid.UUID, dict[str, Any]],
+    ) -> webhook_events.Change:
         """The editor API's rule for sync clients: an article that stops being public gets
         a tombstone; one that becomes public loses it (an id may come back via export).
-        Pages are never synced: an article that becomes one is gone for sync clients."""
+        Pages are never synced: an article that becomes one is gone for sync clients.
+        The same change, as webhooks see it (a page's as `page.*`), is returned."""
         existing = plan.existing
         listed = is_public_article(_Visible(row["status"], row["published_at"]), self.now)
+        was_listed = existing is not None and is_public_article(existing, self.now)
         public = listed and row["type"] == ArticleType.ARTICLE
-        was_public = (
-            existing is not None
-            and is_public_article(existing, self.now)
-            and existing.type == ArticleType.ARTICLE
+        was_public = existing is not None and was_listed and existing.type == ArticleType.ARTICLE
+        change = webhook_events.Change(
+            plan.article_id,
+            row["change_seq"],
+            was_listed,
+            listed,
+            row["status"],
+            row["published_at"],
+            row["type"],
         )
+        if was_listed and not listed:
+            leaving[plan.article_id] = webhook_events.facets(
+                [
+                    (t.lang, slug)
+                    for t, slug in zip(plan.line.translations, plan.slugs, strict=True)
+                ],
+                [tag.slug for tag in plan.line.tags],
+                with_slugs=True,
+            )
         if was_public and not public:
             reason = (
                 rules.removal_reason(row["status"]) if not listed else RemovalReason.UNPUBLISHED
@@ -521,6 +559,7 @@ class _Batch:
             )
         elif public and not was_public:
             revived.append(plan.article_id)
+        return change
 
     def _taxonomy(
         self, plans: list[_Plan]
@@ -575,8 +614,8 @@ class _Batch:
     @staticmethod
     def _translation_rows(plan: _Plan, updated_at: datetime) -> list[dict[str, Any]]:
         rows = []
-        for t, slug, (body, excerpt) in zip(
-            plan.line.translations, plan.slugs, plan.bodies, strict=True
+        for t, slug, (body, excerpt), lemmas in zip(
+            plan.line.translations, plan.slugs, plan.bodies, plan.lemmas, strict=True
         ):
             rows.append(
                 {
@@ -588,6 +627,7 @@ class _Batch:
                     "body": body,
                     **rules.translation_extras(t),
                     "updated_at": t.updated_at or updated_at,
+                    **lemmas,
                 }
             )
         return rows

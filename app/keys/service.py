@@ -77,5 +77,9 @@ def find_active_key(session: Session, secret: str) -> ApiKey | None:
     return key if hmac.compare_digest(key.key_hash, digest) else None
 
 
+_RANK = {KeyScope.READ: 0, KeyScope.WRITE: 1, KeyScope.ADMIN: 2}
+
+
 def grants(key: ApiKey, needed: KeyScope) -> bool:
-    return key.scope == KeyScope.WRITE or key.scope == needed
+    """admin includes write, write includes read."""
+    return _RANK[key.scope] >= _RANK[needed]

@@ -14,6 +14,14 @@ from app.models.article import (
 from app.models.base import Base, utcnow
 from app.models.sync import ArticleTombstone, RemovalReason, SyncState
 from app.models.taxonomy import Author, AuthorName, Source, SourceName, Tag, TagName
+from app.models.webhooks import (
+    DeliveryState,
+    SubscriptionStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ApiKey",
@@ -29,13 +37,19 @@ __all__ = [
     "AuthorName",
     "Base",
     "Citation",
+    "DeliveryState",
     "KeyScope",
     "RemovalReason",
     "ServerSecret",
     "Source",
     "SourceName",
+    "SubscriptionStatus",
     "SyncState",
     "Tag",
     "TagName",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
     "utcnow",
 ]

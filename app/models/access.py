@@ -10,8 +10,11 @@ from app.models.base import Base, UTCDateTime, string_enum, utcnow
 
 
 class KeyScope(enum.StrEnum):
+    """What a key may do; each scope includes the ones above it."""
+
     READ = "read"
     WRITE = "write"
+    ADMIN = "admin"  # also manages webhooks
 
 
 class ApiKey(Base):

@@ -125,6 +125,18 @@ class ArticleTranslation(Base):
     meta_description: Mapped[str | None] = mapped_column(String(1000))
     og_image: Mapped[str | None] = mapped_column(String(2000))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What search indexes of each field: its distinct lemmas (app.search.analysis), computed
+    # by every write path; the database indexes them (migration c4e1d2a9b7f3). Never read
+    # with the translation: loading one raises.
+    lemmas_title: Mapped[str] = mapped_column(
+        Text, default="", server_default="", deferred=True, deferred_raiseload=True
+    )
+    lemmas_excerpt: Mapped[str] = mapped_column(
+        Text, default="", server_default="", deferred=True, deferred_raiseload=True
+    )
+    lemmas_body: Mapped[str] = mapped_column(
+        Text, default="", server_default="", deferred=True, deferred_raiseload=True
+    )
 
     article: Mapped[Article] = relationship(lazy="raise", back_populates="translations")
 

@@ -1,7 +1,9 @@
 """All SQL for full-text search: one query shape, two index backends.
 
-An article's tier is where its best translation matched: 2 a word in the title, 1 in the
-excerpt, 0 in the body only (every word must occur somewhere in that translation). Results
+A query (app.search.query) is words, matched by their terms in the lemma index, and exact
+phrases and prefixes, matched in the raw-text index. An article's tier is where its best
+translation matched: 2 an item in the title, 1 in the excerpt, 0 in the body only (every
+item must occur somewhere in that translation). Results
 come tier by tier, newest first within a tier, keyset-paginated by (tier, published_at,
 id); `rank` is the tier. Each tier is one query on the feed's own shape (public articles,
 the feed's filters, ORDER BY published_at DESC, id DESC LIMIT n) plus "has a translation
@@ -14,13 +16,14 @@ or sorts every match of a common word:
 
 Which one is decided per tier before the query, from how many translations match in it:
 on PostgreSQL the planner's estimate (from its statistics of the tsvector columns of
-migrations 51489ec14a04 and 2b8191bf5ea7: `article_search_vector` for "every word
-anywhere", `article_search_title` and `article_search_excerpt` for the tiers); on SQLite,
-which keeps no statistics for FTS5, a count inside FTS5 that stops at `_SQLITE_FEW`.
+migration c4e1d2a9b7f3: `article_search_lemmas` for "every word anywhere",
+`article_search_title` and `article_search_excerpt` for the tiers, and the raw text's
+`article_search_vector`, weighted A title, B excerpt, C body, for phrases and prefixes);
+on SQLite, which keeps no statistics for FTS5, a count inside FTS5 that stops at
+`_SQLITE_FEW`.
 """
 
 import math
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -31,7 +34,9 @@ from sqlalchemy import (
     Double,
     Row,
     Select,
+    Text,
     and_,
+    case,
     exists,
     func,
     literal,
@@ -43,44 +48,43 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session, aliased
 
 from app.articles.repository import FeedFilter, FeedPosition, public_query
 from app.models import Article, ArticleTranslation, ArticleVisibility
+from app.search.query import Query, RawItem
 
 SearchPosition = tuple[float, datetime, uuid.UUID]
 TIERS = (2, 1, 0)  # title, excerpt, body: best first
 PageQuery = Select[uuid.UUID, datetime | None, float]
 # Narrows a page query to the articles in a tier; None when the tier is known to be empty.
 TierFilter = Callable[[PageQuery], PageQuery]
-Backend = Callable[[Session, Sequence[str], int], TierFilter | None]
-# A translation whose title and excerpt alone hold every word: all a restricted article
+Backend = Callable[[Session, Query, int], TierFilter | None]
+# A translation whose title and excerpt alone hold every item: all a restricted article
 # may be found by (its body is not public, so neither is a match in it).
-SurfaceMatch = Callable[[Sequence[str]], ColumnElement[bool]]
-
-# Words reach SQL only as runs of letters and digits: no quote, operator or NUL can.
-SAFE_WORD = re.compile(r"[^\W_]+")
+SurfaceMatch = Callable[[Query], ColumnElement[bool]]
 
 
 def search_page(
     session: Session,
-    words: Sequence[str],
+    query: Query,
     *,
     now: datetime,
     where: FeedFilter,
     after: SearchPosition | None,
     limit: int,
 ) -> list[Row[uuid.UUID, datetime | None, float]]:
-    """Public articles in which every word starts a word (any case), best first."""
-    if not words or not all(SAFE_WORD.fullmatch(word) for word in words):
-        raise ValueError(f"search words must be non-empty runs of letters/digits: {words!r}")
+    """Public articles in which every item of the query matches, best first."""
+    if query.size == 0:
+        raise ValueError("an empty query")
     backend = _backend(session)
     rows: list[Row[uuid.UUID, datetime | None, float]] = []
     for tier, position in _tiers_after(after):
-        in_tier = backend(session, words, tier)
+        in_tier = backend(session, query, tier)
         if in_tier is not None:
             rows += _tier_page(
-                session, words, in_tier, tier, now, where, position, limit - len(rows)
+                session, query, in_tier, tier, now, where, position, limit - len(rows)
             )
         if len(rows) >= limit:
             break
@@ -98,21 +102,19 @@ def _tiers_after(after: SearchPosition | None) -> list[tuple[int, FeedPosition |
     return [(t, (published_at, article_id) if t == tier else None) for t in TIERS if t <= tier]
 
 
-def _not_by_restricted_body(
-    session: Session, words: Sequence[str], tier: int
-) -> ColumnElement[bool]:
+def _not_by_restricted_body(session: Session, query: Query, tier: int) -> ColumnElement[bool]:
     """Public articles match anywhere; restricted ones only without their body. Tier 0 is
     body-only matches: none of them."""
     public = Article.visibility == ArticleVisibility.PUBLIC
     if tier == 0:
         return public
-    surface = _SURFACE[session.get_bind().dialect.name](words)
+    surface = _SURFACE[session.get_bind().dialect.name](query)
     return or_(public, _has_translation(surface))
 
 
 def _tier_page(
     session: Session,
-    words: Sequence[str],
+    search: Query,
     in_tier: TierFilter,
     tier: int,
     now: datetime,
@@ -122,7 +124,7 @@ def _tier_page(
 ) -> list[Row[uuid.UUID, datetime | None, float]]:
     rank = literal(float(tier), Double).label("rank")
     query = in_tier(public_query(now, where).add_columns(rank))
-    query = query.where(_not_by_restricted_body(session, words, tier))
+    query = query.where(_not_by_restricted_body(session, search, tier))
     if after is not None:
         query = query.where(tuple_(Article.published_at, Article.id) < tuple_(*after))
     query = query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
@@ -140,35 +142,88 @@ def _has_translation(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(ArticleTranslation.article_id == Article.id, condition).correlate(Article)
 
 
+def _where(condition: ColumnElement[bool]) -> TierFilter:
+    return lambda query: query.where(condition)
+
+
+def _single(query: Query) -> bool:
+    """One item only: matching it in the title implies matching it anywhere."""
+    return len(query.words) + len(query.raw_items) == 1
+
+
 # ---- PostgreSQL: tsvector @@ tsquery ---------------------------------------------------
+# Terms are matched exactly as the application wrote them (tsquery input, no parser), raw
+# tokens through the 'simple' configuration, as the raw vector was built. Every string put
+# into a tsquery is a run of letters and digits: quoting it needs no escaping.
 
 _PG_CONFIG: ColumnElement[Any] = literal_column("'simple'::regconfig")
-_PG_VECTORS: dict[int, ColumnElement[Any]] = {
+_PG_LEMMAS: dict[int, ColumnElement[Any]] = {
     2: literal_column("article_translations.article_search_title"),
     1: literal_column("article_translations.article_search_excerpt"),
-    0: literal_column("article_translations.article_search_vector"),  # all three fields
+    0: literal_column("article_translations.article_search_lemmas"),  # all three fields
 }
-
+_PG_RAW: ColumnElement[Any] = literal_column("article_translations.article_search_vector")
+# SURFACE: title or excerpt, what a restricted article may be found by.
+SURFACE = -1
+_PG_WEIGHTS = {2: "A", 1: "B", 0: "", SURFACE: "AB"}
 
 # Below this many translations estimated to match in a tier, list them from the index.
 _PG_FEW = 2000
 
 
-def _tsquery(words: Sequence[str], operator: str) -> ColumnElement[str]:
-    # 'word':* is a prefix match. The words are SAFE_WORD runs: quoting needs no escaping.
-    source = f" {operator} ".join(f"'{word}':*" for word in words)
-    return func.to_tsquery(_PG_CONFIG, literal(source))
+def _pg_terms(query: Query, operator: str) -> ColumnElement[Any]:
+    source = f" {operator} ".join(
+        "(" + " | ".join(f"'{term}'" for term in terms) + ")" for terms in query.words
+    )
+    return literal(source).cast(TSQUERY)
 
 
-def _postgres_tier(session: Session, words: Sequence[str], tier: int) -> TierFilter:
-    every_word = _PG_VECTORS[0].bool_op("@@")(_tsquery(words, "&"))
+def _pg_raw_item(item: RawItem, tier: int) -> ColumnElement[Any]:
+    """The item parsed as the raw vector was ('simple' parser: "єр-міністр" is a compound
+    and its parts), then the last word made a prefix and every word confined to the tier's
+    field (weight), in the tsquery's text form: its words are quoted ('word')."""
+    query: ColumnElement[Any] = func.phraseto_tsquery(_PG_CONFIG, literal(item.text)).cast(Text)
+    if item.prefix:
+        query = func.regexp_replace(query, "'$", "':*")
+    if weight := _PG_WEIGHTS[tier]:
+        query = func.regexp_replace(query, "('[^']*')(?::(\\*))?", f"\\1:\\2{weight}", "g")
+    return query.cast(TSQUERY)
+
+
+def _pg_raw(query: Query, operator: str, tier: int) -> ColumnElement[Any]:
+    items = [_pg_raw_item(item, tier) for item in query.raw_items]
+    combined = items[0]
+    for item in items[1:]:
+        combined = combined.op(operator)(item)
+    return combined
+
+
+def _pg_every(query: Query) -> ColumnElement[bool]:
+    tests = []
+    if query.words:
+        tests.append(_PG_LEMMAS[0].bool_op("@@")(_pg_terms(query, "&")))
+    if query.raw_items:
+        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "&&", 0)))
+    return and_(*tests)
+
+
+def _pg_some(query: Query, tier: int) -> ColumnElement[bool]:
+    tests = []
+    if query.words:
+        tests.append(_PG_LEMMAS[tier].bool_op("@@")(_pg_terms(query, "|")))
+    if query.raw_items:
+        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "||", tier)))
+    return or_(*tests)
+
+
+def _postgres_tier(session: Session, query: Query, tier: int) -> TierFilter:
+    every_item = _pg_every(query)
 
     def matches(t: int) -> ColumnElement[bool]:
         if t == 0:
-            return every_word
-        some_word = _PG_VECTORS[t].bool_op("@@")(_tsquery(words, "|"))
-        # One word in the title implies it is in the whole vector: skip reading that.
-        return some_word if len(words) == 1 else and_(some_word, every_word)
+            return every_item
+        some_item = _pg_some(query, t)
+        return some_item if _single(query) else and_(some_item, every_item)
 
     higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
     if _pg_estimate(session, matches(tier)) >= _PG_FEW:  # common: walk the feed
@@ -189,12 +244,10 @@ def _pg_estimate(session: Session, condition: ColumnElement[bool]) -> float:
     """The planner's estimate of how many translations meet `condition` (no execution)."""
     query = select(ArticleTranslation.id).where(condition)
     sql = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()
+    # Colons escaped: text() would take the weight in a literal ('word':A) for a parameter.
+    escaped = str(sql).replace(":", "\\:")
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {escaped}")).scalar_one()
     return float(plan[0]["Plan"]["Plan Rows"])
-
-
-def _where(condition: ColumnElement[bool]) -> TierFilter:
-    return lambda query: query.where(condition)
 
 
 # ---- SQLite: FTS5 MATCH ---------------------------------------------------------------
@@ -202,35 +255,59 @@ def _where(condition: ColumnElement[bool]) -> TierFilter:
 _FTS = table("article_search")
 _FTS_NAME: ColumnElement[Any] = literal_column("article_search")
 _FTS_ROWID: ColumnElement[Any] = literal_column("article_search.rowid")
+# The FTS5 columns of each tier: lemma columns for words, raw text for phrases and prefixes.
+_FTS_LEMMAS = {
+    2: "lemmas_title",
+    1: "lemmas_excerpt",
+    0: "lemmas_title lemmas_excerpt lemmas_body",
+    SURFACE: "lemmas_title lemmas_excerpt",
+}
+_FTS_RAW = {2: "title", 1: "excerpt", 0: "title excerpt body", SURFACE: "title excerpt"}
 # Up to this many translations in a tier, reading them all beats walking the feed.
 _SQLITE_FEW = 1000
 
 
-def _fts_tier_query(words: Sequence[str], tier: int) -> str:
+def _fts_items(query: Query, tier: int) -> list[str]:
+    """An FTS5 expression per item of the query, confined to the tier's columns."""
+    lemmas, raw = _FTS_LEMMAS[tier], _FTS_RAW[tier]
+    items = [
+        f"({{{lemmas}}} : (" + " OR ".join(f'"{term}"' for term in terms) + "))"
+        for terms in query.words
+    ]
+    items += [
+        f'({{{raw}}} : "{" ".join(item.tokens)}"' + ("*" if item.prefix else "") + ")"
+        for item in query.raw_items
+    ]
+    return items
+
+
+def _fts_tier_query(query: Query, tier: int) -> str:
     """FTS5 query for the translations whose best match is in `tier`."""
-    # "word"* is a prefix phrase; adjacent phrases must all match (implicit AND).
-    every_word = "(" + " ".join(f'"{word}"*' for word in words) + ")"
-    some_word = "(" + " OR ".join(f'"{word}"*' for word in words) + ")"
+    every_item = "(" + " AND ".join(_fts_items(query, 0)) + ")"
+
+    def some_item(t: int) -> str:
+        return "(" + " OR ".join(_fts_items(query, t)) + ")"
+
     if tier == 2:
-        return f"{every_word} AND ({{title}} : {some_word})"
+        return f"{every_item} AND {some_item(2)}"
     if tier == 1:
-        return f"({every_word} AND ({{excerpt}} : {some_word})) NOT ({{title}} : {some_word})"
-    return f"{every_word} NOT ({{title excerpt}} : {some_word})"
+        return f"({every_item} AND {some_item(1)}) NOT {some_item(2)}"
+    return f"{every_item} NOT ({some_item(2)} OR {some_item(1)})"
 
 
-def _fts_match(words: Sequence[str], tier: int) -> ColumnElement[bool]:
-    return _FTS_NAME.bool_op("MATCH")(literal(_fts_tier_query(words, tier)))
+def _fts_match(query: Query, tier: int) -> ColumnElement[bool]:
+    return _FTS_NAME.bool_op("MATCH")(literal(_fts_tier_query(query, tier)))
 
 
-def _sqlite_tier(session: Session, words: Sequence[str], tier: int) -> TierFilter | None:
+def _sqlite_tier(session: Session, query: Query, tier: int) -> TierFilter | None:
     def matches(t: int) -> ColumnElement[bool]:
         # `id + 0`: test each walked translation against the match list (built once),
         # rather than let SQLite seek every listed id for every article it walks.
-        rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(words, t))
+        rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(query, t))
         return (ArticleTranslation.id + 0).in_(rowids)
 
     higher = [not_(_has_translation(matches(t))) for t in TIERS if t > tier]
-    count = _sqlite_count(session, words, tier)
+    count = _sqlite_count(session, query, tier)
     if count == 0:
         return None
     if count >= _SQLITE_FEW:  # common: walk the feed
@@ -238,36 +315,74 @@ def _sqlite_tier(session: Session, words: Sequence[str], tier: int) -> TierFilte
 
     hit = aliased(ArticleTranslation)  # not the one `higher` correlates
 
-    def from_matches(query: PageQuery) -> PageQuery:
+    def from_matches(page: PageQuery) -> PageQuery:
         # Few: start from the FTS rowids (SQLite drives a join from a MATCH), sort them.
         return (
-            query.join(hit, hit.article_id == Article.id)
+            page.join(hit, hit.article_id == Article.id)
             .join(_FTS, hit.id == _FTS_ROWID)
-            .where(_fts_match(words, tier), *higher)
+            .where(_fts_match(query, tier), *higher)
             .distinct()  # an article whose two translations both match in this tier
         )
 
     return from_matches
 
 
-def _sqlite_count(session: Session, words: Sequence[str], tier: int) -> int:
+def _sqlite_count(session: Session, query: Query, tier: int) -> int:
     """How many translations match best in `tier`, counting no further than _SQLITE_FEW."""
-    rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(words, tier))
+    rowids = select(_FTS_ROWID).select_from(_FTS).where(_fts_match(query, tier))
     listed = rowids.limit(_SQLITE_FEW).subquery()
     return session.execute(select(func.count()).select_from(listed)).scalar_one()
 
 
-def _postgres_surface(words: Sequence[str]) -> ColumnElement[bool]:
-    vector = _PG_VECTORS[2].op("||")(_PG_VECTORS[1])
-    return vector.bool_op("@@")(_tsquery(words, "&"))
+def _postgres_surface(query: Query) -> ColumnElement[bool]:
+    tests = []
+    if query.words:
+        vector = _PG_LEMMAS[2].op("||")(_PG_LEMMAS[1])
+        tests.append(vector.bool_op("@@")(_pg_terms(query, "&")))
+    if query.raw_items:
+        tests.append(_PG_RAW.bool_op("@@")(_pg_raw(query, "&&", SURFACE)))
+    return and_(*tests)
 
 
-def _sqlite_surface(words: Sequence[str]) -> ColumnElement[bool]:
-    every_word = " ".join(f'"{word}"*' for word in words)
-    query = f"{{title excerpt}} : ({every_word})"
-    rowids = select(_FTS_ROWID).select_from(_FTS).where(_FTS_NAME.bool_op("MATCH")(literal(query)))
+def _sqlite_surface(query: Query) -> ColumnElement[bool]:
+    every_item = " AND ".join(_fts_items(query, SURFACE))
+    rowids = (
+        select(_FTS_ROWID).select_from(_FTS).where(_FTS_NAME.bool_op("MATCH")(literal(every_item)))
+    )
     return (ArticleTranslation.id + 0).in_(rowids)
 
 
 _BACKENDS: dict[str, Backend] = {"postgresql": _postgres_tier, "sqlite": _sqlite_tier}
 _SURFACE: dict[str, SurfaceMatch] = {"postgresql": _postgres_surface, "sqlite": _sqlite_surface}
+
+
+def snippet_texts(
+    session: Session, shown: Sequence[tuple[uuid.UUID, str]], *, body_chars: int
+) -> dict[tuple[uuid.UUID, str], tuple[str, str | None]]:
+    """(excerpt, start of the body) of each (article id, lang): what snippets quote. The
+    body is None for a restricted article: it is never read, so it cannot be quoted."""
+    if not shown:
+        return {}
+    t = ArticleTranslation
+    wanted = set(shown)
+    public = Article.visibility == ArticleVisibility.PUBLIC
+    # By article id (indexed): a row-value IN over (article_id, lang) is a scan on SQLite.
+    # Each article's other translations are skipped here, their bodies never read.
+    rows = session.execute(
+        select(
+            t.article_id,
+            t.lang,
+            t.excerpt,
+            case(
+                (
+                    and_(public, tuple_(t.article_id, t.lang).in_(list(wanted))),
+                    func.substr(t.body, 1, body_chars),
+                ),
+                (public, ""),
+                else_=None,
+            ),
+        )
+        .join(Article, Article.id == t.article_id)
+        .where(t.article_id.in_({article_id for article_id, _ in wanted}))
+    )
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows if (r[0], r[1]) in wanted}

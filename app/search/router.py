@@ -40,13 +40,16 @@ def search_articles(
             min_length=1,
             max_length=200,
             description=(
-                "Plain words (any case; punctuation and operators are ignored). Every word "
-                "must start a word of the title, excerpt or body, in any translation (of "
-                "the title or excerpt only, for a restricted article); "
-                "Ukrainian words match their other inflected forms. "
+                "Words (any case). A word matches every form of its lemmas: Ukrainian by "
+                'dictionary ("року" finds "рік", "році"), English by stem '
+                '("countries" finds "country"); never a mere prefix. '
+                '`"exact phrase"` matches those words in that order as written; `прав*` '
+                "matches words that start with `прав`. Other punctuation is ignored. Every "
+                "item must match the title, excerpt or body of one translation (the title or "
+                "excerpt, for a restricted article). "
                 f"At most {service.MAX_WORDS} words."
             ),
-            examples=["Північна Корея"],
+            examples=["Північна Корея", '"Північна Корея" ракет*'],
         ),
     ],
     filters: ListingFilterDep,
@@ -58,7 +61,7 @@ def search_articles(
 ) -> Response:
     """Public articles matching `q`, best first: title matches above excerpt matches above
     body-only matches, then newest first; keyset-paginated. Items are feed items in the
-    reader's language plus their `rank`."""
+    reader's language plus their `rank` and a `snippet` with the matches marked."""
     selected = list_item_fields(fields, include, also=HIT_FIELDS)
     page = service.search(
         session,
@@ -70,6 +73,7 @@ def search_articles(
         scope=filters.scope,
         signer=signer,
         with_body="body" in selected,
+        with_snippet="snippet" in selected,
     )
     meta = PageMeta(next_cursor=page.next_cursor, limit=limit)
     return page_response(

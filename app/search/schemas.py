@@ -14,9 +14,19 @@ class SearchHit(ArticleListItem):
         ),
         examples=[2.0],
     )
+    snippet: str | None = Field(
+        default=None,
+        description=(
+            "A short passage of this item's translation (in `lang`: its excerpt or body) "
+            "with the words that matched in <mark>...</mark>. HTML: the text is escaped, "
+            "<mark> is the only tag. The start of the excerpt when the match was only in "
+            "the title or in another translation; null when there is no text to quote."
+        ),
+        examples=["…ракетний удар по <mark>Києву</mark> вночі…"],
+    )
 
 
-HIT_FIELDS = ("rank",)  # a hit's fields beyond a list item's
+HIT_FIELDS = ("rank", "snippet")  # a hit's fields beyond a list item's
 
 
 class SearchResults(BaseModel):

@@ -1,18 +1,15 @@
-"""Search rules: what a query means, and paging through ranked results.
+"""Search rules: what a query means (app.search.query), and paging through ranked results
+with a snippet of each hit.
 
-A query is plain words: everything that is not a letter or digit separates words, so no
-input can reach the index as syntax. Every word must occur (any case) as the start of a
-word in an article's title, excerpt or body (a restricted article: title or excerpt, its
-body not being public), in any of its translations; the result is
-given in the reader's language, like the feed. Matching is by prefix on the 'simple'
-(unstemmed) index, because neither database stems Ukrainian: "ракет" finds "ракети",
-"ракетами". To let a whole inflected Ukrainian word find its other forms, a Cyrillic word
-loses one common inflectional ending first ("ракетами" searches "ракет*").
+Words are matched by lemma (app.search.analysis): every form of a word finds every form of
+its lemmas, in any translation; "exact phrases" and prefix* searches match the raw words.
+A restricted article is found only by its title and excerpt (its body is not public), and
+its snippet never quotes the body. The result is given in the reader's language, like the
+feed.
 """
 
 import math
-import re
-import unicodedata
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,21 +21,11 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
 from app.core.tokens import TokenSigner
 from app.search import repository as repo
+from app.search.query import Query, parse
 from app.search.schemas import SearchHit
+from app.search.snippets import BODY_CHARS, snippet, snippet_sources
 
 MAX_WORDS = 16
-# The modifier-letter apostrophe is a letter to Unicode but an apostrophe in Ukrainian
-# ("обʼєкт"): split on it like on ' and ’, as the indexes do (see the migration).
-_APOSTROPHE = "ʼ"
-_CYRILLIC_WORD = re.compile(r"[а-яґєії]+")
-# Ukrainian noun, adjective and verb endings, longest first; a stem keeps >= 4 letters.
-_ENDINGS = (
-    *("ами", "ями", "ого", "ому", "ими", "ові", "еві", "єві"),
-    *("ій", "ий", "ої", "ою", "ею", "єю", "их", "іх", "им", "ім", "ах", "ях", "ам", "ям"),
-    *("ів", "ов", "ом", "ем", "ти", "ла", "ли", "ло"),
-    *("а", "я", "о", "е", "є", "у", "ю", "і", "и", "ї", "ь", "й"),
-)
-_MIN_STEM = 4
 
 
 @dataclass(frozen=True)
@@ -47,24 +34,14 @@ class SearchPage:
     next_cursor: str | None
 
 
-def search_words(q: str) -> list[str]:
-    """The distinct words of `q`, lower-cased and trimmed, in order; 422 if none."""
-    text = unicodedata.normalize("NFC", q).replace(_APOSTROPHE, " ").lower()
-    words = list(dict.fromkeys(_trim_ending(word) for word in repo.SAFE_WORD.findall(text)))
-    if not words:
+def search_query(q: str) -> Query:
+    """The parsed query; 422 if it has no word, or too many."""
+    query = parse(q)
+    if query.size == 0:
         raise _invalid_q("Give at least one word: letters or digits.")
-    if len(words) > MAX_WORDS:
+    if query.size > MAX_WORDS:
         raise _invalid_q(f"Give at most {MAX_WORDS} words.")
-    return words
-
-
-def _trim_ending(word: str) -> str:
-    if not _CYRILLIC_WORD.fullmatch(word):
-        return word
-    for ending in _ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
-            return word[: -len(ending)]
-    return word
+    return query
 
 
 def _invalid_q(message: str) -> ValidationFailed:
@@ -84,18 +61,23 @@ def search(
     scope: dict[str, Any],
     signer: TokenSigner,
     with_body: bool = False,
+    with_snippet: bool = True,
 ) -> SearchPage:
-    words = search_words(q)
-    cursor_scope = scope_of(kind="search", words=words, **scope)
+    query = search_query(q)
+    cursor_scope = scope_of(kind="search", words=query.key(), **scope)
     after = _position(decode_cursor(signer, cursor, cursor_scope, 3)) if cursor else None
     rows = repo.search_page(
-        session, words, now=locale.now, where=where, after=after, limit=limit + 1
+        session, query, now=locale.now, where=where, after=after, limit=limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]
     items = list_items(session, [row.id for row in rows], locale, with_body=with_body)
+    snippets = (
+        _snippets(session, query, [(item.id, item.lang) for item in items]) if with_snippet else {}
+    )
     hits = [
-        SearchHit(**item.model_dump(), rank=row.rank) for row, item in zip(rows, items, strict=True)
+        SearchHit(**item.model_dump(), rank=row.rank, snippet=snippets.get((item.id, item.lang)))
+        for row, item in zip(rows, items, strict=True)
     ]
 
     next_cursor = None
@@ -105,6 +87,19 @@ def search(
             signer, cursor_scope, [last.rank, last.published_at.isoformat(), str(last.id)]
         )
     return SearchPage(items=hits, next_cursor=next_cursor)
+
+
+def _snippets(
+    session: Session, query: Query, shown: list[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], str | None]:
+    """Each hit's snippet, from the translation it is shown in."""
+    texts = repo.snippet_texts(session, shown, body_chars=BODY_CHARS)
+    return {
+        key: snippet(
+            key[1], query, snippet_sources(excerpt, body or "", body_visible=body is not None)
+        )
+        for key, (excerpt, body) in texts.items()
+    }
 
 
 def _position(raw: list[Any]) -> repo.SearchPosition:

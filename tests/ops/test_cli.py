@@ -159,3 +159,32 @@ def test_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("dopys: Cannot connect to the database ")
     assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+
+
+def test_search_reindex_recomputes_every_translations_lemmas(
+    runner: CliRunner, client: RecordingClient, editor_headers: dict[str, str], database_url: str
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.factories import make_article
+
+    article = make_article(client, editor_headers, title="Гривня", body="<p>Курс гривні.</p>")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:  # as an older analyser might have left them
+            conn.execute(
+                text(
+                    "UPDATE article_translations "
+                    "SET lemmas_title = '', lemmas_excerpt = '', lemmas_body = ''"
+                )
+            )
+        assert client.get("/v1/search", params={"q": "гривень"}).json()["data"] == []
+
+        result = runner.invoke(cli, ["search", "reindex"])
+
+        assert result.exit_code == 0, result.output
+        assert "Re-indexed 1 translations." in result.output
+        hits = client.get("/v1/search", params={"q": "гривень"}).json()["data"]
+        assert [hit["id"] for hit in hits] == [article["id"]]
+    finally:
+        engine.dispose()

@@ -1,5 +1,6 @@
-"""The search index follows every write path by itself: the editor API, bulk SQL as an
-import does it (inserts, upserts, replaces, deletes), cascades, and huge bodies."""
+"""The search index follows every write path: the editor API, bulk SQL as an import does
+it (inserts, upserts, replaces, deletes: the writer computes the lemma columns, the
+database indexes them), cascades, and huge bodies."""
 
 import uuid
 from typing import Any
@@ -9,6 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Article, ArticleTranslation, utcnow
+from app.search.analysis import index_columns
+from app.search.indexing import LEMMA_COLUMNS as LEMMAS
 from tests.conftest import RecordingClient
 from tests.factories import bulk_import, hours_ago, make_article
 
@@ -66,7 +69,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]], *, replace: bool = Fal
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["article_id", "lang"],
-            set_={name: statement.excluded[name] for name in ("title", "excerpt", "body")},
+            set_={name: statement.excluded[name] for name in ("title", "excerpt", "body", *LEMMAS)},
         ),
         rows,
     )
@@ -81,6 +84,7 @@ def _translation(article_id: uuid.UUID, n: int, body: str) -> dict[str, Any]:
         "excerpt": "",
         "body": body,
         "updated_at": utcnow(),
+        **index_columns("uk", f"Імпорт {n}", "", body),
     }
 
 

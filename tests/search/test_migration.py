@@ -85,3 +85,57 @@ def test_upgrade_indexes_existing_articles_and_downgrade_removes_everything(
         assert _hits(fresh_url, "НОВИНА") == [str(article_id)]
     finally:
         engine.dispose()
+
+
+BEFORE_LEMMAS = "30986cfb387b"  # the revision before 2026_11_30-search_by_lemma
+
+
+def test_the_lemma_migration_analyses_existing_articles_and_downgrades_cleanly(
+    fresh_url: str,
+) -> None:
+    migrations.upgrade(fresh_url, BEFORE_LEMMAS)
+    engine = create_engine(fresh_url)
+    article_id = uuid.uuid4()
+    key = article_id.hex if engine.dialect.name == "sqlite" else str(article_id)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO articles (id, original_lang, status, published_at, created_at,"
+                " updated_at, version, change_seq) VALUES (:id, 'uk', 'published',"
+                " '2024-01-01 00:00:00+00:00', '2024-01-01 00:00:00+00:00',"
+                " '2024-01-01 00:00:00+00:00', 1, 0)"
+            ),
+            {"id": key},
+        )
+        for lang, title, body in (
+            ("uk", "Підсумки року", "<p>Ціни в гривнях.</p>"),
+            ("en", "Year in review", "<p>Two countries.</p>"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO article_translations (article_id, lang, title, slug, excerpt,"
+                    " body, updated_at) VALUES (:id, :lang, :title, :slug, '', :body,"
+                    " '2024-01-01 00:00:00+00:00')"
+                ),
+                {"id": key, "lang": lang, "title": title, "slug": f"s-{lang}", "body": body},
+            )
+    try:
+        migrations.upgrade(fresh_url)
+        migrations.check(fresh_url)
+        for q in ("рік", "гривня", "country", '"Підсумки року"', "гривн*"):
+            assert _hits(fresh_url, q) == [str(article_id)], q
+
+        migrations.downgrade(fresh_url, BEFORE_LEMMAS)
+        columns = {c["name"] for c in inspect(engine).get_columns("article_translations")}
+        assert not {"lemmas_title", "lemmas_excerpt", "lemmas_body"} & columns
+        objects = _search_objects(engine)
+        if engine.dialect.name == "sqlite":  # the FTS5 table and triggers of the raw text
+            assert {"article_search", "article_search_ai", "article_search_au"} <= objects
+        else:  # the raw-text vectors again, no lemma vector
+            assert {"article_search_vector", "article_search_title"} <= objects
+            assert "article_search_lemmas" not in objects
+
+        migrations.upgrade(fresh_url)
+        assert _hits(fresh_url, "РОКІВ") == [str(article_id)]
+    finally:
+        engine.dispose()

@@ -50,15 +50,16 @@ def test_finds_a_ukrainian_article_by_a_body_word_in_another_case(
     assert [item["id"] for item in body["data"]] == [found["id"]]
     assert body["meta"] == {"next_cursor": None, "limit": 20}
     item = body["data"][0]
-    # A feed item plus its rank: a body-only match has tier 0.
+    # A feed item plus its rank (a body-only match has tier 0) and snippet.
     assert set(item) == {
         "id", "lang", "slug", "title", "excerpt", "published_at", "updated_at",
         "primary_tag", "tags", "sources", "translations", "cover_image", "visibility",
-        "authors", "featured", "rank",
+        "authors", "featured", "rank", "snippet",
     }  # fmt: skip
     assert item["title"] == "Зведення з фронту"
     assert item["primary_tag"] == {"slug": "news", "name": "Новини", "kind": "topic"}
     assert item["rank"] == 0
+    assert item["snippet"] == "Сили оборони відбили <mark>ЧОТИРНАДЦЯТЬ</mark> атак біля Покровська."
     for q in ("ПОКРОВСЬКА", "Покровська", "сили ОБОРОНИ"):
         assert search_ids(client, q) == [found["id"]], q
 
@@ -399,3 +400,57 @@ def test_fields_and_include_shape_the_hits(
     unknown = client.get("/v1/search", params={"q": "посуха", "fields": "id,score"})
     assert unknown.status_code == 400
     assert unknown.json()["errors"] == [{"field": "fields", "message": "Unknown field 'score'."}]
+
+
+def test_a_word_matches_its_forms_never_a_mere_prefix_unless_asked_with_a_star(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    ukraine = make_article(client, editor_headers, title="Україна", body="<p>Текст.</p>")
+    adjective = make_article(
+        client,
+        editor_headers,
+        title="Огляд",
+        body="<p>Про українських військових.</p>",
+        published_at=hours_ago(2),
+    )
+    in_ukraine = make_article(
+        client, editor_headers, title="Новини", body="<p>В Україні тепло.</p>",
+        published_at=hours_ago(3),
+    )  # fmt: skip
+
+    assert search_ids(client, "Україна") == [ukraine["id"], in_ukraine["id"]]
+    assert search_ids(client, "україні") == [ukraine["id"], in_ukraine["id"]]
+    assert search_ids(client, "українськ") == []  # not a word: no implied prefix
+    assert search_ids(client, "україн*") == [ukraine["id"], adjective["id"], in_ukraine["id"]]
+    assert search_ids(client, "УКРАЇНСЬ*") == [adjective["id"]]
+    assert search_ids(client, "військ*") == [adjective["id"]]
+
+
+def test_quoted_phrases_match_the_words_as_written_and_in_order(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    korea = make_article(
+        client, editor_headers, title="Північна Корея", body="<p>Пхеньян заявив.</p>"
+    )
+    reversed_ = make_article(
+        client,
+        editor_headers,
+        title="Корея",
+        body="<p>Корея північна і південна.</p>",
+        published_at=hours_ago(2),
+    )
+    inflected = make_article(
+        client,
+        editor_headers,
+        title="Огляд",
+        body="<p>Про Північну Корею.</p>",
+        published_at=hours_ago(3),
+    )
+
+    assert search_ids(client, "північна корея") == [korea["id"], reversed_["id"], inflected["id"]]
+    assert search_ids(client, '"північна корея"') == [korea["id"]]
+    assert search_ids(client, '"ПІВНІЧНУ КОРЕЮ"') == [inflected["id"]]
+    assert search_ids(client, '"корея"') == [korea["id"], reversed_["id"]]  # only that form
+    # A phrase, a word and a prefix together: each must match.
+    assert search_ids(client, '"північна корея" заявити пхен*') == [korea["id"]]
+    assert search_ids(client, '"корея північна" пхен*') == []

@@ -628,7 +628,7 @@ export interface paths {
          * Search Articles
          * @description Public articles matching `q`, best first: title matches above excerpt matches above
          *     body-only matches, then newest first; keyset-paginated. Items are feed items in the
-         *     reader's language plus their `rank`.
+         *     reader's language plus their `rank` and a `snippet` with the matches marked.
          */
         get: operations["search-search_articles"];
         put?: never;
@@ -738,6 +738,113 @@ export interface paths {
         get: operations["tags-get_tag"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description Every subscription (secrets are shown only when made), oldest first.
+         */
+        get: operations["webhooks-list_webhooks"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Subscribe a URL to events. The signing secret is in this response only.
+         */
+        post: operations["webhooks-create_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Webhook */
+        get: operations["webhooks-get_webhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Unsubscribe; deliveries not yet sent are dropped.
+         */
+        delete: operations["webhooks-delete_webhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description Deliveries newest first, each with its attempts (status code, duration, error) and
+         *     when the next try is due.
+         */
+        get: operations["webhooks-list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Send a delivery again, now, with the same `webhook-id` and body (409 if its article
+         *     is no longer public, or it is being sent).
+         */
+        post: operations["webhooks-redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Webhook
+         * @description Queue a `webhook.ping` message, sent at once (see its deliveries for the outcome).
+         */
+        post: operations["webhooks-test_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1118,6 +1225,23 @@ export interface components {
          * @enum {string}
          */
         ArticleVisibility: "public" | "restricted";
+        /** AttemptRead */
+        AttemptRead: {
+            /**
+             * Attempted At
+             * Format: date-time
+             */
+            attempted_at: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error: string | null;
+            /**
+             * Status Code
+             * @description The receiver's status; null if none came.
+             */
+            status_code: number | null;
+        };
         /** AuthorCreate */
         AuthorCreate: {
             /**
@@ -1330,6 +1454,46 @@ export interface components {
             /** Width */
             width?: number | null;
         };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Data */
+            data: components["schemas"]["DeliveryRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** DeliveryRead */
+        DeliveryRead: {
+            /** Article Id */
+            article_id: string | null;
+            /** Attempts */
+            attempts: components["schemas"]["AttemptRead"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Event Type */
+            event_type: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Message Id
+             * @description The `webhook-id` header: the same on every retry.
+             */
+            message_id: string;
+            /**
+             * Next Attempt At
+             * @description When the next try is due, if any.
+             */
+            next_attempt_at: string | null;
+            state: components["schemas"]["DeliveryState"];
+        };
+        /**
+         * DeliveryState
+         * @enum {string}
+         */
+        DeliveryState: "pending" | "delivered" | "failed" | "skipped";
         /** FeedMeta */
         FeedMeta: {
             /** Limit */
@@ -1806,6 +1970,12 @@ export interface components {
             rank: number;
             /** Slug */
             slug: string;
+            /**
+             * Snippet
+             * @description A short passage of this item's translation (in `lang`: its excerpt or body) with the words that matched in <mark>...</mark>. HTML: the text is escaped, <mark> is the only tag. The start of the excerpt when the match was only in the title or in another translation; null when there is no text to quote.
+             * @example …ракетний удар по <mark>Києву</mark> вночі…
+             */
+            snippet?: string | null;
             /** Sources */
             sources: components["schemas"]["SourceRef"][];
             /** Tags */
@@ -1878,6 +2048,12 @@ export interface components {
             rank?: number;
             /** Slug */
             slug?: string;
+            /**
+             * Snippet
+             * @description A short passage of this item's translation (in `lang`: its excerpt or body) with the words that matched in <mark>...</mark>. HTML: the text is escaped, <mark> is the only tag. The start of the excerpt when the match was only in the title or in another translation; null when there is no text to quote.
+             * @example …ракетний удар по <mark>Києву</mark> вночі…
+             */
+            snippet?: string | null;
             /** Sources */
             sources?: components["schemas"]["SourceRef"][];
             /** Tags */
@@ -2006,6 +2182,11 @@ export interface components {
                 [key: string]: string;
             } | null;
         };
+        /**
+         * SubscriptionStatus
+         * @enum {string}
+         */
+        SubscriptionStatus: "active" | "failing";
         /** SyncMeta */
         SyncMeta: {
             /**
@@ -2291,6 +2472,110 @@ export interface components {
              * Url
              * @description Where the front end shows this version (hreflang alternate).
              */
+            url: string;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Events
+             * @description Event types to send; empty or omitted means all of them.
+             * @default []
+             */
+            events: ("article.published" | "article.updated" | "article.unpublished" | "article.deleted" | "page.published" | "page.updated" | "page.unpublished" | "page.deleted")[];
+            filters?: components["schemas"]["WebhookFilters"];
+            /**
+             * Url
+             * @description Where to POST events: http or https, a public address.
+             * @example https://example.com/
+             */
+            url: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Events */
+            events: string[];
+            /** Failing Since */
+            failing_since: string | null;
+            filters: components["schemas"]["WebhookFilters"];
+            /** Id */
+            id: number;
+            /**
+             * Secret
+             * @description The signing secret (`whsec_` + base64), shown only now: verify each delivery's `webhook-signature` with it (Standard Webhooks).
+             */
+            secret: string;
+            /** @description `failing` once a delivery ran out of retries; events are still sent, and the next success makes it `active` again. */
+            status: components["schemas"]["SubscriptionStatus"];
+            /** Url */
+            url: string;
+        };
+        /**
+         * WebhookFilters
+         * @description Each list given narrows the events to articles matching any of its values.
+         */
+        WebhookFilters: {
+            /**
+             * Authors
+             * @description Articles by one of these authors, once articles carry authors; until then a subscription with this filter receives no article events.
+             * @default []
+             */
+            authors: string[];
+            /**
+             * Languages
+             * @description Articles that exist in one of these languages.
+             * @default []
+             */
+            languages: string[];
+            /**
+             * Sections
+             * @description Articles whose section (today: their first tag) is one of these.
+             * @default []
+             */
+            sections: string[];
+            /**
+             * Tags
+             * @description Articles with one of these tags.
+             * @default []
+             */
+            tags: string[];
+        };
+        /** WebhookPage */
+        WebhookPage: {
+            /** Data */
+            data: components["schemas"]["WebhookRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** WebhookRead */
+        WebhookRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Events */
+            events: string[];
+            /** Failing Since */
+            failing_since: string | null;
+            filters: components["schemas"]["WebhookFilters"];
+            /** Id */
+            id: number;
+            /** @description `failing` once a delivery ran out of retries; events are still sent, and the next success makes it `active` again. */
+            status: components["schemas"]["SubscriptionStatus"];
+            /** Url */
             url: string;
         };
     };
@@ -5363,7 +5648,7 @@ export interface operations {
     "search-search_articles": {
         parameters: {
             query: {
-                /** @description Plain words (any case; punctuation and operators are ignored). Every word must start a word of the title, excerpt or body, in any translation (of the title or excerpt only, for a restricted article); Ukrainian words match their other inflected forms. At most 16 words. */
+                /** @description Words (any case). A word matches every form of its lemmas: Ukrainian by dictionary ("року" finds "рік", "році"), English by stem ("countries" finds "country"); never a mere prefix. `"exact phrase"` matches those words in that order as written; `прав*` matches words that start with `прав`. Other punctuation is ignored. Every item must match the title, excerpt or body of one translation (the title or excerpt, for a restricted article). At most 16 words. */
                 q: string;
                 /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
                 cursor?: string | null;
@@ -5927,6 +6212,601 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks-list_webhooks": {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (1–100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks-create_webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks-get_webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRead"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks-delete_webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks-list_deliveries": {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (1–100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks-redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRead"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with stored content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks-test_webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRead"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,163 @@
+"""Words to search terms: Ukrainian lemmas (pymorphy3), English Snowball stems.
+
+The index and the query meet on terms, never on raw words. A translation's words are
+analysed by its language: Ukrainian words become every dictionary form they can be a form
+of (pymorphy3 with pymorphy3-dicts-uk: "року" -> "рік" and "рок"; an unknown word gets
+the analyser's guesses), English words their Snowball stem ("countries" -> "countri").
+A Ukrainian text quoting a Latin-script word ("sanctions") stems it as English; any other
+language is only lower-cased. A query word is analysed every way at once (Ukrainian,
+English and as it is), so whatever analyser indexed a form, the same form in a query finds
+it, and every other form with a lemma in common.
+
+Terms are runs of letters and digits, lower case, with no apostrophe ("об'єкт" ->
+"обєкт"), at most MAX_TERM characters: each database's tokenizer reads a term as exactly
+one token. The analysis of a word is cached (bounded), which is what keeps imports fast:
+news repeats its words.
+"""
+
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from itertools import chain
+
+import pymorphy3
+import Stemmer
+
+from app.core.html import sanitized_to_plain_text
+
+# Longest term kept: a longer word is cut to this (alike in the index and the query).
+MAX_TERM = 100
+# Characters of each field analysed (as the raw-text index reads them, migration 51489ec14a04).
+FIELD_LIMITS = {"title": 1000, "excerpt": 10_000, "body": 100_000}
+# Words whose analysis is remembered, per analyser: the words of a few years of news.
+CACHE_WORDS = 100_000
+
+# A word: letters and digits, apostrophes inside it included ("об'єкт", "don't").
+WORD = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
+_APOSTROPHES = re.compile(r"['’ʼ]")
+_TERM_CHARS = re.compile(r"[^\W_]+")
+_CYRILLIC = re.compile(r"[а-яёіїєґ]")
+
+
+def words(text: str) -> list[str]:
+    """The words of plain text, lower-cased (NFC)."""
+    return WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+# Requests and imports analyse on many threads. One MorphAnalyzer is shared (its dictionary
+# is large), made and called under a lock (only on a cache miss); a Stemmer holds
+# per-call state, so each thread has its own.
+_MORPH_LOCK = threading.Lock()
+_THREAD = threading.local()
+
+
+@lru_cache(maxsize=1)
+def _morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer(lang="uk")
+
+
+def _lemmas(word: str) -> list[str]:
+    with _MORPH_LOCK:
+        return [parse.normal_form for parse in _morph().parse(word)]
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer: Stemmer.Stemmer | None = getattr(_THREAD, "stemmer", None)
+    if stemmer is None:
+        stemmer = _THREAD.stemmer = Stemmer.Stemmer("english")
+    return stemmer
+
+
+def _term(word: str) -> str:
+    # Letters and digits only, whatever an analyser returned: a term reaches the indexes
+    # and the queries as one token and can carry no syntax.
+    return "".join(_TERM_CHARS.findall(_APOSTROPHES.sub("", word)))[:MAX_TERM]
+
+
+class _Cached:
+    """An analyser remembering up to CACHE_WORDS words (then it forgets them all: news
+    repeats its words, so the cache fills again at once). A dict, not functools.lru_cache:
+    a hit is a dict lookup, which is most of what analysing a text costs."""
+
+    def __init__(self, compute: Callable[[str], tuple[str, ...]]) -> None:
+        self.compute = compute
+        self.known: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, word: str) -> tuple[str, ...]:
+        terms = self.known.get(word)
+        if terms is None:
+            terms = self.compute(word)
+            if len(self.known) >= CACHE_WORDS:
+                self.known.clear()
+            self.known[word] = terms
+        return terms
+
+    def many(self, words: Iterable[str]) -> list[tuple[str, ...]]:
+        words = list(words)
+        found = list(map(self.known.get, words))  # in C: no Python frame per word
+        if None in found:
+            found = [terms or self(word) for word, terms in zip(words, found, strict=True)]
+        return found  # type: ignore[return-value]
+
+    def cache_clear(self) -> None:
+        self.known.clear()
+
+
+def as_is(word: str) -> tuple[str, ...]:
+    """The word itself as a term (languages without an analyser)."""
+    return (_term(word),)
+
+
+def _english(word: str) -> tuple[str, ...]:
+    """The Snowball (Porter 2) English stem."""
+    return (_term(_stemmer().stemWord(_term(word))),)
+
+
+def _ukrainian(word: str) -> tuple[str, ...]:
+    """Every lemma the word can be a form of; a word without Cyrillic letters is stemmed as
+    English (Ukrainian news quotes English names and terms)."""
+    if not _CYRILLIC.search(word):
+        return english(word)
+    parsed = _lemmas(_APOSTROPHES.sub("'", word[:MAX_TERM]))
+    lemmas = tuple(dict.fromkeys(term for lemma in parsed if (term := _term(lemma))))
+    return lemmas or (_term(word),)
+
+
+english = _Cached(_english)
+ukrainian = _Cached(_ukrainian)
+_AS_IS = _Cached(as_is)
+_ANALYSERS: dict[str, _Cached] = {"uk": ukrainian, "en": english}
+
+
+def analyser(lang: str) -> _Cached:
+    """The analyser of a translation's language (BCP 47: "en-GB" is English)."""
+    return _ANALYSERS.get(lang.split("-")[0].lower(), _AS_IS)
+
+
+def query_terms(word: str) -> tuple[str, ...]:
+    """A query word's terms: what any analyser makes of it, so it finds its own form in a
+    translation of any language, and every form sharing a lemma with it."""
+    return tuple(dict.fromkeys((*ukrainian(word), *english(word), *as_is(word))))
+
+
+def terms(lang: str, text: str) -> str:
+    """The distinct terms of plain text in `lang`, in order of first use, space-separated:
+    what the lemma columns of a translation hold."""
+    # Each distinct word looked up once; the loops run in C (imports do this for every line).
+    analysed = analyser(lang).many(dict.fromkeys(words(text)))
+    return " ".join(dict.fromkeys(chain.from_iterable(analysed)))
+
+
+def index_columns(lang: str, title: str, excerpt: str, body: str) -> dict[str, str]:
+    """The lemma columns of a translation (body: sanitized HTML), for every write path."""
+    text = {"title": title, "excerpt": excerpt, "body": sanitized_to_plain_text(body)}
+    return {
+        f"lemmas_{name}": terms(lang, text[name][:limit]) for name, limit in FIELD_LIMITS.items()
+    }
+
+
+def warm() -> None:
+    """Load the dictionary now (a fraction of a second) rather than on the first write."""
+    _lemmas("слово")

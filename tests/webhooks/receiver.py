@@ -1,0 +1,90 @@
+"""A real HTTP receiver on loopback that records what it is sent and verifies each message
+with `standardwebhooks`, the Standard Webhooks project's own library (not our code)."""
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import orjson
+from standardwebhooks.webhooks import Webhook
+
+
+@dataclass(frozen=True)
+class Received:
+    at: float  # time.monotonic()
+    headers: dict[str, str]
+    body: bytes
+    status: int  # what the receiver answered
+
+    @property
+    def id(self) -> str:
+        return self.headers["webhook-id"]
+
+    def verified(self, secret: str) -> dict[str, Any]:
+        """The payload, once standardwebhooks has checked its signature and timestamp."""
+        payload: dict[str, Any] = Webhook(secret).verify(self.body, self.headers)
+        return payload
+
+
+class Receiver:
+    def __init__(self, port: int = 0) -> None:
+        self.received: list[Received] = []
+        self.statuses: list[int] = []  # answered in turn; 200 once used up
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                with receiver._lock:
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    receiver.received.append(
+                        Received(time.monotonic(), {k.lower(): v for k, v in self.headers.items()},
+                                 body, status)
+                    )  # fmt: skip
+                self.send_response(status)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def accepted(self) -> list[Received]:
+        with self._lock:
+            return [r for r in self.received if 200 <= r.status < 300]
+
+    def types(self) -> list[str]:
+        return [orjson.loads(r.body)["type"] for r in self.accepted()]
+
+    def wait_for(self, condition: Callable[["Receiver"], bool], timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition(self):
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out; received: {[r.body[:200] for r in self.received]}"
+                )
+            time.sleep(0.05)
+
+    def wait_count(self, count: int, timeout: float = 20) -> list[Received]:
+        self.wait_for(lambda r: len(r.accepted()) >= count, timeout)
+        return self.accepted()
+
+
+@contextmanager
+def receiving(port: int = 0) -> Iterator[Receiver]:
+    receiver = Receiver(port)
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
