@@ -125,8 +125,9 @@ def _stopped(exc: ConversionFailed, report: ImportReport) -> str:
     if not report.items:
         return f"{exc}{where}"
     written = report.created + report.updated
+    problem = str(exc).rstrip(".")
     return (
-        f"{exc}{where}. Stopped after {report.items} items: {written} articles were written "
+        f"{problem}{where}. Stopped after {report.items} items: {written} articles were written "
         f"({report.created} created, {report.updated} updated; {report.unchanged} unchanged). "
         "Re-running the complete file finishes the import: what is already stored is "
         "reported unchanged."

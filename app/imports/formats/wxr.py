@@ -164,13 +164,17 @@ def _items(stream: IO[bytes], channel: dict[str, Any]) -> Iterator[_Raw]:
         if event == "start":
             if name == "item":
                 started[id(element)] = line
+            elif name == "channel":
+                channel["channel"] = True
             parents.append(element)
             continue
         parents.pop()
         parent = _key(parents[-1].tag) if parents else ""
         if name == "item":
             count += 1
-            yield _read_item(element, count, started.pop(id(element), line))
+            item = _read_item(element, count, started.pop(id(element), line))
+            channel["wp"] = channel.get("wp") or any(k.startswith("wp:") for k in item.fields)
+            yield item
             if parents:
                 parents[-1].remove(element)  # keep memory flat on large exports
         elif parent == "channel":
