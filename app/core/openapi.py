@@ -41,6 +41,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "editor", "description": "Writing articles, tags and sources (API key needed)."},
     {"name": "imports", "description": "Bulk NDJSON imports (API key needed)."},
     {"name": "exports", "description": "Bulk NDJSON exports (API key needed)."},
+    {"name": "webhooks", "description": "Signed notifications of public changes (admin key)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 

@@ -62,6 +62,7 @@ def list_webhooks(
 
 @router.get("/{webhook_id}", responses=problem_responses(404))
 def get_webhook(webhook_id: WebhookId, response: Response, session: WriteSessionDep) -> WebhookRead:
+    """One subscription: target, events, filters and status (its secret is never shown)."""
     _private(response)
     return service.read(service.get(session, webhook_id))
 

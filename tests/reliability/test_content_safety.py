@@ -25,6 +25,8 @@ STORABLE = [v for v in VECTORS if not FORBIDDEN_CHARS_RE.search(v["html"])]
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 HTML_FIELDS = {"body", "content_html"}
+# Search snippets are escaped text whose one tag is <mark> around the matched words.
+MARKED_FIELDS = {"snippet"}
 
 
 def _check_json(where: str, value: Any, problems: list[str], key: str = "") -> int:
@@ -38,7 +40,12 @@ def _check_json(where: str, value: Any, problems: list[str], key: str = "") -> i
             checked += _check_json(f"{where}[{i}]", v, problems, key)
     elif isinstance(value, str):
         checked = 1
-        found = executable_parts(value) if key in HTML_FIELDS else markup_in(value)
+        if key in HTML_FIELDS:
+            found = executable_parts(value)
+        elif key in MARKED_FIELDS:
+            found = markup_in(value.replace("<mark>", "").replace("</mark>", ""))
+        else:
+            found = markup_in(value)
         if found:
             problems.append(f"{where}: {found} in {value[:120]!r}")
     return checked
@@ -190,7 +197,7 @@ def test_plain_text_fields_strip_markup_and_decode_entities_once(
     assert by_lang["en"]["excerpt"] == "Text <3"
     public = client.get("/v1/articles/" + by_lang["uk"]["slug"]).json()
     assert (public["title"], public["excerpt"]) == ("Ракети &lt;b&gt; a < b", 'Коротко "так"')
-    assert public["tags"] == [{"slug": "news", "name": "Новини & події"}]
+    assert public["tags"] == [{"slug": "news", "name": "Новини & події", "kind": "topic"}]
 
     only_markup = client.post(
         "/v1/editor/tags",

@@ -775,7 +775,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Webhook */
+        /**
+         * Get Webhook
+         * @description One subscription: target, events, filters and status (its secret is never shown).
+         */
         get: operations["webhooks-get_webhook"];
         put?: never;
         post?: never;
