@@ -38,9 +38,10 @@ from app.core.memory import limit_malloc_arenas
 from app.core.serving import server_options
 from app.demo.service import load_demo
 from app.imports import transfer
+from app.imports.conversion import ImportStopped
 from app.imports.formats import Format
-from app.imports.formats.common import ConversionFailed
-from app.imports.schemas import ImportReport
+from app.imports.formats.common import ConversionFailed, Options
+from app.imports.schemas import ImportReport, ItemNote
 from app.imports.service import BATCH_SIZE
 from app.keys import service as keys
 from app.models import KeyScope
@@ -52,6 +53,7 @@ progress_console = Console(stderr=True)
 ExitOnFailedLines = 1
 ExitCouldNotRun = 2
 SHOWN_ERRORS = 50
+SHOWN_ITEMS = 5
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -381,31 +383,54 @@ def import_command(
         str | None, typer.Option(envvar="DOPYS_API_KEY", help="Write-scope API key for --url.")
     ] = None,
     lang: Annotated[
-        str | None, typer.Option(help="Language of posts that name none (default: the site's).")
+        str | None,
+        typer.Option(
+            help="Language of posts that name none and whose file names none (WordPress "
+            "channel <language>, feed language); default: the site's."
+        ),
+    ] = None,
+    site_url: Annotated[
+        str | None,
+        typer.Option(help="The old site's address (Ghost exports write __GHOST_URL__ for it)."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Lines per transaction.")] = (
         BATCH_SIZE
     ),
 ) -> None:
-    """Import articles (upsert by external_id). Exit status 1 if any line failed or the
-    file is an export cut short (it lacks the trailer line); the lines it has are imported."""
+    """Import articles (upsert by external_id) and print what became of every item. Exit
+    status 1 if any item failed, a file with items imported none, or the file is an export
+    cut short (it lacks the trailer line); 2 if the import could not run or a converted file
+    broke off part-way."""
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     settings = get_settings()
+    options = Options(default_lang=lang or settings.default_lang, site_url=site_url)
     if url is None:
         migrations.upgrade(settings.database_url)  # before the progress line starts
     try:
         with _input(file) as stream, _progress(file, stream) as progress:
-            chunks = transfer.ndjson_chunks(stream, fmt, lang or settings.default_lang)
             if url is not None:
                 report = transfer.import_remote(
-                    chunks, url, key or "", dry_run=dry_run, progress=progress
+                    stream, fmt, options, url, key or "", dry_run=dry_run, progress=progress
                 )
             else:
                 with _write_sessions() as sessions:
                     report = transfer.import_local(
-                        chunks, sessions, dry_run=dry_run, batch_size=batch_size, progress=progress
+                        stream,
+                        fmt,
+                        options,
+                        sessions,
+                        dry_run=dry_run,
+                        batch_size=batch_size,
+                        languages=settings.site_languages,
+                        progress=progress,
                     )
+    except ImportStopped as exc:
+        if exc.report.items:
+            _print_report(exc.report)
+        label = "Import stopped" if exc.report.items else "Import failed"
+        progress_console.print(f"[red]{label}:[/red] {exc}")
+        raise typer.Exit(ExitCouldNotRun) from exc
     except (transfer.TransferFailed, ConversionFailed, OSError) as exc:
         progress_console.print(f"[red]Import failed:[/red] {exc}")
         raise typer.Exit(ExitCouldNotRun) from exc
@@ -418,6 +443,12 @@ def import_command(
             "article lines it holds were imported as reported above."
         )
     if report.failed or report.truncated:
+        raise typer.Exit(ExitOnFailedLines)
+    if report.items and not (report.created + report.updated + report.unchanged):
+        progress_console.print(
+            f"[red]Nothing imported:[/red] the file has {report.items} items and none of them "
+            "is an article this import takes (see the skipped items)."
+        )
         raise typer.Exit(ExitOnFailedLines)
 
 
@@ -568,15 +599,61 @@ def _print_report(report: ImportReport) -> None:
         f"[red]{report.failed}[/red]" if report.failed else "0",
     )
     console.print(summary)
+    if report.kinds:
+        console.print(_kinds_table(report))
+    if report.skipped_items:
+        console.print(_notes_table("Skipped", report.skipped_items, report.skipped))
+    if report.notes:
+        console.print(_notes_table("Imported with a remark", report.notes, len(report.notes)))
     if not report.errors:
         return
-    errors = Table("line", "field", "message", title="Failed lines")
+    located = any(e.item is not None for e in report.errors)
+    columns = ("kind", "item", "source line") if located else ("line",)
+    errors = Table(*columns, "field", "message", title="Failed")
     for error in report.errors[:SHOWN_ERRORS]:
-        errors.add_row(str(error.line), error.field or "", error.message)
+        where = (
+            (error.kind or "", str(error.item or ""), str(error.source_line or ""))
+            if located
+            else (str(error.line),)
+        )
+        errors.add_row(*where, error.field or "", error.message)
     console.print(errors)
     hidden = len(report.errors) - SHOWN_ERRORS + report.errors_omitted
     if hidden > 0:
         console.print(f"… and {hidden} more errors.")
+
+
+def _kinds_table(report: ImportReport) -> Table:
+    table = Table("kind", "created", "updated", "unchanged", "skipped", "failed", title="By kind")
+    for kind, counts in sorted(report.kinds.items()):
+        table.add_row(
+            kind,
+            str(counts.created),
+            str(counts.updated),
+            str(counts.unchanged),
+            str(counts.skipped),
+            f"[red]{counts.failed}[/red]" if counts.failed else "0",
+        )
+    return table
+
+
+def _notes_table(title: str, notes: list[ItemNote], total: int) -> Table:
+    """Items with the same kind and reason on one row: how many, and which."""
+    grouped: dict[tuple[str, str], list[ItemNote]] = {}
+    for note in notes:
+        grouped.setdefault((note.kind, note.message), []).append(note)
+    table = Table("kind", "count", "items (source line)", "reason", title=title)
+    for (kind, message), group in grouped.items():
+        shown = ", ".join(
+            f"{n.item}" + (f" (line {n.source_line})" if n.source_line else "")
+            for n in group[:SHOWN_ITEMS]
+        )
+        if len(group) > SHOWN_ITEMS:
+            shown += ", …"
+        table.add_row(kind, str(len(group)), shown, message)
+    if total > len(notes):
+        table.caption = f"… and {total - len(notes)} more."
+    return table
 
 
 # Every command, present and future, reports an unusable database in one line (exit 2).

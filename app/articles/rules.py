@@ -187,13 +187,27 @@ class SlugBook:
             self._stored[key] = repo.slug_owner(self._session, lang, slug)
         return self._stored[key]
 
-    def claim(self, lang: str, wanted: str | None, title: str, article_id: uuid.UUID) -> str:
+    def claim(
+        self,
+        lang: str,
+        wanted: str | None,
+        title: str,
+        article_id: uuid.UUID,
+        *,
+        suffix_taken: bool = False,
+    ) -> str:
+        """`suffix_taken`: a wanted slug another article holds is suffixed like a generated
+        one (imports of other systems' exports, whose slugs are suggestions), not a 409."""
         if wanted is not None:
             owner = self.owner(lang, wanted)
             if owner is not None and owner != article_id:
-                raise Conflict(f"The slug '{wanted}' is already used by another '{lang}' article.")
-            return self._take(lang, wanted, article_id)
-        stem = slugify_title(title)
+                if not suffix_taken:
+                    raise Conflict(
+                        f"The slug '{wanted}' is already used by another '{lang}' article."
+                    )
+            else:
+                return self._take(lang, wanted, article_id)
+        stem = wanted if wanted is not None else slugify_title(title)
         if self.owner(lang, stem) in (None, article_id):
             return self._take(lang, stem, article_id)
         base = suffix_base(stem)

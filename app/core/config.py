@@ -29,7 +29,8 @@ class Settings(BaseSettings):
         # SUPPORTED_LANGS: the setting's former name, still read.
         validation_alias=AliasChoices("site_languages", "supported_langs"),
         description="The site's languages, comma-separated (`uk,en`): what `lang=` and "
-        "Accept-Language can select; any other explicit `lang=` is a 400.",
+        "Accept-Language can select; any other explicit `lang=` is a 400, and an imported "
+        "article in another language is an error on its line.",
     )
     frontend_url_template: str = Field(
         default="https://example.com/{lang}/{slug}",

@@ -57,3 +57,9 @@ def suffix_base(slug: str) -> str:
     """What `slug` and every `with_suffix(slug, n)` (n < 10**6) start with: for a slug of
     full length the suffix replaces its end, so `slug-%` would not find them."""
     return slug[: MAX_SLUG_LENGTH - 7].rstrip("-")
+
+
+def is_suffixed(slug: str, stem: str) -> bool:
+    """Whether `slug` is `with_suffix(stem, n)` for some n >= 2."""
+    _, _, number = slug.rpartition("-")
+    return number.isdigit() and int(number) >= 2 and with_suffix(stem, int(number)) == slug

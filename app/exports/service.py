@@ -10,8 +10,9 @@ ExportMarker): a stream cut short (a lost database connection, a dropped downloa
 trailer, and whoever reads it can tell."""
 
 import html
+import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -54,6 +55,12 @@ def export_lines(sessions: sessionmaker[Session], page_size: int = PAGE_SIZE) ->
             return
         yield chunk
         after = rows[-1].id
+
+
+def stored_lines(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The export lines of these articles, by id (an import compares what it would write
+    with what is stored)."""
+    return {line["id"]: line for line in _lines(session, repo.articles_by_id(session, ids))}
 
 
 def _grouped(rows: Sequence[Any]) -> dict[Any, list[Any]]:

@@ -260,3 +260,11 @@ def _insert_translations_sqlite(session: Session, rows: Sequence[dict[str, Any]]
         {"first": ids[0], "last": ids[-1]},
     )
     session.execute(text("DELETE FROM article_search_bulk"))
+
+
+def set_import_hashes(session: Session, hashes: Mapping[uuid.UUID, str]) -> None:
+    """Record the line an unchanged article now matches: no version, time or change-log
+    mark moves (nothing a reader or a sync client sees changed)."""
+    session.execute(
+        update(Article), [{"id": id_, "import_hash": digest} for id_, digest in hashes.items()]
+    )

@@ -2,7 +2,8 @@
 
 import asyncio
 import logging
-from typing import Annotated
+import tempfile
+from typing import IO, Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,9 +16,14 @@ from app.core.errors import (
     WRITE_STATUSES,
     PayloadTooLarge,
     UnsupportedMediaType,
+    ValidationFailed,
     problem_responses,
 )
 from app.core.memory import release_freed_memory
+from app.core.schemas import Lang, Url
+from app.imports.conversion import ImportStopped, import_items
+from app.imports.formats import CONVERTERS, Format
+from app.imports.formats.common import Options
 from app.imports.parsing import LineSplitter
 from app.imports.schemas import EXPORT_DOC, NDJSON_MEDIA_TYPE, ImportReport
 from app.imports.service import ImportRun, NumberedLine
@@ -33,6 +39,18 @@ ACCEPTED_MEDIA_TYPES = {
     "application/octet-stream",
     "text/plain",
 }
+# Other systems' exports (with `format=`).
+EXPORT_MEDIA_TYPES = {
+    "application/xml",
+    "text/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/json",
+    "application/feed+json",
+    "application/octet-stream",
+    "text/plain",
+}
+SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 
 _BODY_DOC = {
     "requestBody": {
@@ -43,9 +61,14 @@ _BODY_DOC = {
             "external_id, id, original_lang, type, status, visibility, published_at, updated_at, "
             "canonical_url, cover_image (or the older cover_image_url), tags, "
             "citations, translations. Read as a stream; a line may be up to 16 MiB. An "
-            f"empty body imports nothing. {EXPORT_DOC}"
+            f"empty body imports nothing. {EXPORT_DOC} With `format=`, another system's export "
+            "instead (WordPress WXR, RSS, Atom, JSON Feed, Ghost JSON)."
         ),
-        "content": {NDJSON_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        "content": {
+            NDJSON_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "application/xml": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {"schema": {"type": "string", "format": "binary"}},
+        },
     }
 }
 
@@ -62,15 +85,38 @@ async def import_articles(
     dry_run: Annotated[
         bool, Query(description="Validate every line and report; write nothing.")
     ] = False,
+    format: Annotated[
+        Format, Query(description="What the body is: NDJSON lines, or another system's export.")
+    ] = Format.NDJSON,
+    lang: Annotated[
+        Lang | None,
+        Query(description="Language of items that name none, in a file that names none."),
+    ] = None,
+    site_url: Annotated[
+        Url | None, Query(description="The old site's address (Ghost's __GHOST_URL__).")
+    ] = None,
 ) -> ImportReport:
     """Upsert articles by `external_id`, streaming: each batch of lines is committed on its
     own, bad lines are reported (line, field, message) without stopping the good ones.
     Re-running a file reports its lines `unchanged`; an interrupted import is completed by
-    running it again."""
-    _check_request(request)
+    running it again. Another system's export (`format=wxr|rss|atom|jsonfeed|ghost`) is
+    converted here; the report then says, per kind of item (post, page, attachment, menu
+    item...), what was created, updated, unchanged, skipped (and why) and failed (and
+    where in the file). A file that breaks off part-way is a 422 saying how much of it
+    was written."""
+    _check_request(request, format)
     factory = request.app.state.read_sessions if dry_run else request.app.state.write_sessions
-    run = ImportRun(factory, dry_run=dry_run)
+    run = ImportRun(
+        factory,
+        dry_run=dry_run,
+        languages=settings.site_languages,
+        lenient_slugs=format != Format.NDJSON,
+    )
+    run.report.format = format.value
     try:
+        if format != Format.NDJSON:
+            options = Options(default_lang=lang or settings.default_lang, site_url=site_url)
+            return await _convert(request, settings, run, format, options)
         return await _stream(request, settings, run)
     finally:
         # A bulk import's batches are garbage now: hand them back, so the worker does not
@@ -78,6 +124,27 @@ async def import_articles(
         # an editor's import of a few lines).
         if _done(run.report) >= run.batch_size:
             await run_in_threadpool(release_freed_memory)
+
+
+async def _convert(
+    request: Request, settings: Settings, run: ImportRun, fmt: Format, options: Options
+) -> ImportReport:
+    """Spool the export (to disk past a few MB: converters read it twice or whole), then
+    convert and store it on a worker thread."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
+        try:
+            async for chunk in request.stream():
+                spool.write(chunk)
+        except PayloadTooLarge as exc:
+            raise PayloadTooLarge(
+                f"An import may be up to {settings.max_import_bytes} bytes."
+            ) from exc
+        spool.seek(0)
+        stream: IO[bytes] = spool
+        try:
+            return await run_in_threadpool(import_items, CONVERTERS[fmt](stream, options), run)
+        except ImportStopped as exc:
+            raise ValidationFailed(str(exc)) from exc
 
 
 async def _stream(request: Request, settings: Settings, run: ImportRun) -> ImportReport:
@@ -138,8 +205,14 @@ class _Pipeline:
             logger.exception("import batch failed while the request was failing")
 
 
-def _check_request(request: Request) -> None:
+def _check_request(request: Request, fmt: Format) -> None:
     media_type = request.headers.get("content-type", NDJSON_MEDIA_TYPE).split(";")[0].strip()
+    if fmt != Format.NDJSON:
+        if media_type.lower() not in EXPORT_MEDIA_TYPES:
+            raise UnsupportedMediaType(
+                f"Send the {fmt.value} file as application/xml or application/json."
+            )
+        return
     if media_type.lower() not in ACCEPTED_MEDIA_TYPES:
         raise UnsupportedMediaType(f"Send NDJSON as Content-Type: {NDJSON_MEDIA_TYPE}.")
 

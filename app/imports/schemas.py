@@ -11,6 +11,7 @@ from app.models import ArticleStatus, ArticleType, ArticleVisibility
 from app.taxonomy.schemas import Bios, Links, TagKind
 
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
+MAX_TAGS = 1000
 
 
 class TagLine(InputModel):
@@ -78,7 +79,12 @@ class ArticleLine(CoverInput):
     )
     canonical_url: Url | None = None
     featured: bool = False
-    tags: list[TagItem] = Field(default=[], max_length=20, description="First = section.")
+    tags: list[TagItem] = Field(
+        default=[],
+        max_length=MAX_TAGS,
+        description="First = section. As many as the source gives (WordPress posts with 64 "
+        "terms exist); more than 1,000 is an error on the line, never a silent cut.",
+    )
     authors: list[AuthorItem] = Field(
         default=[], max_length=20, description="First = primary byline."
     )
@@ -88,6 +94,10 @@ class ArticleLine(CoverInput):
     @property
     def lang(self) -> str:
         return self.original_lang or self.translations[0].lang
+
+
+def _absent(value: Any) -> bool:
+    return value is None
 
 
 EXPORT_FORMAT = "dopys-articles"
@@ -112,6 +122,47 @@ class LineError(BaseModel):
     line: int = Field(description="1-based line number in the uploaded file.")
     field: str | None = Field(description="The offending field; null when the whole line is bad.")
     message: str
+    # Only for a converted file (absent from NDJSON reports, whose `line` says it all).
+    kind: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="What the item was at its source (post, page...); converted files only.",
+    )
+    item: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="The item's number in the converted file (1-based); there `line` is "
+        "the number of the article converted from it.",
+    )
+    source_line: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="The line of the converted XML file where the item starts.",
+    )
+
+
+class KindCounts(BaseModel):
+    """What became of the items of one kind (post, page, attachment, menu item...)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = Field(default=0, description="Not imported, on purpose (see `skipped_items`).")
+    failed: int = Field(default=0, description="Could not be imported (see `errors`).")
+
+
+class ItemNote(BaseModel):
+    """An item of a converted file that was skipped, or imported with a remark."""
+
+    kind: str
+    item: int = Field(description="The item's number in the file (1-based).")
+    source_line: int | None = Field(
+        default=None, description="The line where the item starts (XML files)."
+    )
+    source_id: str | None = Field(
+        default=None, description="The item's id at its source (WordPress post id, guid...)."
+    )
+    message: str
 
 
 class ImportReport(BaseModel):
@@ -124,6 +175,23 @@ class ImportReport(BaseModel):
         default=0, description="Errors past the first 1,000, counted but not listed."
     )
     dry_run: bool = False
+    format: str = Field(default="ndjson", description="What the uploaded file was.")
+    items: int = Field(
+        default=0, description="Items read from a converted file (posts, pages, entries...)."
+    )
+    kinds: dict[str, KindCounts] = Field(
+        default={},
+        description="Per kind of item (post, page, attachment, nav_menu_item...; `article` "
+        "for NDJSON lines): created, updated, unchanged, skipped, failed.",
+    )
+    skipped: int = Field(default=0, description="Items of a converted file not imported.")
+    skipped_items: list[ItemNote] = Field(
+        default=[], description="Each skipped item with the reason (the first 1,000)."
+    )
+    notes: list[ItemNote] = Field(
+        default=[],
+        description="Items imported with a remark (e.g. a private post kept as a draft).",
+    )
     truncated: bool = Field(
         default=False,
         description="The body is an export (it began with the export header) that does not "

@@ -8,7 +8,8 @@ tombstones that tell sync clients an article left public view.
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -19,10 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.articles import rules
 from app.articles.repository import change_seq_block, is_public_article
 from app.core.errors import Conflict
-from app.core.slugs import slugify_title
+from app.core.slugs import is_suffixed, slugify_title
+from app.exports.service import stored_lines
 from app.imports import repository as repo
 from app.imports.parsing import ExportCheck, ExportMarker, RawLine, SeenKeys, decode, validate
-from app.imports.schemas import ArticleLine, ImportReport, LineError
+from app.imports.schemas import ArticleLine, ImportReport, KindCounts, LineError
 from app.models import ArticleStatus, ArticleType, ArticleVisibility, RemovalReason, utcnow
 from app.search.analysis import index_columns
 from app.taxonomy.service import AUTHORS, SOURCES, TAGS
@@ -45,6 +47,7 @@ class _Outcome:
     updated: int = 0
     unchanged: int = 0
     errors: list[LineError] = field(default_factory=list)
+    kinds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, outcome)
     keys: dict[str, int] = field(default_factory=dict)  # upsert keys taken, by line
     # Ids of lines keyed by external_id: checked within the batch only (across batches the
     # stored article answers), so a million-line export costs one remembered key a line.
@@ -60,12 +63,17 @@ class Checked(NamedTuple):
     lemmas: list[dict[str, str]]
 
 
-def check(raw: RawLine) -> Checked | list[LineError]:
+def check(raw: RawLine, languages: Collection[str] | None = None) -> Checked | list[LineError]:
     """Validate a line and do the costly rules that need no database: sanitizing, excerpts,
-    lemmatizing for search (cached per word: see app.search.analysis)."""
+    lemmatizing for search (cached per word: see app.search.analysis). `languages`: the
+    site's (SITE_LANGUAGES); a line in another is an error."""
     line = validate(raw)
     if isinstance(line, list):
         return line
+    if languages is not None:
+        errors = _language_errors(raw.number, line, languages)
+        if errors:
+            return errors
     bodies = []
     restricted = line.visibility == ArticleVisibility.RESTRICTED
     lemmas = []
@@ -75,6 +83,37 @@ def check(raw: RawLine) -> Checked | list[LineError]:
         bodies.append((body, excerpt))
         lemmas.append(index_columns(translation.lang, translation.title, excerpt, body))
     return Checked(line, bodies, lemmas)
+
+
+def _language_errors(number: int, line: ArticleLine, languages: Collection[str]) -> list[LineError]:
+    allowed = ", ".join(languages)
+    errors = [
+        LineError(
+            line=number,
+            field=f"translations[{i}].lang",
+            message=f"'{t.lang}' is not one of the site's languages ({allowed}); add it to "
+            "SITE_LANGUAGES to import it.",
+        )
+        for i, t in enumerate(line.translations)
+        if t.lang not in languages
+    ]
+    if line.original_lang is not None and line.original_lang not in languages and not errors:
+        errors.append(
+            LineError(
+                line=number,
+                field="original_lang",
+                message=f"'{line.original_lang}' is not one of the site's languages ({allowed}).",
+            )
+        )
+    return errors
+
+
+KindOf = Callable[[int, dict[str, Any] | None], str]
+
+
+def kind_of_line(number: int, data: dict[str, Any] | None) -> str:
+    """What an NDJSON line is: a page when it says so, else an article."""
+    return "page" if data is not None and data.get("type") == "page" else "article"
 
 
 @dataclass
@@ -101,6 +140,7 @@ class _Plan:
     article_id: uuid.UUID
     existing: repo.Existing | None
     slugs: list[str]
+    raw_data: dict[str, Any]
 
 
 class ImportRun:
@@ -112,10 +152,19 @@ class ImportRun:
         *,
         dry_run: bool = False,
         batch_size: int = BATCH_SIZE,
+        languages: Collection[str] | None = None,
+        kind_of: KindOf = kind_of_line,
+        lenient_slugs: bool = False,
     ) -> None:
+        """`lenient_slugs`: a slug the line gives that another article holds gets a `-2`,
+        `-3`... suffix (as the editor API does for generated ones) instead of failing the
+        line: converted exports (feeds, WordPress, Ghost) suggest slugs, they do not own them."""
         self.sessions = sessions
         self.batch_size = batch_size
         self.report = ImportReport(dry_run=dry_run)
+        self.languages = languages
+        self.kind_of = kind_of
+        self.lenient_slugs = lenient_slugs
         self._seen = SeenKeys()
         self._export = ExportCheck()
 
@@ -153,7 +202,7 @@ class ImportRun:
             stored = _stored_hashes(hints, decoded)
             for line in decoded:
                 if stored.get(_primary_key(line) or "") != line.digest:
-                    checked[line.number] = check(line)
+                    checked[line.number] = check(line, self.languages)
         return Prepared(decoded, errors, checked)
 
     def store(self, batch: Prepared) -> None:
@@ -169,7 +218,7 @@ class ImportRun:
     def _run_batch(self, batch: Prepared) -> _Outcome:
         with self.sessions() as session:
             try:
-                outcome = _Batch(session, batch, self._seen, self.report.dry_run).run()
+                outcome = _Batch(session, batch, self._seen, self).run()
                 if self.report.dry_run:
                     session.rollback()
                 else:
@@ -186,6 +235,12 @@ class ImportRun:
         report.unchanged += outcome.unchanged
         errors = sorted(decode_errors + outcome.errors, key=lambda e: e.line)
         report.failed += len({e.line for e in errors})
+        kinds = outcome.kinds + Counter(
+            (self.kind_of(e.line, None), "failed") for e in decode_errors
+        )
+        for (kind, what), count in kinds.items():
+            counts = report.kinds.setdefault(kind, KindCounts())
+            setattr(counts, what, getattr(counts, what) + count)
         room = max(0, MAX_REPORTED_ERRORS - len(report.errors))
         report.errors.extend(errors[:room])
         report.errors_omitted += len(errors[room:])
@@ -219,12 +274,13 @@ def _primary_key(raw: RawLine) -> str | None:
 class _Batch:
     """One batch inside one session: match, validate, plan, then write in bulk."""
 
-    def __init__(self, session: Session, batch: Prepared, seen: SeenKeys, dry: bool) -> None:
+    def __init__(self, session: Session, batch: Prepared, seen: SeenKeys, run: ImportRun) -> None:
         self.session = session
         self.lines = batch.lines
         self.checked = batch.checked
         self.seen = seen
-        self.dry = dry
+        self.run_ = run
+        self.dry = run.report.dry_run
         self.now = utcnow()
         self.outcome = _Outcome()
 
@@ -237,26 +293,58 @@ class _Batch:
         self.by_external_id = {row.external_id: row for row in stored if row.external_id}
         self.by_id = {row.id: row for row in stored}
         changed: list[tuple[RawLine, Checked, repo.Existing | None]] = []
+        kinds = self.outcome.kinds
         for raw in self.lines:
+            kind = self.run_.kind_of(raw.number, raw.data)
             target = self._match(raw)
             if isinstance(target, LineError):
                 self.outcome.errors.append(target)
+                kinds[kind, "failed"] += 1
             elif target is not None and target.import_hash == raw.digest:
                 self.outcome.unchanged += 1
+                kinds[kind, "unchanged"] += 1
                 self._claim_keys(raw)
             else:
-                line = self.checked.get(raw.number) or check(raw)
+                line = self.checked.get(raw.number) or check(raw, self.run_.languages)
                 if isinstance(line, list):
                     self.outcome.errors.extend(line)
+                    kinds[kind, "failed"] += 1
                 else:
                     changed.append((raw, line, target))
                     self._claim_keys(raw)  # so a second line with this key is a duplicate
         plans = self._plan(changed)
+        planned = {p.number for p in plans}
+        for raw, _, _ in changed:
+            if raw.number not in planned:
+                kinds[self.run_.kind_of(raw.number, raw.data), "failed"] += 1
+        plans = self._drop_unchanged(plans)
         if not self.dry:
             self._write(plans)
+        for plan in plans:
+            outcome = "updated" if plan.existing else "created"
+            kinds[self.run_.kind_of(plan.number, plan.raw_data), outcome] += 1
         self.outcome.created = sum(1 for p in plans if p.existing is None)
         self.outcome.updated = len(plans) - self.outcome.created
         return self.outcome
+
+    def _drop_unchanged(self, plans: list[_Plan]) -> list[_Plan]:
+        """Lines whose hash differs from the stored one (an export of this database, a file
+        converted by newer rules...) but that would store exactly what is stored: counted
+        unchanged, nothing written but the new hash, so sync and `updated_at` see nothing."""
+        existing = [p for p in plans if p.existing is not None]
+        if not existing:
+            return plans
+        stored = stored_lines(self.session, [p.article_id for p in existing])
+        same: dict[uuid.UUID, str] = {}
+        for plan in existing:
+            line = stored.get(plan.article_id)
+            if line is not None and _same_content(plan, line, self.now):
+                same[plan.article_id] = plan.digest
+                self.outcome.unchanged += 1
+                self.outcome.kinds[self.run_.kind_of(plan.number, plan.raw_data), "unchanged"] += 1
+        if same and not self.dry:
+            repo.set_import_hashes(self.session, same)
+        return [p for p in plans if p.article_id not in same]
 
     def _match(self, raw: RawLine) -> repo.Existing | LineError | None:
         """The stored article this line upserts, None for a new one, or why it cannot be."""
@@ -301,7 +389,7 @@ class _Batch:
         for _, (line, _, _), target in changed:
             wanted.append(
                 [
-                    rules.kept_slug(t.slug, t.title, stored.get((target.id, t.lang)))
+                    self._kept_slug(t.slug, t.title, stored.get((target.id, t.lang)))
                     if target
                     else t.slug
                     for t in line.translations
@@ -318,9 +406,33 @@ class _Batch:
             claimed = self._claim_slugs(book, raw, line, slugs, article_id)
             if claimed is not None:
                 plans.append(
-                    _Plan(raw.number, raw.digest, line, bodies, lemmas, article_id, target, claimed)
+                    _Plan(
+                        raw.number,
+                        raw.digest,
+                        line,
+                        bodies,
+                        lemmas,
+                        article_id,
+                        target,
+                        claimed,
+                        raw.data,
+                    )
                 )
         return plans
+
+    def _kept_slug(
+        self, wanted: str | None, title: str, existing: tuple[str, str] | None
+    ) -> str | None:
+        """The editor API's rule; and for a converted export, a stored `-N` variant of the
+        suggested slug stays (the suggestion was taken when the article was first imported)."""
+        if (
+            self.run_.lenient_slugs
+            and wanted is not None
+            and existing is not None
+            and is_suffixed(existing[1], wanted)
+        ):
+            return existing[1]
+        return rules.kept_slug(wanted, title, existing)
 
     def _claim_slugs(
         self,
@@ -333,7 +445,15 @@ class _Batch:
         claimed: list[str] = []
         for i, (translation, slug) in enumerate(zip(line.translations, wanted, strict=True)):
             try:
-                claimed.append(book.claim(translation.lang, slug, translation.title, article_id))
+                claimed.append(
+                    book.claim(
+                        translation.lang,
+                        slug,
+                        translation.title,
+                        article_id,
+                        suffix_taken=self.run_.lenient_slugs,
+                    )
+                )
             except Conflict as exc:
                 book.release(article_id)
                 self.outcome.errors.append(
@@ -511,3 +631,66 @@ class _Batch:
                 }
             )
         return rows
+
+
+def _same_content(plan: _Plan, stored: dict[str, Any], now: datetime) -> bool:
+    """Whether writing the plan would store what `stored` (the article's export line)
+    holds: both are read as import lines and compared as the import would store them."""
+    try:
+        theirs = ArticleLine.model_validate(stored)
+    except ValueError:
+        return False
+    mine = plan.line
+    assert plan.existing is not None
+    published = mine.published_at or plan.existing.published_at
+    mine_data = _comparable(
+        mine,
+        [
+            (slug, body, excerpt)
+            for slug, (body, excerpt) in zip(plan.slugs, plan.bodies, strict=True)
+        ],
+        rules.published_at_for(mine.status, published, now),
+    )
+    theirs_data = _comparable(
+        theirs,
+        [(t.slug or "", t.body, t.excerpt) for t in theirs.translations],
+        theirs.published_at,
+    )
+    # A time the line does not give is not a change (the import would set "now" only
+    # because something else changed).
+    if mine.updated_at is None:
+        theirs_data.pop("updated_at")
+        mine_data.pop("updated_at")
+    for lang, translation in mine_data["translations"].items():
+        if translation.get("updated_at") is None and lang in theirs_data["translations"]:
+            theirs_data["translations"][lang].pop("updated_at", None)
+            translation.pop("updated_at", None)
+    return mine_data == theirs_data
+
+
+def _comparable(
+    line: ArticleLine, stored: list[tuple[str, str, str]], published_at: datetime | None
+) -> dict[str, Any]:
+    """The line as stored: keys dropped, taxonomy by slug (names and kinds only matter when
+    a tag is created), translations by language with their stored slug, body and excerpt."""
+    data = line.model_dump(mode="json", exclude={"id", "external_id"})
+    data["original_lang"] = line.lang
+    data["published_at"] = published_at.isoformat() if published_at else None
+    for name, value in data.items():
+        if isinstance(value, list) and name != "translations":
+            data[name] = [_by_slug(item) for item in value]
+    translations = {}
+    for translation, (slug, body, excerpt) in zip(data["translations"], stored, strict=True):
+        translation.update(slug=slug, body=body, excerpt=excerpt)
+        translations[translation["lang"]] = translation
+    data["translations"] = translations
+    return data
+
+
+def _by_slug(item: Any) -> Any:
+    if isinstance(item, dict):
+        if isinstance(item.get("source"), dict):
+            return {**item, "source": item["source"].get("slug")}
+        if "slug" in item:
+            return item["slug"]
+    return item

@@ -2,14 +2,16 @@
 uses) or through a server's /v1/imports and /v1/exports. Streams both ways: a file is
 never held whole in memory, whatever its size."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import IO, Any
 
 import httpx2
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.exports.service import export_lines
+from app.imports.conversion import import_items
 from app.imports.formats import CONVERTERS, Format
+from app.imports.formats.common import Options
 from app.imports.parsing import ExportMarker, LineSplitter, decode
 from app.imports.schemas import NDJSON_MEDIA_TYPE, ImportReport
 from app.imports.service import ImportRun, NumberedLine
@@ -25,33 +27,35 @@ class TransferFailed(Exception):
     """The import or export could not run at all (unreachable server, refused key...)."""
 
 
-def ndjson_chunks(stream: IO[bytes], fmt: Format, default_lang: str) -> Iterator[bytes]:
-    """The input as NDJSON bytes: read through for ndjson, converted for other formats."""
-    if fmt == Format.NDJSON:
-        while chunk := stream.read(CHUNK_BYTES):
-            yield chunk
-        return
-    import orjson
-
-    buffer = bytearray()
-    for line in CONVERTERS[fmt](stream, default_lang):
-        buffer += orjson.dumps(line) + b"\n"
-        if len(buffer) >= CHUNK_BYTES:
-            yield bytes(buffer)
-            buffer.clear()
-    if buffer:
-        yield bytes(buffer)
+def file_chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK_BYTES):
+        yield chunk
 
 
 def import_local(
-    chunks: Iterator[bytes],
+    stream: IO[bytes],
+    fmt: Format,
+    options: Options,
     sessions: sessionmaker[Session],
     *,
     dry_run: bool,
     batch_size: int,
+    languages: Collection[str],
     progress: Progress,
 ) -> ImportReport:
-    run = ImportRun(sessions, dry_run=dry_run, batch_size=batch_size)
+    """Import a file into this database; raises ImportStopped when a converted file breaks
+    off part-way (what came before is stored and reported)."""
+    if fmt != Format.NDJSON:
+        run = ImportRun(
+            sessions,
+            dry_run=dry_run,
+            batch_size=batch_size,
+            languages=languages,
+            lenient_slugs=True,
+        )
+        run.report.format = fmt.value
+        return import_items(CONVERTERS[fmt](stream, options), run, progress=progress)
+    run = ImportRun(sessions, dry_run=dry_run, batch_size=batch_size, languages=languages)
     splitter = LineSplitter()
     pending: list[NumberedLine] = []
     done = 0
@@ -62,7 +66,7 @@ def import_local(
         done += len(batch)
         progress(done, run.report)
 
-    for chunk in chunks:
+    for chunk in file_chunks(stream):
         pending += splitter.feed(chunk)
         while len(pending) >= batch_size:
             flush(pending[:batch_size])
@@ -74,24 +78,49 @@ def import_local(
 
 
 def import_remote(
-    chunks: Iterator[bytes], url: str, key: str, *, dry_run: bool, progress: Progress
+    stream: IO[bytes],
+    fmt: Format,
+    options: Options,
+    url: str,
+    key: str,
+    *,
+    dry_run: bool,
+    progress: Progress,
 ) -> ImportReport:
-    def counted() -> Iterator[bytes]:
-        lines = 0
-        for chunk in chunks:
-            yield chunk
-            lines += chunk.count(b"\n")
-            progress(lines, None)
+    """Send the file as it is (the server converts other formats itself, so its report
+    tells where in the file each problem is)."""
 
+    def counted() -> Iterator[bytes]:
+        sent = 0
+        for chunk in file_chunks(stream):
+            yield chunk
+            sent += chunk.count(b"\n")
+            progress(sent, None)
+
+    params: dict[str, str] = {"dry_run": "true"} if dry_run else {}
+    if fmt != Format.NDJSON:
+        params["format"] = fmt.value
+        params["lang"] = options.default_lang
+        if options.site_url:
+            params["site_url"] = options.site_url
     response = _request(
         "POST",
         url,
         key,
         content=counted(),
-        params={"dry_run": "true"} if dry_run else {},
-        headers={"Content-Type": NDJSON_MEDIA_TYPE},
+        params=params,
+        headers={"Content-Type": NDJSON_MEDIA_TYPE if fmt == Format.NDJSON else _MEDIA[fmt]},
     )
     return ImportReport.model_validate_json(response.read())
+
+
+_MEDIA = {
+    Format.WXR: "application/xml",
+    Format.RSS: "application/rss+xml",
+    Format.ATOM: "application/atom+xml",
+    Format.JSONFEED: "application/feed+json",
+    Format.GHOST: "application/json",
+}
 
 
 def export_local(sessions: sessionmaker[Session], out: IO[bytes]) -> int:

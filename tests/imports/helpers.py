@@ -75,3 +75,23 @@ def ntrex_lines(data_dir: Path, count: int) -> Iterator[dict[str, Any]]:
                 {"lang": "uk", "title": f"{doc['uk']['title']} ({n})", "body": body_uk},
             ],
         }
+
+
+def import_file(
+    client: TestClient, headers: dict[str, str], path: Path, fmt: str, **params: Any
+) -> dict[str, Any]:
+    """POST another system's export (`format=`) and return the report."""
+    response = client.post(
+        "/v1/imports",
+        content=path.read_bytes(),
+        headers={**headers, "Content-Type": "application/xml"},
+        params={"format": fmt, **params},
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def exported_articles(text: str) -> list[dict[str, Any]]:
+    """The article lines of an export (its header and trailer left out)."""
+    lines = [json.loads(line) for line in text.splitlines()]
+    return [line for line in lines if "export" not in line]

@@ -69,16 +69,16 @@ def test_remote_import_and_export_go_through_the_server(
     )
 
     assert imported.returncode == 0, imported.stderr
-    assert "│ 4       │ 0       │ 0         │ 0      │" in imported.stdout
+    assert "│ 5       │ 0       │ 0         │ 0      │" in imported.stdout
     out = tmp_path / "export.ndjson"
     exported = run_cli(database_url, "export", str(out), "--url", live_server, "--key", key)
     assert exported.returncode == 0, exported.stderr
-    assert "Exported 4 articles." in exported.stderr
+    assert "Exported 5 articles." in exported.stderr
     assert out.read_text() == client.get("/v1/exports", headers=editor_headers).text
     local = run_cli(database_url, "export")
     assert local.stdout == out.read_text()
     lines = [json.loads(x) for x in local.stdout.splitlines()]
-    assert (lines[0], lines[-1]) == (EXPORT_HEADER, {"export": {"count": 4, "complete": True}})
+    assert (lines[0], lines[-1]) == (EXPORT_HEADER, {"export": {"count": 5, "complete": True}})
     assert [line["status"] for line in lines[1:-1]].count("draft") == 1
 
     refused = run_cli(
@@ -86,6 +86,61 @@ def test_remote_import_and_export_go_through_the_server(
     )
     assert refused.returncode == 2
     assert "The server answered 401" in refused.stderr
+
+
+def test_a_wordpress_import_prints_what_became_of_every_kind_of_item(
+    client: RecordingClient, database_url: str
+) -> None:
+    result = run_cli(
+        database_url, "import", str(FIXTURES / "wordpress-https.xml"), "--format", "wxr"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "│ 13      │ 0       │ 0         │ 0      │" in result.stdout
+    assert re.search(r"│ page +│ 1 +│ 0 +│ 0 +│ 0 +│ 0 +│", result.stdout)
+    assert re.search(r"│ post +│ 12 +│ 0 +│ 0 +│ 2 +│ 0 +│", result.stdout)
+    assert re.search(r"│ attachment +│ 0 +│ 0 +│ 0 +│ 2 +│ 0 +│", result.stdout)
+    assert re.search(r"│ nav_menu_item +│ 0 +│ 0 +│ 0 +│ 1 +│ 0 +│", result.stdout)
+    assert re.search(r"│ attachment +│ 2 +│ 2 \(line 74\),", result.stdout)  # skipped
+    assert re.search(r"│ post +│ 1 +│ 5 \(line 190\) +│ Password-protected", result.stdout)
+    # 12 posts less two drafts and a scheduled one (the restricted two are listed)
+    assert len(walk_feed(client, limit=50, lang="en")) == 9
+
+
+def test_a_file_with_items_and_nothing_imported_exits_1(
+    client: RecordingClient, database_url: str, tmp_path: Path
+) -> None:
+    text = (FIXTURES / "wordpress-https.xml").read_text()
+    menu = text[: text.index("\t<item>\n\t\t<title><![CDATA[tram.jpg")] + "</channel></rss>"
+    only_menus = tmp_path / "menus.xml"
+    only_menus.write_text(menu.replace("[CDATA[page]]", "[CDATA[nav_menu_item]]"))
+
+    result = run_cli(database_url, "import", str(only_menus), "--format", "wxr")
+
+    assert result.returncode == 1, result.stderr
+    assert "the file has 1 items and none of them is an article" in " ".join(result.stderr.split())
+
+
+def test_a_file_cut_off_part_way_exits_2_saying_what_was_written(
+    client: RecordingClient, database_url: str, tmp_path: Path
+) -> None:
+    text = (FIXTURES / "wordpress-https.xml").read_text()
+    cut = tmp_path / "cut.xml"
+    cut.write_text(text[: text.index("Archive: every street renamed")])
+
+    result = run_cli(database_url, "import", str(cut), "--format", "wxr")
+
+    assert result.returncode == 2, result.stderr
+    stderr = " ".join(result.stderr.split())
+    assert "Import stopped: Not a well-formed WXR file: unclosed CDATA section" in stderr
+    assert "9 articles were written (9 created, 0 updated; 0 unchanged)" in stderr
+    assert "Re-running the complete file finishes the import" in stderr
+    assert "│ 9       │ 0       │ 0         │ 0      │" in result.stdout
+    rerun = run_cli(
+        database_url, "import", str(FIXTURES / "wordpress-https.xml"), "--format", "wxr"
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert "│ 4       │ 0       │ 9         │ 0      │" in rerun.stdout
 
 
 def test_import_progress_shows_total_percentage_rate_and_eta_for_a_file(

@@ -118,8 +118,8 @@ def test_importing_an_export_skips_its_header_and_trailer_and_flags_a_truncated_
     export = _export(client, editor_headers, 3)
     header, *articles, trailer = export.splitlines()
 
-    whole = post_import(client, editor_headers, export)  # ids and times now stored as given
-    assert (counts(whole), whole["truncated"], whole["errors"]) == ((0, 3, 0, 0), False, [])
+    whole = post_import(client, editor_headers, export)  # what is stored: nothing changes
+    assert (counts(whole), whole["truncated"], whole["errors"]) == ((0, 0, 3, 0), False, [])
     # Cut before the trailer (a lost connection), or inside the last line.
     cut = post_import(client, editor_headers, ndjson([header, *articles]))
     assert (counts(cut), cut["truncated"]) == ((0, 0, 3, 0), True)
@@ -147,7 +147,7 @@ def test_the_cli_imports_what_a_truncated_export_holds_and_exits_1(
     truncated = run_cli(database_url, "import", str(cut))
 
     assert complete.returncode == 0, complete.stderr
-    assert "│ 0       │ 3       │ 0         │ 0      │" in complete.stdout
+    assert "│ 0       │ 0       │ 3         │ 0      │" in complete.stdout  # as stored
     assert "Truncated" not in complete.stderr
     assert truncated.returncode == 1, truncated.stderr
     assert "│ 0       │ 0       │ 2         │ 0      │" in truncated.stdout

@@ -8,7 +8,14 @@ from sqlalchemy import Engine
 
 from tests.conftest import RecordingClient, _clean
 from tests.factories import hours_ago, make_article, make_source, make_tag
-from tests.imports.helpers import NDJSON, article_line, counts, ndjson, post_import
+from tests.imports.helpers import (
+    NDJSON,
+    article_line,
+    counts,
+    exported_articles,
+    ndjson,
+    post_import,
+)
 
 
 def _make_newsroom(client: RecordingClient, headers: dict[str, str]) -> None:
@@ -162,6 +169,40 @@ def _recreate_key(db: Engine) -> dict[str, str]:
     with unit_of_work(make_session_factory(db, write=True)) as session:
         secret = create_key(session, name="restore", scope=KeyScope.WRITE).secret
     return {"Authorization": f"Bearer {secret}", **NDJSON}
+
+
+def _sync_to_end(client: RecordingClient, token: str | None = None) -> tuple[list[Any], str]:
+    changed: list[Any] = []
+    while True:
+        body = client.get("/v1/sync", params={"limit": 100, **({"token": token} if token else {})})
+        assert body.status_code == 200, body.text
+        changed += body.json()["data"] + body.json()["deleted"]
+        token = body.json()["meta"]["next_sync_token"]
+        if not body.json()["meta"]["has_more"]:
+            return changed, str(token)
+
+
+def test_export_then_import_into_the_same_database_changes_nothing(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    """Articles made in the editor, imported, translated after import: re-importing their
+    export reports every one unchanged, bumps no version or time and leaves sync quiet."""
+    _make_newsroom(client, editor_headers)
+    export = client.get("/v1/exports", headers=editor_headers).text
+    _, token = _sync_to_end(client)
+
+    report = post_import(client, editor_headers, export.encode())
+
+    stored = len(exported_articles(export))
+    assert counts(report) == (0, 0, stored, 0)
+    assert sum(k["unchanged"] for k in report["kinds"].values()) == stored
+    assert client.get("/v1/exports", headers=editor_headers).text == export
+    assert _sync_to_end(client, token)[0] == []
+    assert counts(post_import(client, editor_headers, export.encode())) == (0, 0, stored, 0)
+    edited = next(x for x in exported_articles(export) if x["external_id"] == "seed-1")
+    edited["translations"][0]["title"] += " (updated)"
+    assert counts(post_import(client, editor_headers, ndjson([edited]))) == (0, 1, 0, 0)
+    assert [a["id"] for a in _sync_to_end(client, token)[0]] == [edited["id"]]
 
 
 def test_text_that_reads_like_markup_survives_export_and_import_exactly(

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 
-from app.imports.formats import Format
-from app.imports.formats.common import ConversionFailed
-from app.imports.transfer import ndjson_chunks
+from app.imports.formats import CONVERTERS, Format
+from app.imports.formats.common import ConversionFailed, Options
 from tests.conftest import RecordingClient
-from tests.imports.helpers import counts, post_import
+from tests.imports.helpers import counts, import_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -18,9 +17,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def _import(
     client: RecordingClient, headers: dict[str, str], name: str, fmt: Format
 ) -> dict[str, Any]:
-    with (FIXTURES / name).open("rb") as stream:
-        body = b"".join(ndjson_chunks(stream, fmt, "uk"))
-    return post_import(client, headers, body)
+    return import_file(client, headers, FIXTURES / name, fmt)
 
 
 def _exported(client: RecordingClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -45,14 +42,15 @@ def test_wordpress_polylang_export_imports_posts_with_linked_translations(
 ) -> None:
     report = _import(client, editor_headers, "wordpress-polylang.xml", Format.WXR)
 
-    assert counts(report) == (4, 0, 0, 0)  # the page, the attachment and the trashed post skipped
+    assert counts(report) == (5, 0, 0, 0)  # the attachment and the trashed post skipped
+    assert _exported(client, editor_headers)["https://old.example.org/?p=5"]["type"] == "page"
     article = _article(client, "novyny-ta-podii")
     assert article["title"] == "Новини & події: п’ять років «Допису»"
     assert article["published_at"] == "2019-03-05T10:22:33Z"
     assert article["updated_at"] == "2019-03-06T07:00:00Z"
     assert article["excerpt"] == "Редакції — п’ять років."
     assert article["tags"] == [
-        {"slug": "novyny", "name": "Новини", "kind": "topic"},
+        {"slug": "novyny", "name": "Новини", "kind": "section"},  # a category
         {"slug": "ukraina", "name": "Україна", "kind": "topic"},
     ]
     assert article["body"] == (
@@ -78,7 +76,7 @@ def test_wordpress_polylang_export_imports_posts_with_linked_translations(
     assert (draft["status"], draft["published_at"]) == ("draft", None)
     assert _versions(draft) == [("en", "Draft without a date", "draft-without-a-date")]
     assert draft["translations"][0]["body"] == (
-        "<p>First paragraph of a classic post.<br>Second line, same paragraph.</p>"
+        "<p>First paragraph of a classic post.<br>\nSecond line, same paragraph.</p>\n"
         "<p>Second paragraph with <strong>bold</strong> text.</p>"
     )
     assert draft["translations"][0]["excerpt"] == (
@@ -93,7 +91,7 @@ def test_wordpress_polylang_export_imports_posts_with_linked_translations(
     assert client.get("/v1/articles/zaplanovano").status_code == 404  # scheduled, not yet public
 
     again = _import(client, editor_headers, "wordpress-polylang.xml", Format.WXR)
-    assert counts(again) == (0, 0, 4, 0)
+    assert counts(again) == (0, 0, 5, 0)
 
 
 def test_wordpress_wpml_translation_group_becomes_one_article_led_by_the_original(
@@ -117,16 +115,20 @@ def test_rss_items_import_with_guid_as_external_id_and_bad_items_reported(
 ) -> None:
     report = _import(client, editor_headers, "wire.rss", Format.RSS)
 
-    assert counts(report) == (3, 0, 0, 1)
-    assert [(e["line"], e["field"], e["message"]) for e in report["errors"]] == [
-        (4, "external_id", "Required."),
-        (4, "translations[0].title", "String should have at least 1 character"),
+    assert counts(report) == (4, 0, 0, 0)
+    # No guid, no link, no title: identified by a hash of title and date, titled from its text.
+    assert [(n["item"], n["message"]) for n in report["notes"]] == [
+        (4, "No title: titled from its text.")
     ]
     stored = _exported(client, editor_headers)
     assert sorted(stored) == [
+        "feed-item:01ba4719c80b6fe911b091a7c05124b6",
         "https://wire.example.com/p/777",
         "https://wire.example.com/society/bez-guid/",  # no guid: the link
         "wire-2024-07-01-0042",
+    ]
+    assert _versions(stored["feed-item:01ba4719c80b6fe911b091a7c05124b6"]) == [
+        ("uk", "Ні guid, ні посилання, ні заголовка.", "ni-guid-ni-posylannia-ni-zaholovka")
     ]
     article = _article(client, "tsiny-na-haz-zrosly")
     assert article["title"] == "Ціни на газ & нафту зросли на 5%"
@@ -147,7 +149,7 @@ def test_rss_items_import_with_guid_as_external_id_and_bad_items_reported(
     undated = stored["https://wire.example.com/p/777"]
     assert undated["status"] == "published"  # an unreadable date: published at import time
     assert _versions(undated) == [("uk", "Дата, якої не розібрати", "data-yakoi-ne-rozibraty")]
-    assert counts(_import(client, editor_headers, "wire.rss", Format.RSS)) == (0, 0, 3, 1)
+    assert counts(_import(client, editor_headers, "wire.rss", Format.RSS)) == (0, 0, 4, 0)
 
 
 def test_atom_entries_import_with_their_language_html_titles_and_content(
@@ -174,12 +176,9 @@ def test_atom_entries_import_with_their_language_html_titles_and_content(
 def test_ghost_export_imports_posts_with_ordered_public_tags(
     client: RecordingClient, editor_headers: dict[str, str]
 ) -> None:
-    assert counts(_import(client, editor_headers, "ghost-export.json", Format.GHOST)) == (
-        2,
-        0,
-        0,
-        0,
-    )
+    report = _import(client, editor_headers, "ghost-export.json", Format.GHOST)
+    assert counts(report) == (3, 0, 0, 0)
+    assert report["kinds"]["page"]["created"] == 1  # "Про редакцію"
 
     article = _article(client, "iak-my-pereishly-z-ghost")
     assert article["title"] == "Як ми перейшли з Ghost"
@@ -219,4 +218,4 @@ def test_a_file_that_is_not_of_its_format_is_refused_with_a_reason(
     from io import BytesIO
 
     with pytest.raises(ConversionFailed, match="Not a"):
-        b"".join(ndjson_chunks(BytesIO(content), fmt, "uk"))
+        list(CONVERTERS[fmt](BytesIO(content), Options("uk")))

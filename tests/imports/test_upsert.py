@@ -16,7 +16,12 @@ def test_import_creates_articles_with_tags_and_both_translations(
 
     assert report == {
         "created": 3, "updated": 0, "unchanged": 0, "failed": 0,
-        "errors": [], "errors_omitted": 0, "dry_run": False, "truncated": False,
+        "errors": [], "errors_omitted": 0, "dry_run": False,
+        "format": "ndjson", "items": 0,
+        "kinds": {
+            "article": {"created": 3, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
+        },
+        "skipped": 0, "skipped_items": [], "notes": [], "truncated": False,
     }  # fmt: skip
     # The slug's (Ukrainian) translation, names in English: an explicit `lang=en` would
     # now serve the English translation (issue 14), Accept-Language does not.

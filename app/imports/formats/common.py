@@ -1,8 +1,12 @@
-"""Small rules the converters share: slugs, languages, dates, tags, HTML paragraphs."""
+"""What the converters share: the items they yield (an import line, or an item skipped with
+its reason, each with its place in the file), and small rules: slugs, languages, dates,
+tags, titles."""
 
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from app.core.html import to_plain_text
@@ -10,12 +14,53 @@ from app.core.slugs import MAX_SLUG_LENGTH, SLUG_PATTERN, slugify_title
 
 _SLUG_RE = re.compile(SLUG_PATTERN)
 _BLOCK_RE = re.compile(r"<(p|div|ul|ol|h[1-6]|blockquote|figure|table|pre|section)\b", re.I)
-MAX_TAGS = 20
 MAX_EXCERPT = 5000
+TITLE_FROM_TEXT_CHARS = 80
+NO_TITLE = "(no title)"  # what WordPress shows for a post without one
 
 
 class ConversionFailed(Exception):
-    """The input is not a file of the format named."""
+    """The input is not a file of the format named, or stops being readable part-way."""
+
+    def __init__(self, message: str, *, source_line: int | None = None) -> None:
+        super().__init__(message)
+        self.source_line = source_line
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the operator says about a file: the language of posts that name none, and the
+    site's address (Ghost writes `__GHOST_URL__` for it)."""
+
+    default_lang: str
+    site_url: str | None = None
+
+
+@dataclass
+class Converted:
+    """An item that becomes one import line (an ArticleLine as JSON-ready data)."""
+
+    kind: str  # post, page, item, entry...
+    item: int  # its number in the file, 1-based
+    line: dict[str, Any]
+    source_line: int | None = None
+    source_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Skipped:
+    """An item not imported, and why (a menu item, a trashed post, a media file...)."""
+
+    kind: str
+    item: int
+    reason: str
+    source_line: int | None = None
+    source_id: str | None = None
+
+
+Item = Converted | Skipped
+Converter = Callable[[IO[bytes], Options], Iterator[Item]]
 
 
 def slug_from(text: str | None) -> str | None:
@@ -55,20 +100,125 @@ def utc(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def tag(name: str, slug: str | None, lang: str) -> dict[str, Any] | None:
+def tag(name: str, slug: str | None, lang: str, kind: str | None = None) -> dict[str, Any] | None:
+    """A tag item; `kind`: section (a WordPress category) or topic (a tag)."""
     name = " ".join(name.split())[:200]
     slug = slug_from(slug) or slug_from(name)
     if not slug:
         return None
-    return {"slug": slug, "names": {lang: name} if name else {}}
+    item: dict[str, Any] = {"slug": slug, "names": {lang: name} if name else {}}
+    if kind is not None:
+        item["kind"] = kind
+    return item
+
+
+# ---- the newsroom model's fields ----------------------------------------------------------
+
+MAX_AUTHORS = 20
+
+
+def restrict(line: dict[str, Any], notes: list[str], why: str) -> None:
+    """Content that was not public at its source never is here: a restricted article,
+    listed with its title and excerpt, its body never served publicly."""
+    line["visibility"] = "restricted"
+    notes.append(f"{why} at the source: imported as restricted (its body is not public).")
+
+
+def set_page(line: dict[str, Any]) -> None:
+    line["type"] = "page"
+
+
+def http_url(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip().startswith(("http://", "https://")):
+        return value.strip()
+    return None
+
+
+def set_cover(
+    line: dict[str, Any],
+    url: str | None,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    alt: str = "",
+    caption: str = "",
+) -> None:
+    """The cover image, with its size and (in every translation) its alt text and caption."""
+    url = http_url(url)
+    if url is None:
+        return
+    cover: dict[str, Any] = {"url": url}
+    if width and height and 0 < width <= 100_000 and 0 < height <= 100_000:
+        cover |= {"width": width, "height": height}
+    line["cover_image"] = cover
+    for translation in line["translations"]:
+        if alt.strip():
+            translation["cover_alt"] = " ".join(alt.split())[:1000]
+        if caption.strip():
+            translation["cover_caption"] = to_plain_text(caption)[:2000]
+
+
+def author(
+    name: str,
+    slug: str | None,
+    lang: str,
+    *,
+    bio: str = "",
+    photo_url: str | None = None,
+    links: list[str | None] | None = None,
+) -> dict[str, Any] | None:
+    """An author item (a byline): slug, name and bio in the item's language, photo, links."""
+    name = " ".join(name.split())[:200]
+    slug = slug_from(slug) or slug_from(name)
+    if not slug:
+        return None
+    item: dict[str, Any] = {"slug": slug, "names": {lang: name} if name else {}}
+    if bio.strip():
+        item["bios"] = {lang: to_plain_text(bio)[:5000]}
+    if http_url(photo_url):
+        item["photo_url"] = http_url(photo_url)
+    profile = [url for url in (http_url(link) for link in links or []) if url]
+    if profile:
+        item["links"] = list(dict.fromkeys(profile))[:20]
+    return item
+
+
+def set_authors(line: dict[str, Any], authors: list[dict[str, Any] | None]) -> None:
+    found = unique_tags(authors)
+    if found:
+        line["authors"] = found[:MAX_AUTHORS]
+
+
+def set_canonical_url(line: dict[str, Any], url: str | None) -> None:
+    if http_url(url):
+        line["canonical_url"] = http_url(url)
+
+
+def set_featured(line: dict[str, Any], featured: bool) -> None:
+    if featured:
+        line["featured"] = True
 
 
 def unique_tags(tags: list[dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """Every tag once, in order: no cap (an article holds every term its source gives)."""
     seen: dict[str, dict[str, Any]] = {}
     for item in tags:
         if item is not None and item["slug"] not in seen:
             seen[item["slug"]] = item
-    return list(seen.values())[:MAX_TAGS]
+    return list(seen.values())
+
+
+def title_or_text(title: str, html_or_text: str) -> tuple[str, str | None]:
+    """An item's title, and a note when it had none: then the first words of its text (as
+    feed readers show such items), or WordPress's "(no title)" when there is no text."""
+    if title.strip():
+        return title, None
+    text = to_plain_text(html_or_text)
+    if not text:
+        return NO_TITLE, f'No title and no text: titled "{NO_TITLE}".'
+    if len(text) > TITLE_FROM_TEXT_CHARS:
+        text = text[:TITLE_FROM_TEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    return text, "No title: titled from its text."
 
 
 def excerpt(html_or_text: str | None) -> str:

@@ -1,74 +1,177 @@
-"""RSS 2.0 and Atom (a wire service, an old site's feed), parsed with feedparser.
+"""RSS 2.0 and Atom (parsed with feedparser) and JSON Feed 1.0/1.1: a wire service, an old
+site's feed, a podcast or a YouTube channel.
 
-`guid` / `id` is the external_id (the link when a feed has neither); content:encoded or
-Atom content is the body, the description / summary the excerpt; categories are tags.
+- identity: the guid / Atom id / JSON Feed id, else the link, else a hash of title and date;
+- slug: the link's last path segment when it is one (not `watch?v=...`), else the title's;
+  a slug another article holds gets `-2`, `-3`... (the import is lenient about slugs);
+- title: an item without one is titled from its text;
+- language: the item's `xml:lang`, else the feed's `<language>` / `xml:lang`, else `--lang`;
+- encoding: as declared; an XML feed that declares none and is not UTF-8 (KOI8-R,
+  windows-1251...) is decoded as charset-normalizer detects it, not as mojibake.
 """
 
 import calendar
+import hashlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from time import struct_time
 from typing import IO, Any
+from urllib.parse import urlsplit
 
+import charset_normalizer
 import feedparser
+import orjson
 
 from app.core.html import to_plain_text
 from app.imports.formats.common import (
     ConversionFailed,
+    Converted,
+    Item,
+    Options,
+    author,
     excerpt,
+    http_url,
     paragraphs,
     primary_lang,
+    set_authors,
+    set_canonical_url,
+    set_cover,
     slug_from_link,
     tag,
+    title_or_text,
     unique_tags,
     utc,
 )
+from app.imports.formats.wp_content import embeds_to_links
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
+_DECLARED_RE = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
-def convert(stream: IO[bytes], default_lang: str) -> Iterator[dict[str, Any]]:
-    parsed = feedparser.parse(stream.read())
+def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
+    raw = stream.read()
+    if raw.lstrip()[:1] == b"{":
+        yield from _json_feed(raw, options)
+        return
+    parsed = feedparser.parse(_utf8_unless_declared(raw))
     if parsed.bozo and not parsed.entries:
         raise ConversionFailed(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}")
-    feed_lang = primary_lang(parsed.feed.get("language"), default_lang)
-    for entry in parsed.entries:
-        yield _line(entry, feed_lang)
+    feed_lang = primary_lang(parsed.feed.get("language"), options.default_lang)
+    kind = "entry" if str(parsed.get("version", "")).startswith("atom") else "item"
+    for number, entry in enumerate(parsed.entries, 1):
+        yield _converted(kind, number, _entry_line(entry, feed_lang))
 
 
-def _line(entry: Any, feed_lang: str) -> dict[str, Any]:
+def _utf8_unless_declared(raw: bytes) -> bytes:
+    """Bytes feedparser reads right: an XML file without an encoding declaration is UTF-8
+    by definition, but old feeds in KOI8-R or windows-1251 often declare nothing."""
+    if raw.startswith(_BOMS) or _DECLARED_RE.match(raw):
+        return raw
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(raw).best()
+        if best is not None:
+            return str(best).encode("utf-8")
+    return raw
+
+
+def _converted(kind: str, number: int, line: dict[str, Any]) -> Converted:
+    notes = line.pop("_notes")
+    return Converted(kind, number, line, source_id=line["external_id"], notes=notes)
+
+
+def _identity(guid: str | None, link: str | None, title: str, date: str | None) -> str:
+    if guid and guid.strip():
+        return guid.strip()
+    if link and link.strip():
+        return link.strip()
+    digest = hashlib.sha256(f"{title}\n{date or ''}".encode()).hexdigest()[:32]
+    return f"feed-item:{digest}"
+
+
+def _slug(link: str | None) -> str | None:
+    """A link's last path segment, unless the item is named by its query (`watch?v=`)."""
+    if not link or urlsplit(link).query:
+        return None
+    return slug_from_link(link)
+
+
+def _line(
+    *,
+    guid: str | None,
+    link: str | None,
+    lang: str,
+    title: str,
+    body: str,
+    summary: str,
+    published: str | None,
+    tags: list[dict[str, Any] | None],
+    cover: str | None,
+    authors: list[dict[str, Any] | None],
+) -> dict[str, Any]:
+    notes: list[str] = []
+    body = embeds_to_links(body)
+    full_title, note = title_or_text(title, body or summary)
+    if note:
+        notes.append(note)
+    line: dict[str, Any] = {
+        "external_id": _identity(guid, link, title, published),
+        "original_lang": lang,
+        "status": "published",
+        "published_at": published,
+        "tags": unique_tags(tags),
+        "translations": [
+            {
+                "lang": lang,
+                "title": full_title,
+                "slug": _slug(link),
+                "excerpt": summary,
+                "body": body,
+            }
+        ],
+        "_notes": notes,
+    }
+    set_cover(line, cover)
+    set_authors(line, authors)
+    set_canonical_url(line, link)  # where the item was first published
+    return line
+
+
+def _entry_line(entry: Any, feed_lang: str) -> dict[str, Any]:
     title_detail = entry.get("title_detail") or {}
-    lang = primary_lang(entry.get("language") or title_detail.get("language"), feed_lang)
     content = entry.get("content") or []
+    lang = primary_lang(
+        entry.get("language")
+        or title_detail.get("language")
+        or (content[0].get("language") if content else None),
+        feed_lang,
+    )
     summary = entry.get("summary", "")
     body = paragraphs(content[0].get("value", "") if content else summary)
     # Plain dict lookups: feedparser's own get() maps one date onto the other, with a warning.
     published = _moment(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
-    line: dict[str, Any] = {
-        "external_id": entry.get("id") or entry.get("link"),
-        "original_lang": lang,
-        "status": "published",
-        "published_at": published,
-        "tags": unique_tags(
-            [
-                tag(t.get("label") or t.get("term") or "", t.get("term"), lang)
-                for t in entry.get("tags", [])
-            ]
-        ),
-        "translations": [
-            {
-                "lang": lang,
-                "title": _title(entry.get("title", ""), title_detail.get("type")),
-                "slug": slug_from_link(entry.get("link")),
-                "excerpt": excerpt(summary) if content else "",
-                "body": body,
-            }
+    return _line(
+        guid=entry.get("id"),
+        link=entry.get("link"),
+        lang=lang,
+        title=_title(entry.get("title", ""), title_detail.get("type")),
+        body=body,
+        summary=excerpt(summary) if content else "",
+        published=published,
+        tags=[
+            tag(t.get("label") or t.get("term") or "", t.get("term"), lang)
+            for t in entry.get("tags", [])
         ],
-    }
-    cover = _cover(entry)
-    if cover:
-        line["cover_image_url"] = cover
-    return line
+        cover=_cover(entry),
+        authors=[
+            author(a.get("name") or "", None, lang, links=[a.get("href")])
+            for a in entry.get("authors") or []
+            if isinstance(a, dict)
+        ],
+    )
 
 
 def _title(value: str, media_type: str | None) -> str:
@@ -83,14 +186,77 @@ def _moment(parsed: struct_time | None) -> str | None:
 
 
 def _cover(entry: Any) -> str | None:
+    """An image the item names: media:content of an image (not a video player's URL), a
+    media:thumbnail (YouTube, podcasts), an image enclosure."""
     candidates = [
-        m.get("url") for m in entry.get("media_content", []) if m.get("medium", "image") == "image"
+        m.get("url")
+        for m in entry.get("media_content", [])
+        if m.get("medium") == "image"
+        or str(m.get("type", "")).startswith("image/")
+        or (not m.get("medium") and not m.get("type"))
     ]
+    candidates += [t.get("url") for t in entry.get("media_thumbnail", [])]
     candidates += [
         e.get("href")
         for e in entry.get("enclosures", [])
         if str(e.get("type", "")).startswith("image/")
     ]
-    return next(
-        (url for url in candidates if url and url.startswith(("http://", "https://"))), None
+    return _http_url(*candidates)
+
+
+def _http_url(*candidates: Any) -> str | None:
+    return next((url for url in map(http_url, candidates) if url), None)
+
+
+# ---- JSON Feed ---------------------------------------------------------------------------
+
+
+def _json_feed(raw: bytes, options: Options) -> Iterator[Item]:
+    try:
+        feed = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ConversionFailed(f"Not a readable JSON Feed: {exc}") from exc
+    if not isinstance(feed, dict) or "jsonfeed.org" not in str(feed.get("version", "")):
+        raise ConversionFailed('Not a JSON Feed: no "version": "https://jsonfeed.org/...".')
+    feed_lang = primary_lang(feed.get("language"), options.default_lang)
+    for number, item in enumerate(feed.get("items") or [], 1):
+        if isinstance(item, dict):
+            yield _converted("item", number, _json_item_line(item, feed_lang))
+
+
+def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
+    lang = primary_lang(item.get("language"), feed_lang)
+    html = item.get("content_html")
+    body = html if isinstance(html, str) else paragraphs(str(item.get("content_text") or ""))
+    summary = item.get("summary")
+    return _line(
+        guid=str(item["id"]) if item.get("id") is not None else None,
+        link=item.get("url") if isinstance(item.get("url"), str) else None,
+        lang=lang,
+        title=" ".join(str(item.get("title") or "").split()),
+        body=body,
+        summary=excerpt(summary) if isinstance(summary, str) else "",
+        published=_iso(item.get("date_published") or item.get("date_modified")),
+        tags=[tag(t, None, lang) for t in item.get("tags") or [] if isinstance(t, str)],
+        cover=_http_url(item.get("image"), item.get("banner_image")),
+        authors=[
+            author(
+                str(a.get("name") or ""),
+                None,
+                lang,
+                photo_url=a.get("avatar"),
+                links=[a.get("url")],
+            )
+            for a in item.get("authors") or ([item["author"]] if item.get("author") else [])
+            if isinstance(a, dict)
+        ],
     )
+
+
+def _iso(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None

@@ -1,7 +1,15 @@
-"""Ghost's JSON export (Settings → Labs → Export): posts, tags and posts_tags.
+"""Ghost's JSON export (Settings → Labs → Export; versions 2 to 5).
 
-Pages and internal (`#hash`) tags are skipped; `html` is the body (Ghost renders it from
-its editor's document into the export); `uuid` makes the external_id.
+- `html` is the body (Ghost renders its editor's document into the export); `uuid` makes
+  the external_id; `__GHOST_URL__` (Ghost 4+) is resolved against `--site-url`;
+- tags in `posts_tags` order (`sort_order` 0 is the primary tag); internal `#` tags left out;
+- bylines from `users` in `posts_authors` order; the feature image with its alt text and
+  caption (`posts_meta`); `featured`; `canonical_url`;
+- a `members`/`paid`/`tiers` post is never public: restricted (its body never served
+  publicly), with the part before `<!--members-only-->` (Ghost's public preview) as its
+  excerpt;
+- pages (`type: page`, or `page: 1` before Ghost 3) become pages;
+- the site's `locale` setting is the language of its posts (else `--lang`).
 """
 
 from collections import defaultdict
@@ -11,31 +19,96 @@ from typing import IO, Any
 
 import orjson
 
+from app.core.html import to_plain_text
 from app.imports.formats.common import (
     ConversionFailed,
+    Converted,
+    Item,
+    Options,
+    author,
     excerpt,
     primary_lang,
+    restrict,
+    set_authors,
+    set_canonical_url,
+    set_cover,
+    set_featured,
+    set_page,
     slug_from,
     tag,
+    title_or_text,
     unique_tags,
     utc,
 )
+from app.imports.formats.wp_content import embeds_to_links
 
 _STATUS = {"published": "published", "scheduled": "published", "sent": "published"}
+MEMBERS_ONLY = "<!--members-only-->"
+GHOST_URL = "__GHOST_URL__"
 
 
-def convert(stream: IO[bytes], default_lang: str) -> Iterator[dict[str, Any]]:
+def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     data = _data(stream.read())
     tags = {t["id"]: t for t in data.get("tags") or [] if t.get("visibility") != "internal"}
     links: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for link in data.get("posts_tags") or []:
         links[link["post_id"]].append((link.get("sort_order") or 0, link["tag_id"]))
-    for post in data.get("posts") or []:
-        if post.get("type", "post") != "post":
-            continue
-        lang = primary_lang(post.get("locale"), default_lang)
+    users = {u["id"]: u for u in data.get("users") or [] if isinstance(u, dict) and "id" in u}
+    bylines: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for link in data.get("posts_authors") or []:
+        bylines[link["post_id"]].append((link.get("sort_order") or 0, link["author_id"]))
+    metas = {m["post_id"]: m for m in data.get("posts_meta") or [] if "post_id" in m}
+    settings = {s.get("key"): s.get("value") for s in data.get("settings") or []}
+    # `locale` since Ghost 5, `lang` before, `default_locale` in Ghost 1.
+    locale = settings.get("locale") or settings.get("lang") or settings.get("default_locale")
+    site_lang = primary_lang(locale, options.default_lang)
+    for number, post in enumerate(data.get("posts") or [], 1):
+        # `type` since Ghost 3; `page: 1` before.
+        kind = "page" if post.get("type") == "page" or post.get("page") in (1, "1") else "post"
+        lang = primary_lang(post.get("locale"), site_lang)
         post_tags = [tags[tag_id] for _, tag_id in sorted(links[post["id"]]) if tag_id in tags]
-        yield _line(post, lang, post_tags)
+        # Ghost 1 and 2 name one author on the post itself.
+        order = sorted(bylines[post["id"]]) or [(0, str(post.get("author_id")))]
+        people = [users[user_id] for _, user_id in order if user_id in users]
+        item = _converted(kind, number, post, lang, post_tags, options.site_url)
+        _add_model_fields(item.line, post, metas.get(post["id"], {}), people, lang, options)
+        yield item
+
+
+def _add_model_fields(
+    line: dict[str, Any],
+    post: dict[str, Any],
+    meta: dict[str, Any],
+    people: list[dict[str, Any]],
+    lang: str,
+    options: Options,
+) -> None:
+    """Page type, bylines, the cover's alt text and caption, featured, canonical URL."""
+    if post.get("type") == "page" or post.get("page") in (1, "1"):
+        set_page(line)
+    site = options.site_url
+    set_authors(
+        line,
+        [
+            author(
+                p.get("name") or "",
+                p.get("slug"),
+                lang,
+                bio=p.get("bio") or "",
+                photo_url=_resolved(p.get("profile_image") or "", site),
+                links=[p.get("website")],
+            )
+            for p in people
+        ],
+    )
+    set_cover(
+        line,
+        _resolved(post.get("feature_image") or "", site),
+        alt=meta.get("feature_image_alt") or post.get("feature_image_alt") or "",
+        caption=meta.get("feature_image_caption") or post.get("feature_image_caption") or "",
+    )
+    set_featured(line, post.get("featured") in (True, 1, "1"))
+    set_canonical_url(line, post.get("canonical_url"))
 
 
 def _data(raw: bytes) -> dict[str, Any]:
@@ -50,8 +123,29 @@ def _data(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _line(post: dict[str, Any], lang: str, post_tags: list[dict[str, Any]]) -> dict[str, Any]:
+def _converted(
+    kind: str,
+    number: int,
+    post: dict[str, Any],
+    lang: str,
+    post_tags: list[dict[str, Any]],
+    site_url: str | None,
+) -> Converted:
+    notes: list[str] = []
+    html = post.get("html") or ""
+    if not site_url and (GHOST_URL in html or GHOST_URL in (post.get("feature_image") or "")):
+        notes.append("Links to __GHOST_URL__ made root-relative: give --site-url for full URLs.")
+    html = _resolved(html, site_url)
+    preview, marker, _ = html.partition(MEMBERS_ONLY)
+    body = embeds_to_links(html.replace(MEMBERS_ONLY, ""))
     status = _STATUS.get(post.get("status") or "", "draft")
+    visibility = post.get("visibility") or "public"
+    summary = excerpt(post.get("custom_excerpt"))
+    if visibility != "public" and marker and not summary:
+        summary = excerpt(to_plain_text(preview))  # Ghost's public preview
+    title, note = title_or_text(" ".join((post.get("title") or "").split()), body)
+    if note:
+        notes.append(note)
     line: dict[str, Any] = {
         "external_id": f"ghost:{post.get('uuid') or post['id']}",
         "original_lang": lang,
@@ -61,20 +155,23 @@ def _line(post: dict[str, Any], lang: str, post_tags: list[dict[str, Any]]) -> d
         "translations": [
             {
                 "lang": lang,
-                "title": " ".join((post.get("title") or "").split()),
+                "title": title,
                 "slug": slug_from(post.get("slug")),
-                "excerpt": excerpt(post.get("custom_excerpt")),
-                "body": post.get("html") or "",
+                "excerpt": summary,
+                "body": body,
             }
         ],
     }
     updated = _date(post.get("updated_at"))
     if updated:
         line["updated_at"] = updated
-    image = post.get("feature_image") or ""
-    if image.startswith(("http://", "https://")):
-        line["cover_image_url"] = image
-    return line
+    if visibility != "public":
+        restrict(line, notes, f"Visibility '{visibility}'")
+    return Converted(kind, number, line, source_id=str(post.get("id")), notes=notes)
+
+
+def _resolved(text: str, site_url: str | None) -> str:
+    return text.replace(GHOST_URL, (site_url or "").rstrip("/"))
 
 
 def _date(value: Any) -> str | None:

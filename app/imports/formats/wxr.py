@@ -1,43 +1,303 @@
 """WordPress eXtended RSS (WXR 1.0–1.2), the file Tools → Export writes.
 
-Posts only (pages, attachments and menu items are skipped), with categories (first: the
-section) and tags, status, GMT dates, `wp:post_name` as slug and `content:encoded` HTML.
-Translations linked by Polylang (a `post_translations` term) or by WPML's export plugin
-(`_wpml_import_translation_group` meta) become one article with several translations.
-Parsed as a stream (defusedxml iterparse); grouped posts wait until their group is whole.
+Read in two passes over the file (spooled to disk when it comes from a pipe), each a
+stream (defusedxml, fed line by line so every item knows the line it starts on):
+
+1. what items need from each other: the channel's language and site URL, category slugs,
+   attachments (URL, alt text, caption, parent), and which posts are translations of
+   one another (Polylang's `post_translations` term, WPML's export-plugin meta);
+2. the items: each post and page becomes an import line (translations linked by Polylang
+   or WPML become one article with one translation per language) with its byline
+   (`dc:creator`), cover image (`_thumbnail_id`: the attachment's URL, size, alt text and
+   caption), sections (categories) and topics (tags); private and password-protected
+   posts are restricted, never public; everything else (attachments, menu items,
+   revisions, trashed posts...) is reported as skipped with the reason.
+
+A post is identified by its site and `wp:post_id` (`<base_site_url>/?p=<id>`, the URL
+WordPress answers for it), not by its guid: real exports hold posts that share one.
 """
 
+import contextlib
 import html
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
+from typing import IO, Any, cast
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLPullParser
 
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import DefusedXMLParser
 
 from app.imports.formats.common import (
     ConversionFailed,
+    Converted,
+    Item,
+    Options,
+    Skipped,
+    author,
     excerpt,
-    paragraphs,
     primary_lang,
+    restrict,
+    set_authors,
+    set_cover,
+    set_featured,
+    set_page,
     slug_from,
     tag,
+    title_or_text,
     unique_tags,
     utc,
 )
+from app.imports.formats.wp_content import Image, render
 
 _STATUS = {"publish": "published", "future": "published", "draft": "draft", "pending": "draft"}
-_STATUS |= {"private": "draft"}
-_TERM_ID_RE = re.compile(r's:\d+:"([^"]+)";i:(\d+);')
+# A private post is published for the site's editors only: restricted.
+_STATUS |= {"private": "published"}
+_IMPORTED_TYPES = {"post", "page"}
+_SIZE_RE = re.compile(r's:5:"width";i:(\d+);s:6:"height";i:(\d+);')
+_SKIPPED_STATUS = {
+    "trash": "In the trash.",
+    "auto-draft": "An auto-draft (WordPress never saved it).",
+    "inherit": "A revision of another item.",
+}
+_SKIPPED_TYPE = {
+    "attachment": "A media file, not an article (used as the image of the posts that show it).",
+    "nav_menu_item": "A menu item: menus belong to the front end.",
+    "revision": "A revision of another item.",
+    "wp_block": "A reusable block (its content is in the posts that use it).",
+    "wp_navigation": "A navigation menu: menus belong to the front end.",
+    "wp_template": "A theme template.",
+    "wp_template_part": "A theme template part.",
+    "wp_global_styles": "Theme styles.",
+    "custom_css": "Theme CSS.",
+    "oembed_cache": "WordPress's cache of embeds.",
+}
+_WP_URI_RE = re.compile(r"^https?://wordpress\.org/export/\d+\.\d+/(excerpt/)?$")
+_NAMESPACES = {
+    "http://purl.org/rss/1.0/modules/content/": "content",
+    "https://purl.org/rss/1.0/modules/content/": "content",
+    "http://purl.org/dc/elements/1.1/": "dc",
+    "https://purl.org/dc/elements/1.1/": "dc",
+}
+
+
+def _key(tag_name: str) -> str:
+    """`{http(s)://wordpress.org/export/1.x/}post_name` -> `wp:post_name`."""
+    if not tag_name.startswith("{"):
+        return tag_name
+    uri, local = tag_name[1:].split("}", 1)
+    wp = _WP_URI_RE.match(uri)
+    if wp:
+        return f"excerpt:{local}" if wp.group(1) else f"wp:{local}"
+    prefix = _NAMESPACES.get(uri)
+    return f"{prefix}:{local}" if prefix else local
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Raw:
+    """One `<item>` as read: its fields, meta and terms."""
+
+    number: int
+    source_line: int
+    fields: dict[str, str]
+    meta: dict[str, str]
+    terms: list[tuple[str, str, str]]  # (domain, nicename, name)
+
+    @property
+    def post_id(self) -> int:
+        text = self.fields.get("wp:post_id", "").strip()
+        return int(text) if text.isdigit() else 0
+
+    @property
+    def post_type(self) -> str:
+        return self.fields.get("wp:post_type", "post").strip() or "post"
+
+    @property
+    def status(self) -> str:
+        return self.fields.get("wp:status", "").strip()
+
+    @property
+    def group(self) -> str | None:
+        if self.meta.get("_wpml_import_translation_group"):
+            return f"wpml:{self.meta['_wpml_import_translation_group']}"
+        return next((f"pll:{n}" for d, n, _ in self.terms if d == "post_translations"), None)
+
+
+def _events(stream: IO[bytes]) -> Iterator[tuple[str, Element, int]]:
+    """(event, element, line) for the file, fed a line at a time so that an element's
+    start knows its line; a file that stops being XML part-way says where."""
+    parser = XMLPullParser(events=("start", "end"), _parser=DefusedXMLParser(target=TreeBuilder()))
+    number = 0
+    try:
+        for raw in stream:
+            number += 1
+            parser.feed(raw)
+            for pair in parser.read_events():
+                yield _event(pair, number)
+        parser.close()
+        for pair in parser.read_events():
+            yield _event(pair, number)
+    except ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else number
+        raise ConversionFailed(f"Not a well-formed WXR file: {exc}", source_line=line) from exc
+
+
+def _event(pair: Any, number: int) -> tuple[str, Element, int]:
+    event, element = pair  # ("start" | "end", Element) for the events asked for
+    return str(event), cast(Element, element), number
+
+
+def _items(stream: IO[bytes], channel: dict[str, Any]) -> Iterator[_Raw]:
+    """Every `<item>` of the file in order; `channel` collects the channel's own elements
+    (language, site URL, categories, terms) as they go by."""
+    parents: list[Element] = []
+    started: dict[int, int] = {}
+    count = 0
+    for event, element, line in _events(stream):
+        name = _key(element.tag)
+        if event == "start":
+            if name == "item":
+                started[id(element)] = line
+            elif name == "channel":
+                channel["channel"] = True
+            parents.append(element)
+            continue
+        parents.pop()
+        parent = _key(parents[-1].tag) if parents else ""
+        if name == "item":
+            count += 1
+            item = _read_item(element, count, started.pop(id(element), line))
+            channel["wp"] = channel.get("wp") or any(k.startswith("wp:") for k in item.fields)
+            yield item
+            if parents:
+                parents[-1].remove(element)  # keep memory flat on large exports
+        elif parent == "channel":
+            _read_channel_element(name, element, channel)
+            parents[-1].remove(element)
+        elif name == "channel" and not channel.get("wp"):
+            raise ConversionFailed(
+                "Not a WordPress export (WXR): the channel has no wp: elements "
+                "(namespace http(s)://wordpress.org/export/1.x/)."
+            )
+    if "channel" not in channel:
+        raise ConversionFailed("Not a WordPress export (WXR): no <rss><channel>.")
+
+
+def _read_channel_element(name: str, element: Element, channel: dict[str, Any]) -> None:
+    channel["channel"] = True
+    if name.startswith("wp:"):
+        channel["wp"] = True
+    text = (element.text or "").strip()
+    if name == "language":
+        channel["language"] = text
+    elif name == "wp:base_site_url":
+        channel["site"] = text.rstrip("/")
+    elif name == "wp:author":
+        fields = {_key(c.tag): (c.text or "").strip() for c in element}
+        login = fields.get("wp:author_login", "")
+        full = " ".join(
+            x for x in (fields.get("wp:author_first_name"), fields.get("wp:author_last_name")) if x
+        )
+        channel.setdefault("authors", {})[login] = fields.get("wp:author_display_name") or full
+    elif name == "wp:category":
+        fields = {_key(c.tag): (c.text or "").strip() for c in element}
+        channel.setdefault("categories", set()).add(
+            slug_from(fields.get("wp:category_nicename")) or slug_from(fields.get("wp:cat_name"))
+        )
+
+
+def _read_item(element: Element, number: int, source_line: int) -> _Raw:
+    fields: dict[str, str] = {}
+    meta: dict[str, str] = {}
+    terms: list[tuple[str, str, str]] = []
+    for child in element:
+        key = _key(child.tag)
+        if key == "category":
+            terms.append((child.get("domain", ""), child.get("nicename", ""), child.text or ""))
+        elif key == "wp:postmeta":
+            pair = {_key(c.tag): (c.text or "") for c in child}
+            meta[pair.get("wp:meta_key", "")] = pair.get("wp:meta_value", "")
+        elif key != "wp:comment":
+            fields[key] = child.text or ""
+    return _Raw(number, source_line, fields, meta, terms)
+
+
+def _seekable(stream: IO[bytes]) -> IO[bytes]:
+    if stream.seekable():
+        return stream
+    spool: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the import)
+    shutil.copyfileobj(stream, spool, 1 << 20)
+    spool.seek(0)
+    return spool
+
+
+# ---- pass 1: what items need from each other ---------------------------------------------
+
+
+@dataclass
+class _Site:
+    channel: dict[str, Any] = field(default_factory=dict)
+    attachments: dict[int, Image] = field(default_factory=dict)
+    children: dict[int, list[int]] = field(default_factory=dict)  # parent -> attachment ids
+    groups: dict[str, set[int]] = field(default_factory=dict)  # group -> post ids to import
+    categories: set[str | None] = field(default_factory=set)
+
+
+def _survey(stream: IO[bytes]) -> _Site:
+    site = _Site()
+    # A break in the file: the second pass imports what comes before it, then reports it.
+    with contextlib.suppress(ConversionFailed):
+        _read_site(stream, site)
+    site.categories |= site.channel.get("categories", set())
+    return site
+
+
+def _read_site(stream: IO[bytes], site: _Site) -> None:
+    for raw in _items(stream, site.channel):
+        if raw.post_type == "attachment":
+            url = (raw.fields.get("wp:attachment_url") or raw.fields.get("guid") or "").strip()
+            if url.startswith(("http://", "https://")):
+                size = _SIZE_RE.search(raw.meta.get("_wp_attachment_metadata", ""))
+                site.attachments[raw.post_id] = Image(
+                    url=url,
+                    alt=raw.meta.get("_wp_attachment_image_alt", "").strip(),
+                    caption=(raw.fields.get("excerpt:encoded") or "").strip(),
+                    width=int(size.group(1)) if size else None,
+                    height=int(size.group(2)) if size else None,
+                )
+                parent = int(raw.fields.get("wp:post_parent", "0").strip() or 0)
+                if parent:
+                    site.children.setdefault(parent, []).append(raw.post_id)
+        for domain, nicename, name in raw.terms:
+            if domain in ("category", ""):
+                site.categories.add(slug_from(nicename) or slug_from(name))
+        if _why_skipped(raw) is None and raw.group:
+            site.groups.setdefault(raw.group, set()).add(raw.post_id)
+
+
+def _why_skipped(raw: _Raw) -> str | None:
+    if raw.post_type not in _IMPORTED_TYPES:
+        return _SKIPPED_TYPE.get(raw.post_type, f"Post type '{raw.post_type}' is not imported.")
+    if raw.status in _SKIPPED_STATUS:
+        return _SKIPPED_STATUS[raw.status]
+    if raw.status not in _STATUS:
+        return f"Unknown status '{raw.status}'."
+    return None
+
+
+# ---- pass 2: the items --------------------------------------------------------------------
 
 
 @dataclass
 class _Post:
-    post_id: int
-    guid: str
+    raw: _Raw
+    key: str
     lang: str
     title: str
     slug: str | None
@@ -47,154 +307,163 @@ class _Post:
     published_at: str | None
     updated_at: str | None
     tags: list[dict[str, Any]]
-    group: str | None = None
+    notes: list[str]
+    restricted: str | None = None  # why it was not public at the source
+    cover: Image | None = None
+    author: dict[str, Any] | None = None
+    sticky: bool = False
     source_lang: str | None = None  # WPML: the language this post was translated from
 
 
-@dataclass
-class _Groups:
-    """Posts that are translations of one another, held until their group is whole."""
-
-    expected: dict[str, set[int]] = field(default_factory=dict)  # Polylang: group -> post ids
-    waiting: dict[str, list[_Post]] = field(default_factory=dict)
-
-    def add(self, post: _Post) -> list[_Post] | None:
-        assert post.group is not None
-        members = self.waiting.setdefault(post.group, [])
+def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
+    stream = _seekable(stream)
+    site = _survey(stream)
+    stream.seek(0)
+    default_lang = primary_lang(site.channel.get("language"), options.default_lang)
+    waiting: dict[str, list[_Post]] = {}
+    for raw in _items(stream, {}):
+        reason = _why_skipped(raw)
+        if reason is not None:
+            yield Skipped(raw.post_type, raw.number, reason, raw.source_line, str(raw.post_id))
+            continue
+        post = _post(raw, site, default_lang)
+        group = raw.group
+        if group is None:
+            yield _converted([post])
+            continue
+        members = waiting.setdefault(group, [])
         members.append(post)
-        if {p.post_id for p in members} >= self.expected.get(post.group, {-1}):
-            return self.waiting.pop(post.group)
-        return None
+        if {p.raw.post_id for p in members} >= site.groups.get(group, set()):
+            yield _converted(waiting.pop(group))
+    for members in waiting.values():
+        yield _converted(members)
 
 
-def _key(tag_name: str) -> str:
-    """`{http://wordpress.org/export/1.2/}post_name` -> `wp:post_name`."""
-    if not tag_name.startswith("{"):
-        return tag_name
-    uri, local = tag_name[1:].split("}", 1)
-    if uri.startswith("http://wordpress.org/export/"):
-        return f"excerpt:{local}" if uri.rstrip("/").endswith("excerpt") else f"wp:{local}"
-    if uri == "http://purl.org/rss/1.0/modules/content/":
-        return f"content:{local}"
-    if uri == "http://purl.org/dc/elements/1.1/":
-        return f"dc:{local}"
-    return local
-
-
-def convert(stream: IO[bytes], default_lang: str) -> Iterator[dict[str, Any]]:
-    groups = _Groups()
-    channel: Element | None = None
-    try:
-        for event, element in iterparse(stream, events=("start", "end")):
-            name = _key(element.tag)
-            if event == "start":
-                if name == "channel":
-                    channel = element
-                continue
-            if name == "wp:term" and channel is not None:
-                _read_group_term(element, groups)
-            elif name == "item":
-                post = _post(element, default_lang)
-                if channel is not None:
-                    channel.remove(element)  # keep memory flat on large exports
-                if post is None:
-                    continue
-                whole = groups.add(post) if post.group else [post]
-                if whole:
-                    yield _line(whole)
-    except ParseError as exc:
-        raise ConversionFailed(f"Not a well-formed WXR file: {exc}") from exc
-    for members in groups.waiting.values():
-        yield _line(members)
-
-
-def _read_group_term(term: Element, groups: _Groups) -> None:
-    fields = {_key(child.tag): (child.text or "") for child in term}
-    if fields.get("wp:term_taxonomy") == "post_translations":
-        ids = {int(post_id) for _, post_id in _TERM_ID_RE.findall(fields["wp:term_description"])}
-        groups.expected[f"pll:{fields.get('wp:term_slug', '')}"] = ids
-
-
-def _post(item: Element, default_lang: str) -> _Post | None:
-    fields: dict[str, str] = {}
-    meta: dict[str, str] = {}
-    categories: list[tuple[str, str, str]] = []  # (domain, nicename, name)
-    for child in item:
-        key = _key(child.tag)
-        if key == "category":
-            domain = child.get("domain", "category")
-            categories.append((domain, child.get("nicename", ""), child.text or ""))
-        elif key == "wp:postmeta":
-            pair = {_key(c.tag): (c.text or "") for c in child}
-            meta[pair.get("wp:meta_key", "")] = pair.get("wp:meta_value", "")
-        else:
-            fields[key] = child.text or ""
-    status = _STATUS.get(fields.get("wp:status", ""))
-    if fields.get("wp:post_type", "post") != "post" or status is None:
-        return None
+def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
+    fields, meta = raw.fields, raw.meta
+    notes: list[str] = []
     lang = primary_lang(
         meta.get("_wpml_import_language_code")
-        or next((nice for domain, nice, _ in categories if domain == "language"), None),
+        or next((nice for domain, nice, _ in raw.terms if domain == "language"), None),
         default_lang,
     )
-    group = next((f"pll:{nice}" for d, nice, _ in categories if d == "post_translations"), None)
-    if meta.get("_wpml_import_translation_group"):
-        group = f"wpml:{meta['_wpml_import_translation_group']}"
-    post_id = int(fields.get("wp:post_id") or 0)
+    status = _STATUS[raw.status]
+    restricted = None
+    if raw.status == "private":
+        restricted = "Private"
+    elif fields.get("wp:post_password", "").strip():
+        restricted = "Password-protected"
+    thumbnail = meta.get("_thumbnail_id", "").strip()
+    login = fields.get("dc:creator", "").strip()
+    name = site.channel.get("authors", {}).get(login) or login
+    body, teaser = render(
+        fields.get("content:encoded", ""),
+        site.attachments,
+        lambda: [site.attachments[i] for i in site.children.get(raw.post_id, [])],
+    )
+    title, note = title_or_text(" ".join(html.unescape(fields.get("title", "")).split()), body)
+    if note:
+        notes.append(note)
+    published = _date(fields.get("wp:post_date_gmt"))
+    if published is None and raw.status in ("publish", "private"):
+        published = _rfc822(fields.get("pubDate"))
+    site_url = site.channel.get("site")
+    key = (
+        f"{site_url}/?p={raw.post_id}"
+        if site_url and raw.post_id
+        else fields.get("guid", "").strip() or f"wordpress-post-{raw.post_id}"
+    )
     return _Post(
-        post_id=post_id,
-        guid=fields.get("guid", "").strip() or f"wordpress-post-{post_id}",
+        raw=raw,
+        key=key,
         lang=lang,
-        title=" ".join(html.unescape(fields.get("title", "")).split()),  # WP keeps &#8217;
+        title=title,
         slug=slug_from(fields.get("wp:post_name")),
-        body=paragraphs(fields.get("content:encoded", "")),
-        excerpt=excerpt(fields.get("excerpt:encoded")),
+        body=body,
+        excerpt=excerpt(fields.get("excerpt:encoded")) or excerpt(teaser),
         status=status,
-        published_at=_date(fields.get("wp:post_date_gmt"), fields.get("pubDate")),
-        updated_at=_date(fields.get("wp:post_modified_gmt"), None),
-        tags=unique_tags(
-            [tag(name, nice, lang) for d, nice, name in categories if d == "category"]
-            + [tag(name, nice, lang) for d, nice, name in categories if d == "post_tag"]
-        ),
-        group=group,
+        published_at=published,
+        updated_at=_date(fields.get("wp:post_modified_gmt")),
+        tags=_tags(raw, lang, site.categories),
+        notes=notes,
+        restricted=restricted,
+        cover=site.attachments.get(int(thumbnail)) if thumbnail.isdigit() else None,
+        author=author(name, login, lang) if login else None,
+        sticky=fields.get("wp:is_sticky", "0").strip() == "1",
         source_lang=meta.get("_wpml_import_source_language_code") or None,
     )
 
 
-def _date(gmt: str | None, rfc822: str | None) -> str | None:
-    """`wp:post_date_gmt` (drafts have 0000-00-00 00:00:00), else the RSS pubDate."""
-    if gmt and not gmt.startswith("0000"):
-        try:
-            return utc(datetime.strptime(gmt.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC))
-        except ValueError:
-            pass
-    if rfc822:
-        try:
-            moment = parsedate_to_datetime(rfc822)
-        except (TypeError, ValueError):
-            return None
-        return utc(moment) if moment.timestamp() > 0 else None  # drafts say 1 Jan 1970
-    return None
+def _tags(raw: _Raw, lang: str, categories: set[str | None]) -> list[dict[str, Any]]:
+    """Categories first (the first is the section), then tags; every one of them. WXR 1.0
+    writes each term twice, bare (a category) or `domain="tag"`, then again with its
+    nicename: the one with the nicename counts. A tag whose slug a category has keeps apart
+    from it as `<slug>-tag` (WordPress keeps the two taxonomies apart; slugs here are one)."""
+    chosen: dict[bool, dict[str, str]] = {False: {}, True: {}}  # is a tag -> name -> nicename
+    for domain, nicename, name in raw.terms:
+        if domain in ("category", "", "post_tag", "tag"):
+            names = chosen[domain in ("post_tag", "tag")]
+            if not names.get(name):
+                names[name] = nicename
+    found: list[dict[str, Any] | None] = []
+    for is_tag, names in chosen.items():
+        for name, nicename in names.items():
+            item = tag(name, nicename or None, lang, "topic" if is_tag else "section")
+            if item is not None and is_tag and item["slug"] in categories:
+                item["slug"] = f"{item['slug']}-tag"
+            found.append(item)
+    return unique_tags(found)
 
 
-def _line(posts: list[_Post]) -> dict[str, Any]:
+def _date(gmt: str | None) -> str | None:
+    """`wp:post_date_gmt`; drafts have WordPress's 0000-00-00 00:00:00 placeholder: none."""
+    if not gmt or gmt.strip().startswith("0000"):
+        return None
+    try:
+        moment = datetime.strptime(gmt.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return utc(moment) if moment.year > 1970 else None
+
+
+def _rfc822(value: str | None) -> str | None:
+    """The item's pubDate; WordPress writes its zero date as `30 Nov -0001` (which mail
+    parsers read as 1999 or 2000) or 1 Jan 1970: neither is a date."""
+    if not value or "-0001" in value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return utc(moment) if moment.year > 1970 else None
+
+
+def _converted(posts: list[_Post]) -> Converted:
     """One article from a post and its translations: the original gives the shared fields."""
-    original = next((p for p in posts if p.group and p.group.startswith("wpml:") and
-                     not p.source_lang), None) or min(posts, key=lambda p: p.post_id)  # fmt: skip
+    original = next(
+        (p for p in posts if (p.raw.group or "").startswith("wpml:") and not p.source_lang),
+        None,
+    ) or min(posts, key=lambda p: p.raw.post_id)
     translations: dict[str, dict[str, Any]] = {}
-    for post in sorted(posts, key=lambda p: (p is not original, p.post_id)):
-        translations.setdefault(
-            post.lang,
-            {
-                "lang": post.lang,
-                "title": post.title,
-                "slug": post.slug,
-                "excerpt": post.excerpt,
-                "body": post.body,
-            },
-        )
-    return {
-        "external_id": original.guid,
+    owners: dict[str, _Post] = {}
+    notes: list[str] = []
+    for post in sorted(posts, key=lambda p: (p is not original, p.raw.post_id)):
+        notes += post.notes
+        if post.lang in translations:
+            notes.append(
+                f"Post {post.raw.post_id} is a second '{post.lang}' translation: left out."
+            )
+            continue
+        owners[post.lang] = post
+        translations[post.lang] = {
+            "lang": post.lang,
+            "title": post.title,
+            "slug": post.slug,
+            "excerpt": post.excerpt,
+            "body": post.body,
+        }
+    line = {
+        "external_id": original.key,
         "original_lang": original.lang,
         "status": original.status,
         "published_at": original.published_at,
@@ -202,3 +471,33 @@ def _line(posts: list[_Post]) -> dict[str, Any]:
         "tags": original.tags,
         "translations": list(translations.values()),
     }
+    # One restricted translation keeps the whole article from public view.
+    why = next((p.restricted for p in posts if p.restricted), None)
+    if why is not None:
+        restrict(line, notes, why)
+        for text in translations.values():  # WordPress shows no excerpt of these either
+            text["excerpt"] = ""
+    raw = original.raw
+    kind = raw.post_type
+    if kind == "page":
+        set_page(line)
+    cover = original.cover
+    if cover is not None:
+        set_cover(
+            line,
+            cover.url,
+            width=cover.width,
+            height=cover.height,
+            alt=cover.alt,
+            caption=cover.caption,
+        )
+        for lang, post in owners.items():  # each language's own alt text (Polylang media)
+            text, own = translations[lang], post.cover
+            if own is not None and post is not original and "cover_alt" in text:
+                if own.alt:
+                    text["cover_alt"] = own.alt
+                if own.caption:
+                    text["cover_caption"] = own.caption
+    set_authors(line, [original.author])
+    set_featured(line, original.sticky)
+    return Converted(kind, raw.number, line, raw.source_line, str(raw.post_id), notes)

@@ -562,7 +562,11 @@ export interface paths {
          * @description Upsert articles by `external_id`, streaming: each batch of lines is committed on its
          *     own, bad lines are reported (line, field, message) without stopping the good ones.
          *     Re-running a file reports its lines `unchanged`; an interrupted import is completed by
-         *     running it again.
+         *     running it again. Another system's export (`format=wxr|rss|atom|jsonfeed|ghost`) is
+         *     converted here; the report then says, per kind of item (post, page, attachment, menu
+         *     item...), what was created, updated, unchanged, skipped (and why) and failed (and
+         *     where in the file). A file that breaks off part-way is a 422 saying how much of it
+         *     was written.
          */
         post: operations["imports-import_articles"];
         delete?: never;
@@ -1530,6 +1534,11 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * Format
+         * @enum {string}
+         */
+        Format: "ndjson" | "wxr" | "rss" | "atom" | "jsonfeed" | "ghost";
         /** Health */
         Health: {
             /** Status */
@@ -1566,6 +1575,44 @@ export interface components {
              */
             failed: number;
             /**
+             * Format
+             * @description What the uploaded file was.
+             * @default ndjson
+             */
+            format: string;
+            /**
+             * Items
+             * @description Items read from a converted file (posts, pages, entries...).
+             * @default 0
+             */
+            items: number;
+            /**
+             * Kinds
+             * @description Per kind of item (post, page, attachment, nav_menu_item...; `article` for NDJSON lines): created, updated, unchanged, skipped, failed.
+             * @default {}
+             */
+            kinds: {
+                [key: string]: components["schemas"]["KindCounts"];
+            };
+            /**
+             * Notes
+             * @description Items imported with a remark (e.g. a private post kept as a draft).
+             * @default []
+             */
+            notes: components["schemas"]["ItemNote"][];
+            /**
+             * Skipped
+             * @description Items of a converted file not imported.
+             * @default 0
+             */
+            skipped: number;
+            /**
+             * Skipped Items
+             * @description Each skipped item with the reason (the first 1,000).
+             * @default []
+             */
+            skipped_items: components["schemas"]["ItemNote"][];
+            /**
              * Truncated
              * @description The body is an export (it began with the export header) that does not end with its trailer, or whose trailer counts other than the article lines read: cut short. The lines it has were imported.
              * @default false
@@ -1581,6 +1628,31 @@ export interface components {
              * @default 0
              */
             updated: number;
+        };
+        /**
+         * ItemNote
+         * @description An item of a converted file that was skipped, or imported with a remark.
+         */
+        ItemNote: {
+            /**
+             * Item
+             * @description The item's number in the file (1-based).
+             */
+            item: number;
+            /** Kind */
+            kind: string;
+            /** Message */
+            message: string;
+            /**
+             * Source Id
+             * @description The item's id at its source (WordPress post id, guid...).
+             */
+            source_id?: string | null;
+            /**
+             * Source Line
+             * @description The line where the item starts (XML files).
+             */
+            source_line?: number | null;
         };
         /** JsonFeed */
         JsonFeed: {
@@ -1684,6 +1756,39 @@ export interface components {
              */
             translations: components["schemas"]["TranslationRef"][];
         };
+        /**
+         * KindCounts
+         * @description What became of the items of one kind (post, page, attachment, menu item...).
+         */
+        KindCounts: {
+            /**
+             * Created
+             * @default 0
+             */
+            created: number;
+            /**
+             * Failed
+             * @description Could not be imported (see `errors`).
+             * @default 0
+             */
+            failed: number;
+            /**
+             * Skipped
+             * @description Not imported, on purpose (see `skipped_items`).
+             * @default 0
+             */
+            skipped: number;
+            /**
+             * Unchanged
+             * @default 0
+             */
+            unchanged: number;
+            /**
+             * Updated
+             * @default 0
+             */
+            updated: number;
+        };
         /** LineError */
         LineError: {
             /**
@@ -1692,12 +1797,27 @@ export interface components {
              */
             field: string | null;
             /**
+             * Item
+             * @description The item's number in the converted file (1-based); there `line` is the number of the article converted from it.
+             */
+            item?: number | null;
+            /**
+             * Kind
+             * @description What the item was at its source (post, page...); converted files only.
+             */
+            kind?: string | null;
+            /**
              * Line
              * @description 1-based line number in the uploaded file.
              */
             line: number;
             /** Message */
             message: string;
+            /**
+             * Source Line
+             * @description The line of the converted XML file where the item starts.
+             */
+            source_line?: number | null;
         };
         /** PageMeta */
         PageMeta: {
@@ -5233,15 +5353,23 @@ export interface operations {
             query?: {
                 /** @description Validate every line and report; write nothing. */
                 dry_run?: boolean;
+                /** @description What the body is: NDJSON lines, or another system's export. */
+                format?: components["schemas"]["Format"];
+                /** @description Language of items that name none, in a file that names none. */
+                lang?: string | null;
+                /** @description The old site's address (Ghost's __GHOST_URL__). */
+                site_url?: string | null;
             };
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** @description One article per line (UTF-8 NDJSON), the line format GET /v1/exports writes: external_id, id, original_lang, type, status, visibility, published_at, updated_at, canonical_url, cover_image (or the older cover_image_url), tags, citations, translations. Read as a stream; a line may be up to 16 MiB. An empty body imports nothing. An export's first line is its header, `{"export": {"format": "dopys-articles", "version": 1}}`, and its last line its trailer, `{"export": {"count": N, "complete": true}}` (N: the article lines between them). A stream that lacks the trailer was cut short. An import skips both lines (they are not articles) and reports `truncated` when a header is not followed by its trailer or the count differs. */
+        /** @description One article per line (UTF-8 NDJSON), the line format GET /v1/exports writes: external_id, id, original_lang, type, status, visibility, published_at, updated_at, canonical_url, cover_image (or the older cover_image_url), tags, citations, translations. Read as a stream; a line may be up to 16 MiB. An empty body imports nothing. An export's first line is its header, `{"export": {"format": "dopys-articles", "version": 1}}`, and its last line its trailer, `{"export": {"count": N, "complete": true}}` (N: the article lines between them). A stream that lacks the trailer was cut short. An import skips both lines (they are not articles) and reports `truncated` when a header is not followed by its trailer or the count differs. With `format=`, another system's export instead (WordPress WXR, RSS, Atom, JSON Feed, Ghost JSON). */
         requestBody?: {
             content: {
+                "application/json": string;
                 "application/x-ndjson": string;
+                "application/xml": string;
             };
         };
         responses: {
