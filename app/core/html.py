@@ -168,7 +168,10 @@ def inert_text(text: str) -> str:
 def plain_text(value: str) -> str:
     """Text as a text field stores it: markup stripped as an HTML parser reads it (a `<`
     followed by a letter starts a tag), entities decoded exactly once, and no markup
-    left that decoding made (see `inert_text`)."""
+    left that decoding made (see `inert_text`). Line breaks are LF, as an HTML parser reads
+    them (CR LF and CR become LF): text written once reads back the same when written again."""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
     if "<" not in value and "&" not in value:
         return value
     return inert_text(drop_forbidden_chars(html_lib.unescape(_TAG_STRIPPER.clean(value))))
