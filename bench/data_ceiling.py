@@ -155,6 +155,10 @@ def count_sql(statements: list[Statement]) -> int:
     return sum(1 for sql, _ in statements if sql not in (COMMIT, ROLLBACK))
 
 
+def _in_transaction(conn: Any) -> bool:
+    return bool(getattr(conn, "in_transaction", False))
+
+
 def replay(database_url: str, captured: list[list[Statement]], seconds: float) -> DataResult:
     """Run the captured requests' SQL in a loop (rotating over them) for `seconds`."""
     engine = create_db_engine(database_url)
@@ -175,6 +179,8 @@ def replay(database_url: str, captured: list[list[Statement]], seconds: float) -
                     conn.commit()
                 elif sql == ROLLBACK:
                     conn.rollback()
+                elif sql.lstrip().upper().startswith("BEGIN") and _in_transaction(conn):
+                    continue  # sqlite3 opened one implicitly: the captured BEGIN is that one
                 else:
                     cursor.execute(sql, params)
                     results.append(cursor.fetchall() if cursor.description else None)
