@@ -46,6 +46,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
@@ -108,8 +109,18 @@ def _not_by_restricted_body(session: Session, query: Query, tier: int) -> Column
     public = Article.visibility == ArticleVisibility.PUBLIC
     if tier == 0:
         return public
+    if _single(query):  # its one item matched in the title or excerpt: nothing to hide
+        return true()
     surface = _SURFACE[session.get_bind().dialect.name](query)
-    return or_(public, _has_translation(surface))
+    # The few restricted articles that do not match by title or excerpt, listed once (an
+    # uncorrelated subquery): an OR tested on every walked article made SQLite's common-word
+    # search 20-40 times slower.
+    hidden = (
+        select(Article.id)
+        .where(Article.visibility == ArticleVisibility.RESTRICTED, not_(_has_translation(surface)))
+        .correlate(None)
+    )
+    return Article.id.not_in(hidden)
 
 
 def _tier_page(
