@@ -30,6 +30,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.articles import fragments
 from app.articles.repository import next_change_seq
 from app.core import migrations
 from app.core.config import get_settings
@@ -142,9 +143,10 @@ def _unit_of_work() -> Iterator[Session]:
 def _write_sessions() -> Iterator[sessionmaker[Session]]:
     """Write sessions on the configured database (a transaction each, for imports that
     commit batch by batch); the engine is closed afterwards."""
-    engine = create_db_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = create_db_engine(settings.database_url)
     try:
-        yield make_session_factory(engine, write=True)
+        yield make_session_factory(engine, write=True, info=fragments.session_info(settings))
     finally:
         engine.dispose()
 
@@ -166,6 +168,7 @@ def serve(
         )
     if migrate:
         migrations.upgrade(settings.database_url)
+        _render_stale()
     check_database(settings.database_url)
     limit_malloc_arenas()
     options = server_options(settings, host, port, workers)
@@ -174,9 +177,28 @@ def serve(
 
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Apply migrations up to REVISION."""
+    """Apply migrations up to REVISION (at head, then store any missing renderings)."""
     migrations.upgrade(get_settings().database_url, revision)
+    if revision == "head":
+        _render_stale()
     console.print(f"[green]Database at {revision}.[/green]")
+
+
+def _render_stale() -> None:
+    """Renders the articles that have no current stored rendering (app.articles.fragments):
+    all of them after the migration that made the table, or after a change of the settings
+    that shape the JSON. Batch by batch, so that a running server's writes wait little."""
+    done = 0
+    with _write_sessions() as sessions:
+        while True:
+            with unit_of_work(sessions) as session:
+                count = fragments.refresh_stale(session, fragments.renderer_of(session))
+            if count == 0:
+                break
+            done += count
+            console.print(f"Rendered {done} articles.", end="\r")
+    if done:
+        console.print(f"Rendered {done} articles for the public endpoints.")
 
 
 @db_cli.command("downgrade")

@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from starlette.types import Message, Receive, Scope, Send
 
+from app.articles import fragments
 from app.articles.editor_router import router as article_editor_router
 from app.articles.pages_router import router as pages_router
 from app.articles.router import router as articles_router
@@ -107,8 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.read_engine = read_engine
-    app.state.read_sessions = make_session_factory(read_engine)
-    app.state.write_sessions = make_session_factory(engine, write=True)
+    rendering = fragments.session_info(settings)
+    app.state.read_sessions = make_session_factory(read_engine, info=rendering)
+    app.state.write_sessions = make_session_factory(engine, write=True, info=rendering)
     app.state.rate_limit_store = make_store(settings)
     app.state.token_signer = TokenSigner(secret_loader(settings, engine))
 

@@ -13,7 +13,7 @@ from app.articles.schemas import ArticleRead, FeedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
-from app.core.http import make_locale, set_language_headers
+from app.core.http import article_response, make_locale
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.sparse import FieldsParam, IncludeParam
 from app.models import ArticleType
@@ -62,15 +62,18 @@ def list_pages(
     )
 
 
-@router.get("/{slug}", responses={**public_responses(), **problem_responses(400, 404, 422)})
+@router.get(
+    "/{slug}",
+    response_model=ArticleRead,
+    responses={**public_responses(), **problem_responses(400, 404, 422)},
+)
 def get_page(
     slug: Annotated[str, Path(max_length=200)],
-    response: Response,
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
     explicit: ExplicitLangDep,
-) -> ArticleRead:
+) -> Response:
     """One public page by the slug of any of its translations, in that translation; with
     an explicit `lang=`, in that language's translation if there is one."""
     page = reading.article_by_slug(
@@ -80,5 +83,4 @@ def get_page(
         prefer_explicit=explicit,
         type_=ArticleType.PAGE,
     )
-    set_language_headers(response, page.lang)
-    return page
+    return article_response(page)

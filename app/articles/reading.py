@@ -1,29 +1,19 @@
-"""Public reads: the fresh-posts feed and article pages, in the reader's language."""
+"""Public reads: the fresh-posts feed and article pages, in the reader's language, from
+the stored renderings (app.articles.fragments)."""
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.articles import fragments
 from app.articles import repository as repo
-from app.articles.rules import reading_time_minutes
-from app.articles.schemas import (
-    SUMMARY_FIELDS,
-    ArticleListItem,
-    ArticleRead,
-    ArticleSummary,
-    CitationRead,
-    CitedSource,
-    CoverImage,
-    Seo,
-    TranslationRef,
-)
+from app.articles.fragments import StoredItem
+from app.articles.rendering import Bundle, Locale
+from app.articles.schemas import SUMMARY_FIELDS, ArticleRead
 from app.core.errors import NotFound
-from app.core.i18n import localized
 from app.core.pagination import (
     cursor_moment,
     decode_cursor,
@@ -31,31 +21,14 @@ from app.core.pagination import (
     invalid_cursor,
     scope_of,
 )
-from app.core.schemas import AuthorRef, SourceRef, TagRef
 from app.core.sparse import pick_fields
 from app.core.tokens import TokenSigner
-from app.models import ArticleType, ArticleVisibility
-
-
-@dataclass(frozen=True)
-class Locale:
-    """Everything that shapes a public response besides the data."""
-
-    lang: str
-    default_lang: str
-    url_template: str
-    now: datetime
-
-    def url(self, lang: str, slug: str) -> str:
-        return self.url_template.replace("{lang}", lang).replace("{slug}", slug)
-
-    def name(self, names: dict[str, str], fallback: str) -> str:
-        return localized(names, self.lang, self.default_lang, fallback)
+from app.models import ArticleType
 
 
 @dataclass(frozen=True)
 class FeedPage:
-    items: list[ArticleListItem]
+    items: list[StoredItem]
     next_cursor: str | None
     newest_cursor: str | None
 
@@ -84,7 +57,8 @@ def feed(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    items = list_items(session, [row.id for row in rows], locale, with_body=with_body)
+    ids = [row.id for row in rows]
+    items = fragments.listed_items(session, ids, locale.lang, with_body=with_body)
 
     def position(row: Any) -> str:
         return encode_cursor(signer, cursor_scope, [row.published_at.isoformat(), str(row.id)])
@@ -105,14 +79,6 @@ def feed_position(raw: list[Any]) -> repo.FeedPosition:
         raise invalid_cursor() from exc
 
 
-def summaries(session: Session, ids: Sequence[uuid.UUID], locale: Locale) -> list[ArticleSummary]:
-    """Feed items for `ids`, in that order: four queries however long the page."""
-    if not ids:
-        return []
-    bundle = _Bundle.load(session, ids, with_body=False)
-    return [bundle.summary(article_id, locale) for article_id in ids]
-
-
 def list_item_fields(
     fields: str | None, include: str | None, *, also: Sequence[str] = ()
 ) -> set[str]:
@@ -123,16 +89,6 @@ def list_item_fields(
     return pick_fields(fields, (*known, *heavy), default=known, extra=heavy)
 
 
-def list_items(
-    session: Session, ids: Sequence[uuid.UUID], locale: Locale, *, with_body: bool
-) -> list[ArticleListItem]:
-    """List items (feed, sync) for `ids`, in that order; bodies only when asked."""
-    if not ids:
-        return []
-    bundle = _Bundle.load(session, ids, with_body=with_body)
-    return [bundle.list_item(article_id, locale, with_body=with_body) for article_id in ids]
-
-
 def latest(
     session: Session, locale: Locale, where: repo.FeedFilter, limit: int
 ) -> list[ArticleRead]:
@@ -141,8 +97,14 @@ def latest(
     rows = repo.feed_page(session, now=locale.now, where=where, after=None, limit=limit)
     if not rows:
         return []
-    bundle = _Bundle.load(session, [row.id for row in rows], with_body=True)
+    bundle = Bundle.load(session, [row.id for row in rows], with_body=True)
     return [bundle.full(row.id, locale, locale.lang) for row in rows]
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    lang: str
+    json: bytes  # schemas.ArticleRead
 
 
 def article_by_slug(
@@ -152,7 +114,7 @@ def article_by_slug(
     *,
     prefer_explicit: bool = False,
     type_: ArticleType = ArticleType.ARTICLE,
-) -> ArticleRead:
+) -> ArticlePage:
     """The article (or page) in the translation `slug` names or, with `prefer_explicit` (the
     client sent `lang=`), in the reader's language when it has that translation."""
     found = repo.public_article_id_by_slug(
@@ -161,185 +123,16 @@ def article_by_slug(
     if found is None:
         raise NotFound(f"No published {type_} has the slug '{slug}'.")
     article_id, slug_lang = found
-    bundle = _Bundle.load(session, [article_id], with_body=True)
-    translated = {v.lang for v in bundle.translations[article_id]}
-    lang = locale.lang if prefer_explicit and locale.lang in translated else slug_lang
-    return bundle.full(article_id, locale, lang)
+    stored = fragments.stored_article(session, article_id, locale.lang)
+    lang = locale.lang if prefer_explicit and locale.lang in stored.pages else slug_lang
+    return ArticlePage(lang, stored.page(lang))
 
 
-def related(session: Session, slug: str, locale: Locale, *, limit: int) -> list[ArticleListItem]:
+def related(session: Session, slug: str, locale: Locale, *, limit: int) -> list[StoredItem]:
     """Public articles related to the public article `slug` (see repository.related_ids),
     each in the reader's language or its fallback, as in the feed."""
     found = repo.public_article_id_by_slug(session, slug, now=locale.now, prefer_lang=locale.lang)
     if found is None:
         raise NotFound(f"No published article has the slug '{slug}'.")
     ids = repo.related_ids(session, found[0], now=locale.now, limit=limit)
-    return list_items(session, ids, locale, with_body=False)
-
-
-def _by_article(rows: Sequence[Any]) -> dict[uuid.UUID, list[Any]]:
-    grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[row.article_id].append(row)
-    return grouped
-
-
-@dataclass
-class _Bundle:
-    """The rows behind a set of articles, grouped by article."""
-
-    articles: dict[uuid.UUID, Any]
-    translations: dict[uuid.UUID, list[Any]]
-    tags: dict[uuid.UUID, list[Any]]
-    citations: dict[uuid.UUID, list[Any]]
-    tag_names: dict[int, dict[str, str]]
-    source_names: dict[int, dict[str, str]]
-    authors: dict[uuid.UUID, list[Any]]
-    author_names: dict[int, dict[str, str]]
-    author_bios: dict[int, dict[str, str]]
-
-    @classmethod
-    def load(cls, session: Session, ids: Sequence[uuid.UUID], *, with_body: bool) -> "_Bundle":
-        translations = _by_article(repo.translations_of(session, ids, with_body=with_body))
-        tags = _by_article(repo.tags_of(session, ids))
-        citations = _by_article(repo.citations_of(session, ids))
-        tag_ids = sorted({row.id for rows in tags.values() for row in rows})
-        source_ids = sorted({row.source_id for rows in citations.values() for row in rows})
-        authors = _by_article(repo.authors_of(session, ids))
-        author_ids = sorted({row.id for rows in authors.values() for row in rows})
-        names, bios = repo.author_names(session, author_ids) if author_ids else ({}, {})
-        return cls(
-            articles=repo.articles_by_id(session, ids),
-            translations=translations,
-            tags=tags,
-            citations=citations,
-            tag_names=repo.tag_names(session, tag_ids) if tag_ids else {},
-            source_names=repo.source_names(session, source_ids) if source_ids else {},
-            authors=authors,
-            author_names=names,
-            author_bios=bios,
-        )
-
-    def _version(self, article_id: uuid.UUID, lang: str) -> Any:
-        """The translation in `lang`, else the original, else any."""
-        versions = self.translations[article_id]
-        by_lang = {v.lang: v for v in versions}
-        original = self.articles[article_id].original_lang
-        return by_lang.get(lang) or by_lang.get(original) or versions[0]
-
-    def summary(
-        self, article_id: uuid.UUID, locale: Locale, lang: str | None = None
-    ) -> ArticleSummary:
-        return ArticleSummary(**self._summary_fields(article_id, locale, lang or locale.lang))
-
-    def list_item(
-        self, article_id: uuid.UUID, locale: Locale, *, with_body: bool
-    ) -> ArticleListItem:
-        fields = self._summary_fields(article_id, locale, locale.lang)
-        if with_body:
-            fields["body"] = self._body(article_id, self._version(article_id, locale.lang))
-        return ArticleListItem(**fields)
-
-    def full(self, article_id: uuid.UUID, locale: Locale, lang: str) -> ArticleRead:
-        fields = self._summary_fields(article_id, locale, lang)
-        version = self._version(article_id, lang)
-        cover = fields["cover_image"]
-        return ArticleRead(
-            **fields,
-            body=self._body(article_id, version),
-            citations=self._citations(article_id, locale),
-            canonical_url=self.articles[article_id].canonical_url,
-            seo=Seo(
-                meta_title=version.meta_title or version.title,
-                meta_description=version.meta_description or version.excerpt,
-                og_image=version.og_image or (cover.url if cover else None),
-            ),
-            reading_time_minutes=reading_time_minutes(version.body),
-        )
-
-    def _body(self, article_id: uuid.UUID, version: Any) -> str | None:
-        """The one place a body leaves for a public response: never a restricted one's."""
-        if self.articles[article_id].visibility == ArticleVisibility.RESTRICTED:
-            return None
-        return str(version.body)
-
-    def _cover(self, article: Any, version: Any) -> CoverImage | None:
-        if article.cover_url is None:
-            return None
-        return CoverImage(
-            url=article.cover_url,
-            width=article.cover_width,
-            height=article.cover_height,
-            alt=version.cover_alt,
-            caption=version.cover_caption,
-            credit=version.cover_credit,
-        )
-
-    def _summary_fields(self, article_id: uuid.UUID, locale: Locale, lang: str) -> dict[str, Any]:
-        article = self.articles[article_id]
-        version = self._version(article_id, lang)
-        tags = [
-            TagRef(
-                slug=row.slug,
-                name=locale.name(self.tag_names.get(row.id, {}), row.slug),
-                kind=row.kind,
-            )
-            for row in self.tags[article_id]
-        ]
-        return {
-            "id": article_id,
-            "lang": version.lang,
-            "slug": version.slug,
-            "title": version.title,
-            "excerpt": version.excerpt,
-            "published_at": article.published_at,
-            "updated_at": max(article.updated_at, version.updated_at),
-            "primary_tag": tags[0] if tags else None,
-            "tags": tags,
-            "sources": self._sources(article_id, locale),
-            "translations": [
-                TranslationRef(lang=v.lang, slug=v.slug, url=locale.url(v.lang, v.slug))
-                for v in self.translations[article_id]
-            ],
-            "cover_image": self._cover(article, version),
-            "visibility": article.visibility,
-            "authors": [
-                AuthorRef(
-                    slug=row.slug,
-                    name=locale.name(self.author_names.get(row.id, {}), row.slug),
-                    bio=locale.name(self.author_bios.get(row.id, {}), ""),
-                    photo_url=row.photo_url,
-                    links=row.links,
-                )
-                for row in self.authors[article_id]
-            ],
-            "featured": article.featured,
-        }
-
-    def _sources(self, article_id: uuid.UUID, locale: Locale) -> list[SourceRef]:
-        seen: dict[str, SourceRef] = {}
-        for row in self.citations[article_id]:
-            if row.slug not in seen:
-                seen[row.slug] = SourceRef(
-                    slug=row.slug,
-                    name=locale.name(self.source_names.get(row.source_id, {}), row.slug),
-                )
-        return list(seen.values())
-
-    def _citations(self, article_id: uuid.UUID, locale: Locale) -> list[CitationRead]:
-        rows = self.citations[article_id]
-        position_of = {row.id: row.position for row in rows}
-        return [
-            CitationRead(
-                position=row.position,
-                source=CitedSource(
-                    slug=row.slug,
-                    name=locale.name(self.source_names.get(row.source_id, {}), row.slug),
-                    kind=row.kind,
-                    homepage_url=row.homepage_url,
-                ),
-                url=row.url,
-                via=position_of.get(row.via_id) if row.via_id is not None else None,
-            )
-            for row in rows
-        ]
+    return fragments.listed_items(session, ids, locale.lang, with_body=False)

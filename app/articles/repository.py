@@ -528,13 +528,14 @@ def authors_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Author]
 
 _LINKS = {
     "tag": (ArticleTag.article_id, ArticleTag.tag_id),
+    "source": (Citation.article_id, Citation.source_id),
     "author": (ArticleAuthor.article_id, ArticleAuthor.author_id),
 }
 
 
 def touch_articles_of(session: Session, kind: str, owner_id: int, seq: int) -> None:
-    """Give the articles of a tag or author the change number `seq`: what their items
-    show of it changed, so sync delivers them again."""
+    """Give the articles of a tag, source or author the change number `seq`: what they
+    show of it changed, so they are rendered again and sync delivers them again."""
     article_id, owner = _LINKS[kind]
     session.execute(
         update(Article)
@@ -589,6 +590,11 @@ def next_change_seq(session: Session) -> int:
     return change_seq_block(session, 1)[0]
 
 
+# Session.info: the change numbers this transaction handed out (app.articles.fragments
+# renders the articles that carry them before the commit).
+CHANGED_SEQS_KEY = "dopys.changed_seqs"
+
+
 def change_seq_block(session: Session, count: int) -> range:
     """`count` consecutive change numbers in one statement (a batch of writes)."""
     last = session.execute(
@@ -597,7 +603,9 @@ def change_seq_block(session: Session, count: int) -> range:
         .values(seq=SyncState.seq + count)
         .returning(SyncState.seq)
     ).scalar_one()
-    return range(int(last) - count + 1, int(last) + 1)
+    numbers = range(int(last) - count + 1, int(last) + 1)
+    session.info.setdefault(CHANGED_SEQS_KEY, []).append(numbers)
+    return numbers
 
 
 def lock_change_log(session: Session) -> None:

@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from app.articles import reading
 from app.articles.deps import ListingFilter, ListingFilterDep
-from app.articles.reading import Locale
+from app.articles.rendering import Locale
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage, RelatedPage
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
-from app.core.http import make_locale, page_response, set_language_headers
+from app.core.http import article_response, make_locale, page_response
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.sparse import FieldsParam, IncludeParam
 from app.core.tokens import TokenSigner
@@ -97,31 +97,33 @@ def feed_response(
     meta = FeedMeta(next_cursor=page.next_cursor, newest_cursor=page.newest_cursor, limit=limit)
     return page_response(
         request,
-        FeedPage(data=page.items, meta=meta),
-        selected,
+        FeedPage(data=[], meta=meta),
+        [item.json(selected) for item in page.items],
         lang=lang,
         sparse=sparse,
         next_cursor=meta.next_cursor,
     )
 
 
-@router.get("/{slug}", responses={**public_responses(), **problem_responses(400, 404, 422)})
+@router.get(
+    "/{slug}",
+    response_model=ArticleRead,
+    responses={**public_responses(), **problem_responses(400, 404, 422)},
+)
 def get_article(
     slug: Annotated[str, Path(max_length=200)],
-    response: Response,
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
     explicit: ExplicitLangDep,
-) -> ArticleRead:
+) -> Response:
     """One public article by the slug of any of its translations, in that translation;
     with an explicit `lang=`, in that language's translation if there is one (else still
     the slug's). Names of tags and sources follow the negotiated language."""
     article = reading.article_by_slug(
         session, slug, make_locale(settings, lang), prefer_explicit=explicit
     )
-    set_language_headers(response, article.lang)
-    return article
+    return article_response(article)
 
 
 RelatedLimitParam = Annotated[int, Query(ge=1, le=20, description="How many (1–20).")]
@@ -146,5 +148,9 @@ def related_articles(
     selected = reading.list_item_fields(fields, None)
     items = reading.related(session, slug, make_locale(settings, lang), limit=limit)
     return page_response(
-        request, RelatedPage(data=items), selected, lang=lang, sparse=fields is not None
+        request,
+        RelatedPage(data=[]),
+        [item.json(selected) for item in items],
+        lang=lang,
+        sparse=fields is not None,
     )

@@ -85,7 +85,10 @@ def create_probe_engine(url: str) -> Engine:
     )
 
 
-def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+def make_session_factory(
+    engine: Engine, *, write: bool = False, info: dict[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """`info` goes on every session (app.articles.fragments keeps its renderer there)."""
     bind: Engine
     if write:
         bind = engine.execution_options(**{WRITE_OPTION: True})
@@ -97,7 +100,7 @@ def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker
         bind = engine.execution_options(isolation_level="REPEATABLE READ")
     else:
         bind = engine
-    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False, info=info)
 
 
 @contextmanager

@@ -1,10 +1,13 @@
 """HTTP details shared by routers: the response language, RFC 8288 Link headers, the
 public base URL, and list responses with sparse items."""
 
+from collections.abc import Sequence
+
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-from app.articles.reading import Locale
+from app.articles.reading import ArticlePage
+from app.articles.rendering import Locale
 from app.core.config import Settings
 from app.core.sparse import SPARSE_MEDIA_TYPE
 from app.models import utcnow
@@ -38,19 +41,30 @@ def set_next_link(request: Request, response: Response, next_cursor: str | None)
     response.headers["Link"] = f'<{url}>; rel="next"'
 
 
+def article_response(article: ArticlePage) -> Response:
+    response = Response(article.json, media_type="application/json")
+    set_language_headers(response, article.lang)
+    return response
+
+
+_EMPTY_DATA = b'{"data":[]'
+
+
 def page_response(
     request: Request,
     page: BaseModel,
-    item_fields: set[str],
+    items: Sequence[bytes],
     *,
     lang: str,
     sparse: bool,
     next_cursor: str | None = None,
 ) -> Response:
-    """A `{"data": [...], ...}` page as JSON with only `item_fields` in each item; `sparse`
-    (a `fields=` projection) answers as SPARSE_MEDIA_TYPE, whose items may lack any field."""
-    keep = {name: True for name in type(page).model_fields}
-    body = page.model_dump_json(include={**keep, "data": {"__all__": item_fields}})
+    """A `{"data": [...], ...}` page as JSON: `page` (its `data` empty) with the items'
+    JSON joined in; `sparse` (a `fields=` projection) answers as SPARSE_MEDIA_TYPE, whose
+    items may lack any field."""
+    shell = page.model_dump_json().encode()
+    assert shell.startswith(_EMPTY_DATA), "`data` is a page's first field, left empty"
+    body = b"%s%s]%s" % (_EMPTY_DATA[:-1], b",".join(items), shell[len(_EMPTY_DATA) :])
     response = Response(body, media_type=SPARSE_MEDIA_TYPE if sparse else "application/json")
     set_language_headers(response, lang)
     set_next_link(request, response, next_cursor)

@@ -12,6 +12,7 @@ from app.models.article import (
     Citation,
 )
 from app.models.base import Base, utcnow
+from app.models.rendering import ArticleRendering
 from app.models.sync import ArticleTombstone, RemovalReason, SyncState
 from app.models.taxonomy import Author, AuthorName, Source, SourceName, Tag, TagName
 from app.models.webhooks import (
@@ -27,6 +28,7 @@ __all__ = [
     "ApiKey",
     "Article",
     "ArticleAuthor",
+    "ArticleRendering",
     "ArticleStatus",
     "ArticleTag",
     "ArticleTombstone",

@@ -78,8 +78,8 @@ def search_articles(
     meta = PageMeta(next_cursor=page.next_cursor, limit=limit)
     return page_response(
         request,
-        SearchResults(data=page.items, meta=meta),
-        selected,
+        SearchResults(data=[], meta=meta),
+        [hit.json(selected) for hit in page.items],
         lang=lang,
         sparse=fields is not None,
         next_cursor=meta.next_cursor,

@@ -15,22 +15,35 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.articles.reading import Locale, feed_position, list_items
+from app.articles import fragments
+from app.articles.fragments import StoredItem
+from app.articles.reading import feed_position
+from app.articles.rendering import Locale
 from app.articles.repository import FeedFilter
 from app.core.errors import FieldError, ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
 from app.core.tokens import TokenSigner
 from app.search import repository as repo
 from app.search.query import Query, parse
-from app.search.schemas import SearchHit
 from app.search.snippets import BODY_CHARS, snippet, snippet_sources
 
 MAX_WORDS = 16
 
 
 @dataclass(frozen=True)
+class Hit:
+    item: StoredItem
+    rank: float
+    snippet: str | None
+
+    def json(self, fields: set[str]) -> bytes:
+        """The item, then its rank and snippet (schemas.SearchHit)."""
+        return self.item.json(fields, {"rank": self.rank, "snippet": self.snippet})
+
+
+@dataclass(frozen=True)
 class SearchPage:
-    items: list[SearchHit]
+    items: list[Hit]
     next_cursor: str | None
 
 
@@ -71,12 +84,13 @@ def search(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    items = list_items(session, [row.id for row in rows], locale, with_body=with_body)
+    ids = [row.id for row in rows]
+    items = fragments.listed_items(session, ids, locale.lang, with_body=with_body)
     snippets = (
         _snippets(session, query, [(item.id, item.lang) for item in items]) if with_snippet else {}
     )
     hits = [
-        SearchHit(**item.model_dump(), rank=row.rank, snippet=snippets.get((item.id, item.lang)))
+        Hit(item, row.rank, snippets.get((item.id, item.lang)))
         for row, item in zip(rows, items, strict=True)
     ]
 

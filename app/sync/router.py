@@ -57,4 +57,5 @@ def sync(
         with_body="body" in selected,
         signer=signer,
     )
-    return page_response(request, page, selected, lang=lang, sparse=fields is not None)
+    items = [item.json(selected) for item in page.items]
+    return page_response(request, page.shell, items, lang=lang, sparse=fields is not None)

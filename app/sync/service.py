@@ -25,7 +25,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.articles.reading import Locale, list_items
+from app.articles import fragments
+from app.articles.fragments import StoredItem
+from app.articles.rendering import Locale
 from app.articles.repository import current_change_seq
 from app.core.errors import BadRequest
 from app.core.pagination import (
@@ -105,6 +107,12 @@ def invalid_token() -> BadRequest:
 
 
 @dataclass(frozen=True)
+class SyncResult:
+    shell: SyncPage  # the page with its `data` left empty
+    items: list[StoredItem]
+
+
+@dataclass(frozen=True)
 class _Event:
     seq: int
     id: uuid.UUID
@@ -119,7 +127,7 @@ def sync_page(
     limit: int,
     with_body: bool,
     signer: TokenSigner,
-) -> SyncPage:
+) -> SyncResult:
     upto = current_change_seq(session)  # first: everything at or below is committed
     now = locale.now
     position = Position.decode(signer, token) if token else Position.first(now, upto)
@@ -182,9 +190,9 @@ def _page(
     more: bool,
     limit: int,
     with_body: bool,
-) -> SyncPage:
-    return SyncPage(
-        data=list_items(session, ids, locale, with_body=with_body),
-        deleted=removed,
-        meta=SyncMeta(next_sync_token=position.encode(signer), has_more=more, limit=limit),
+) -> SyncResult:
+    meta = SyncMeta(next_sync_token=position.encode(signer), has_more=more, limit=limit)
+    return SyncResult(
+        shell=SyncPage(data=[], deleted=removed, meta=meta),
+        items=fragments.listed_items(session, ids, locale.lang, with_body=with_body),
     )

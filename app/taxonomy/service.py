@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.articles.reading import Locale
+from app.articles.rendering import Locale
 from app.articles.repository import next_change_seq, touch_articles_of
 from app.articles.rules import bio_errors
 from app.core.errors import Conflict, NotFound, ValidationFailed
@@ -42,13 +42,21 @@ class Taxonomy:
     name_model: type[TagName] | type[SourceName] | type[AuthorName]
     extra_fields: tuple[str, ...]
     # Fields shown in every item of the articles that have it: changing one is a change
-    # of those articles (sync delivers them again).
+    # of those articles (rendered again; sync delivers them again).
     shown_fields: tuple[str, ...] = ()
     required_fields: tuple[str, ...] = ()  # never null: a null in an update leaves them be
 
 
-TAGS = Taxonomy("tag", Tag, TagName, ("kind",), shown_fields=("kind",), required_fields=("kind",))
-SOURCES = Taxonomy("source", Source, SourceName, ("kind", "homepage_url"))
+TAGS = Taxonomy(
+    "tag", Tag, TagName, ("kind",), shown_fields=("names", "kind"), required_fields=("kind",)
+)
+SOURCES = Taxonomy(
+    "source",
+    Source,
+    SourceName,
+    ("kind", "homepage_url"),
+    shown_fields=("names", "kind", "homepage_url"),
+)
 AUTHORS = Taxonomy(
     "author",
     Author,
@@ -137,6 +145,7 @@ def create(session: Session, taxonomy: Taxonomy, data: Create) -> Item:
 
 def update(session: Session, taxonomy: Taxonomy, item: Item, data: Update) -> Item:
     changes = data.model_dump(exclude_unset=True)
+    before = _shown(taxonomy, item)
     for field in ("names", "bios", *taxonomy.required_fields):
         if changes.get(field, ...) is None:  # null: leave as is
             del changes[field]
@@ -146,19 +155,23 @@ def update(session: Session, taxonomy: Taxonomy, item: Item, data: Update) -> It
         item.names.clear()
         session.flush()
         _set_names(taxonomy, item, names, bios)
-    shown = any(
-        field in changes and changes[field] != getattr(item, field, None)
-        for field in taxonomy.shown_fields
-    )
     for field in taxonomy.extra_fields:
         if field in changes:
             setattr(item, field, changes[field])
+    shown = _shown(taxonomy, item) != before
     item.updated_at = utcnow()
     seq = next_change_seq(session)
     if shown:
         touch_articles_of(session, taxonomy.kind, item.id, seq)
     session.flush()
     return item
+
+
+def _shown(taxonomy: Taxonomy, item: Item) -> dict[str, object]:
+    """What the articles of `item` show of it."""
+    shown: dict[str, object] = {"names": {n.lang: n.name for n in item.names}}
+    shown["bios"] = {n.lang: n.bio for n in item.names if isinstance(n, AuthorName)}
+    return shown | {f: getattr(item, f) for f in taxonomy.shown_fields if f not in shown}
 
 
 def delete(session: Session, taxonomy: Taxonomy, item: Item) -> None:

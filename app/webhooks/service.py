@@ -16,7 +16,7 @@ import httpx2
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.articles.reading import Locale, list_items
+from app.articles.rendering import Locale, list_items
 from app.articles.repository import current_change_seq
 from app.core.config import Settings
 from app.core.db import unit_of_work

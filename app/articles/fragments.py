@@ -1,0 +1,297 @@
+"""Render once, at write time: each article's public JSON, stored as bytes.
+
+Every write hands out change numbers (repository.change_seq_block) and marks the articles it
+changed with them (`articles.change_seq`: editor writes, imports, a renamed tag, source or
+author). Before such a transaction commits, `_render_changed` renders those articles for
+every reader language of the site and stores the bytes (models.ArticleRendering), so the
+data and its renderings commit together. A list (feed, search, sync, related) is then its
+keyset query plus one query for the stored items, joined as bytes: no ORM objects and no
+pydantic per item on the read path.
+
+A stored row is served only while its `seq` is the article's `change_seq` and its
+fingerprint is this code's (the response schemas and the settings that shape the JSON); any
+other article is rendered on the read as before (`rendering.Bundle`), so a stale row can cost
+time but never show old data. `refresh_stale` renders those in bounded batches
+(`dopys db upgrade` runs it after the migrations).
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic_core
+from sqlalchemy import bindparam, delete, event, insert, select
+from sqlalchemy.orm import Session
+
+from app.articles import repository as repo
+from app.articles.rendering import Bundle, Locale
+from app.articles.schemas import SUMMARY_FIELDS, ArticleListItem, ArticleRead
+from app.core.config import Settings
+from app.models import Article, ArticleRendering, utcnow
+
+# Bump when what Bundle renders changes in a way the response schemas do not show (a
+# fallback rule, a computed value): stored renderings of older code are then not served.
+RENDERING_FORMAT = 1
+RENDERER_KEY = "dopys.renderer"  # Session.info: the Renderer of the app's sessions
+BATCH = 200  # articles rendered per statement batch
+
+_PAGE_FIELDS = tuple(name for name in ArticleRead.model_fields if name not in SUMMARY_FIELDS)
+_EXTRA_FIELDS = {name for name in _PAGE_FIELDS if name != "body"}
+_SUMMARY = set(SUMMARY_FIELDS)
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """What shapes the stored JSON besides the data, and its fingerprint."""
+
+    languages: tuple[str, ...]
+    default_lang: str
+    url_template: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Renderer":
+        languages = tuple(settings.site_languages)
+        shape = {
+            "format": RENDERING_FORMAT,
+            "languages": languages,
+            "default_lang": settings.default_lang,
+            "url_template": settings.frontend_url_template,
+            "schemas": [m.model_json_schema() for m in (ArticleListItem, ArticleRead)],
+        }
+        digest = hashlib.blake2b(json.dumps(shape, sort_keys=True).encode(), digest_size=16)
+        return cls(
+            languages, settings.default_lang, settings.frontend_url_template, digest.hexdigest()
+        )
+
+    def locale(self, reader: str) -> Locale:
+        return Locale(reader, self.default_lang, self.url_template, utcnow())
+
+
+def renderer_of(session: Session) -> Renderer:
+    renderer: Renderer | None = session.info.get(RENDERER_KEY)
+    assert renderer is not None, "sessions come from the app's factories (session_info)"
+    return renderer
+
+
+def session_info(settings: Settings) -> dict[str, Any]:
+    """`info` for the app's session factories: what reads and writes render with."""
+    return {RENDERER_KEY: Renderer.of(settings)}
+
+
+# ---- rendering -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A list item as JSON bytes: `item` without its body, `body` the body's JSON."""
+
+    id: uuid.UUID
+    lang: str
+    item: bytes
+    body: bytes
+
+    def json(self, fields: set[str], tail: dict[str, Any] | None = None) -> bytes:
+        """The item with `fields` only; `tail`: a list's own fields after the item's (a
+        search hit's rank and snippet). The common cases are joined bytes; a projection
+        (`fields=`) goes through pydantic-core's JSON, the serializer that wrote them."""
+        # `body` is the last field of a list item (schemas.ArticleListItem).
+        whole = b'%s,"body":%s}' % (self.item[:-1], self.body) if "body" in fields else self.item
+        if tail:
+            whole = b"%s,%s" % (whole[:-1], pydantic_core.to_json(tail)[1:])
+        if fields.issuperset(_SUMMARY) and fields.issuperset(tail or ()):
+            return whole
+        parsed = pydantic_core.from_json(whole)
+        return pydantic_core.to_json({k: v for k, v in parsed.items() if k in fields})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """Every translation of one article as a reader sees it, by language."""
+
+    pages: dict[str, tuple[bytes, bytes, bytes]]  # lang -> (item, body, extra)
+
+    def page(self, lang: str) -> bytes:
+        """The article page: the list item, then the body, then the page's other fields
+        (their order in schemas.ArticleRead)."""
+        item, body, extra = self.pages[lang]
+        return b'%s,"body":%s,%s' % (item[:-1], body, extra[1:])
+
+
+def _render_one(
+    bundle: Bundle, article_id: uuid.UUID, locale: Locale, lang: str
+) -> tuple[bytes, bytes, bytes]:
+    summary = bundle.summary_fields(article_id, locale, lang)
+    page = bundle.page_fields(article_id, locale, lang, summary)
+    read = ArticleRead(**summary, **page)
+    return (
+        read.model_dump_json(include=_SUMMARY).encode(),
+        pydantic_core.to_json(page["body"]),
+        read.model_dump_json(include=_EXTRA_FIELDS).encode(),
+    )
+
+
+def _rendered_rows(
+    session: Session, renderer: Renderer, seqs: dict[uuid.UUID, int]
+) -> Iterator[dict[str, Any]]:
+    ids = list(seqs)
+    bundle = Bundle.load(session, ids, with_body=True)
+    for article_id in ids:
+        versions = bundle.translations.get(article_id)
+        if not versions or bundle.articles[article_id].published_at is None:
+            continue  # never public as it stands (a draft)
+        for reader in renderer.languages:
+            locale = renderer.locale(reader)
+            listed = bundle.version_of(article_id, reader)
+            for version in versions:
+                item, body, extra = _render_one(bundle, article_id, locale, version.lang)
+                yield {
+                    "article_id": article_id,
+                    "reader_lang": reader,
+                    "lang": version.lang,
+                    "listed": version.lang == listed,
+                    "seq": seqs[article_id],
+                    "fingerprint": renderer.fingerprint,
+                    "item": item,
+                    "body": body,
+                    "extra": extra,
+                }
+
+
+def store(session: Session, renderer: Renderer, seqs: dict[uuid.UUID, int]) -> None:
+    """Render and store the articles of `seqs` (id -> change_seq), replacing their rows.
+    Runs in a writing transaction that holds the change-log lock, so no other write can
+    change them between the reads and the insert."""
+    ids = list(seqs)
+    for start in range(0, len(ids), BATCH):
+        batch = {i: seqs[i] for i in ids[start : start + BATCH]}
+        rows = list(_rendered_rows(session, renderer, batch))
+        session.execute(delete(ArticleRendering).where(ArticleRendering.article_id.in_(batch)))
+        if rows:
+            session.execute(insert(ArticleRendering), rows)
+
+
+_CHANGED = select(Article.id, Article.change_seq).where(
+    Article.change_seq.between(bindparam("low"), bindparam("high"))
+)
+
+
+@event.listens_for(Session, "before_commit")
+def _render_changed(session: Session) -> None:
+    """The articles this transaction changed (their change numbers are its own) are
+    rendered now, so that they commit with their renderings."""
+    numbers: list[range] | None = session.info.pop(repo.CHANGED_SEQS_KEY, None)
+    renderer: Renderer | None = session.info.get(RENDERER_KEY)
+    if not numbers or renderer is None:
+        return
+    session.flush()
+    bounds = {"low": min(r.start for r in numbers), "high": max(r.stop for r in numbers) - 1}
+    changed: dict[uuid.UUID, int] = dict(session.execute(_CHANGED, bounds).all())
+    if changed:
+        store(session, renderer, changed)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session: Session, _previous: Any) -> None:
+    session.info.pop(repo.CHANGED_SEQS_KEY, None)
+
+
+_STALE = (
+    select(Article.id, Article.change_seq)
+    .where(
+        ~select(ArticleRendering.article_id)
+        .where(
+            ArticleRendering.article_id == Article.id,
+            ArticleRendering.seq == Article.change_seq,
+            ArticleRendering.fingerprint == bindparam("fingerprint"),
+        )
+        .exists()
+    )
+    .limit(bindparam("limit"))
+)
+
+
+def refresh_stale(session: Session, renderer: Renderer, *, batch: int = 500) -> int:
+    """Renders one batch of articles without a current rendering (after the migration that
+    made the table, or a change of the settings in the fingerprint); returns how many. The
+    caller commits each batch, so that writers wait for one batch at most."""
+    repo.lock_change_log(session)
+    stale = dict(
+        session.execute(_STALE, {"fingerprint": renderer.fingerprint, "limit": batch})
+        .tuples()
+        .all()
+    )
+    if stale:
+        store(session, renderer, stale)
+    return len(stale)
+
+
+# ---- reading -------------------------------------------------------------------------
+
+_R = ArticleRendering
+_CURRENT = (
+    _R.seq == Article.change_seq,
+    _R.fingerprint == bindparam("fingerprint"),
+    _R.reader_lang == bindparam("reader"),
+)
+_LISTED = {
+    with_body: select(_R.article_id, _R.lang, _R.item, _R.body if with_body else _R.item)
+    .join(Article, Article.id == _R.article_id)
+    .where(_R.article_id.in_(bindparam("ids", expanding=True)), _R.listed, *_CURRENT)
+    for with_body in (False, True)
+}
+_PAGES = (
+    select(_R.lang, _R.item, _R.body, _R.extra)
+    .join(Article, Article.id == _R.article_id)
+    .where(_R.article_id == bindparam("article_id"), *_CURRENT)
+)
+
+
+def listed_items(
+    session: Session, ids: Sequence[uuid.UUID], reader: str, *, with_body: bool
+) -> list[StoredItem]:
+    """List items for `ids` in that order, each in the translation lists show `reader`:
+    one query for the stored ones, a render for any without a current rendering."""
+    if not ids:
+        return []
+    renderer = renderer_of(session)
+    params = {"ids": list(ids), "reader": reader, "fingerprint": renderer.fingerprint}
+    found = {
+        row[0]: StoredItem(row[0], row[1], row[2], row[3] if with_body else b"null")
+        for row in session.execute(_LISTED[with_body], params)
+    }
+    missing = [article_id for article_id in ids if article_id not in found]
+    if missing:
+        found.update(_render_listed(session, renderer, missing, reader))
+    return [found[article_id] for article_id in ids]
+
+
+def _render_listed(
+    session: Session, renderer: Renderer, ids: list[uuid.UUID], reader: str
+) -> dict[uuid.UUID, StoredItem]:
+    bundle = Bundle.load(session, ids, with_body=True)
+    locale = renderer.locale(reader)
+    rendered = {}
+    for article_id in ids:
+        lang = bundle.version_of(article_id, reader)
+        item, body, _ = _render_one(bundle, article_id, locale, lang)
+        rendered[article_id] = StoredItem(article_id, lang, item, body)
+    return rendered
+
+
+def stored_article(session: Session, article_id: uuid.UUID, reader: str) -> StoredArticle:
+    """Every translation of a public article as pages for `reader`."""
+    renderer = renderer_of(session)
+    params = {"article_id": article_id, "reader": reader, "fingerprint": renderer.fingerprint}
+    pages = {row[0]: (row[1], row[2], row[3]) for row in session.execute(_PAGES, params)}
+    if not pages:
+        bundle = Bundle.load(session, [article_id], with_body=True)
+        locale = renderer.locale(reader)
+        pages = {
+            v.lang: _render_one(bundle, article_id, locale, v.lang)
+            for v in bundle.translations[article_id]
+        }
+    return StoredArticle(pages)
