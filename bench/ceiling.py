@@ -23,6 +23,7 @@ def response_key(path: str, query: str, conditional: bool) -> str:
     """How a request is looked up: path and query (less the cache-busting parameter wrk
     adds), and whether it carries If-None-Match."""
     query = query.split(f"&{BUST_PARAM}=", 1)[0]
+    query = "" if query.startswith(f"{BUST_PARAM}=") else query
     return f"{path}?{query}{' inm' if conditional else ''}"
 
 

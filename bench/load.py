@@ -33,7 +33,8 @@ request = function()
   if bust then
     -- A query parameter the API ignores, new each time: the response cache never hits.
     local r = requests[i]
-    return wrk.format("GET", r[1] .. "&" .. BUST_PARAM .. "=" .. id .. "-" .. sent, r[2])
+    local sep = string.find(r[1], "?", 1, true) and "&" or "?"
+    return wrk.format("GET", r[1] .. sep .. BUST_PARAM .. "=" .. id .. "-" .. sent, r[2])
   end
   return formatted[i]
 end

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ from app.core.config import Settings
 from app.core.db import create_db_engine, make_session_factory, unit_of_work
 from app.keys.service import create_key
 from app.models import KeyScope
-from bench import data_ceiling, load, profile, report, servers
+from bench import churn, data_ceiling, load, profile, report, servers
 from bench.ceiling import response_key
 from bench.dataset import Corpus, Dataset
 
@@ -264,10 +264,12 @@ WORKLOADS = (
     "feed_uncached",
     "deep_uncached",
     "slug",
+    "slug_uncached",
     "304",
     "search",
     "related",
     "related_uncached",
+    "churn",
 )
 
 
@@ -289,10 +291,13 @@ def plan(client: Client, dataset: Dataset, depth: int, only: set[str]) -> list[W
             [(f"{page}&cursor={cursor}", {})],
         ),
         Workload("slug", "4 article by slug", articles),
+        Workload("slug_uncached", "4u article by slug, response cache bypassed", articles),
         Workload("304", "5 conditional GET answered 304", expect=304),
         Workload("search", "6 search"),
         Workload("related", "7 related articles, rotating like 4", related),
         Workload("related_uncached", "7u related articles, response cache bypassed", related),
+        # Measured last (its publishes change page 1): see `churn_run`.
+        Workload("churn", "8b feed page 1 under publish churn (1 publish/s)", [(page, {})]),
     ]
     for workload in workloads:
         workload.bust_cache = workload.key.endswith("_uncached")
@@ -369,7 +374,9 @@ def measure(
     window: servers.Window | None = None,
     *,
     bust_cache: bool = False,
+    during: AbstractContextManager[Any] | None = None,
 ) -> load.LoadResult:
+    """wrk's warm-up, then its recorded run (with `during` around it: the publisher)."""
     options: dict[str, Any] = {
         "connections": args.connections,
         "threads": args.threads,
@@ -378,7 +385,8 @@ def measure(
     load.run_wrk(server.port, requests, seconds=args.warmup, **options)
     servers.wait_idle(server)
     sampled = servers.Window()
-    with servers.sample_rss(server) if window is not None else nullcontext(sampled) as sampled:
+    sampling = servers.sample_rss(server) if window is not None else nullcontext(sampled)
+    with sampling as sampled, during or nullcontext():
         result = load.run_wrk(server.port, requests, seconds=args.duration, **options)
     # Requests wrk gave up on may still be running: let them end before anything else.
     busy_after = servers.wait_idle(server)
@@ -403,6 +411,65 @@ def data_level(args: argparse.Namespace, url: str, port: int, workload: Workload
         offset = data_ceiling.offset_variant(url, captured.cold[0], args.depth, 20)
         out["offset_data"] = data_ceiling.replay(url, [offset], args.data_seconds).as_dict()
     return out
+
+
+@dataclass
+class Measurer:
+    """Measures workloads against the product and both ceilings; a ceiling is measured
+    once per request list (cached and uncached variants, and 8a/8b, share theirs)."""
+
+    args: argparse.Namespace
+    url: str
+    product: servers.Server
+    ceiling: servers.Server
+    under_load: servers.Window = field(default_factory=servers.Window)
+    http: dict[tuple[str, bool], dict[str, Any]] = field(default_factory=dict)
+    data: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def entry(
+        self, workload: Workload, during: AbstractContextManager[Any] | None = None
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {"key": workload.key, "title": workload.title}
+        if workload.skipped:
+            return {**entry, "skipped": workload.skipped}
+        entry["requests"] = len(workload.requests)
+        bust = workload.bust_cache
+        entry["product"] = measure(
+            self.args,
+            self.product,
+            workload.requests,
+            self.under_load,
+            bust_cache=bust,
+            during=during,
+        ).as_dict()
+        same = repr(workload.requests)
+        if (same, bust) not in self.http:
+            self.http[same, bust] = measure(
+                self.args, self.ceiling, workload.requests, bust_cache=bust
+            ).as_dict()
+        entry["http_ceiling"] = self.http[same, bust]
+        if same not in self.data:
+            self.data[same] = data_level(self.args, self.url, self.product.port, workload)
+        entry.update(self.data[same])
+        _say(report.workload_line(entry))
+        return entry
+
+
+def churn_run(
+    measurer: Measurer, key: str, workload: Workload, corpus: Corpus, tag: str
+) -> list[dict[str, Any]]:
+    """8a then 8b, back to back: feed page 1 without churn, then with one publish a second
+    through the editor API (drafts prepared first), each publish checked on the next
+    request. Run last: the publishes change page 1 and the feeds."""
+    args, port = measurer.args, measurer.product.port
+    drafts = churn.prepare_drafts(port, key, args.duration + 1, corpus, tag)
+    base = Workload("churn_base", "8a feed page 1, no churn (same moment as 8b)", workload.requests)
+    entries = [measurer.entry(base)]
+    outcome = churn.Outcome()
+    during = churn.publishing(port, key, drafts, workload.requests[0][0], outcome)
+    entry = measurer.entry(workload, during=during)
+    entry["churn"] = {**outcome.as_dict(), "drafts": len(drafts)}
+    return [*entries, entry]
 
 
 def profile_workers(
@@ -522,34 +589,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ceiling = servers.ceiling(responses, args.port + 1, args.workers, workdir)
         stack.callback(ceiling.stop)
 
-        under_load = servers.Window()
-        results["workloads"] = []
-        data_figures: dict[str, dict[str, Any]] = {}  # by requests: variants share them
-        for workload in workloads:
-            entry: dict[str, Any] = {"key": workload.key, "title": workload.title}
-            results["workloads"].append(entry)
-            if workload.skipped:
-                entry["skipped"] = workload.skipped
-                continue
-            entry["requests"] = len(workload.requests)
-            bust = workload.bust_cache
-            entry["product"] = measure(
-                args, product, workload.requests, under_load, bust_cache=bust
-            ).as_dict()
-            entry["http_ceiling"] = measure(
-                args, ceiling, workload.requests, bust_cache=bust
-            ).as_dict()
-            same = repr(workload.requests)
-            if same not in data_figures:
-                data_figures[same] = data_level(args, url, product.port, workload)
-            entry.update(data_figures[same])
-            _say(report.workload_line(entry))
+        measurer = Measurer(args, url, product, ceiling)
+        results["workloads"] = [
+            measurer.entry(w) for w in workloads if w.key != "churn" or w.skipped
+        ]
+        if args.profile:
+            results["profiles"] = profile_workers(args, product, workloads, results["stem"])
+        churning = next(w for w in workloads if w.key == "churn")
+        if not churning.skipped:
+            tag = dataset.tags[0]["slug"]
+            results["workloads"] += churn_run(measurer, key, churning, corpus, tag)
+        under_load = measurer.under_load
         results["worker_rss_under_load_mb"] = {
             "largest": under_load.max_worker_mb,
             "per_worker": {str(pid): size for pid, size in under_load.worker_max_mb.items()},
         }
-        if args.profile:
-            results["profiles"] = profile_workers(args, product, workloads, results["stem"])
         results["freshness"] = freshness(product.port, key, args.workers)
         results["server_errors"] = _log_errors(product, RESULTS / f"{results['stem']}-server.log")
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
