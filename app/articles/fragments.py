@@ -269,6 +269,21 @@ def listed_items(
     return [found[article_id] for article_id in ids]
 
 
+def items_of_rows(
+    session: Session, rows: Sequence[Any], reader: str, *, with_body: bool
+) -> list[StoredItem]:
+    """List items from rows of repository.feed_page(reader=...): (id, published_at, lang,
+    item, body), the stored ones as they are, the others rendered now."""
+    missing = [row[0] for row in rows if row[3] is None]
+    rendered = _render_listed(session, renderer_of(session), missing, reader) if missing else {}
+    return [
+        rendered[row[0]]
+        if row[3] is None
+        else StoredItem(row[0], row[2], row[3], row[4] if with_body else b"null")
+        for row in rows
+    ]
+
+
 def _render_listed(
     session: Session, renderer: Renderer, ids: list[uuid.UUID], reader: str
 ) -> dict[uuid.UUID, StoredItem]:

@@ -53,12 +53,18 @@ def feed(
         feed_position(decode_cursor(signer, newer_than, cursor_scope, 2)) if newer_than else None
     )
     rows = repo.feed_page(
-        session, now=locale.now, where=where, after=after, newer_than=since, limit=limit + 1
+        session,
+        now=locale.now,
+        where=where,
+        after=after,
+        newer_than=since,
+        limit=limit + 1,
+        reader=(locale.lang, fragments.renderer_of(session).fingerprint),
+        with_body=with_body,
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    ids = [row.id for row in rows]
-    items = fragments.listed_items(session, ids, locale.lang, with_body=with_body)
+    items = fragments.items_of_rows(session, rows, locale.lang, with_body=with_body)
 
     def position(row: Any) -> str:
         return encode_cursor(signer, cursor_scope, [row.published_at.isoformat(), str(row.id)])

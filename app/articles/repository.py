@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    Uuid,
     and_,
     bindparam,
     delete,
@@ -35,6 +36,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from app.models import (
     Article,
     ArticleAuthor,
+    ArticleRendering,
     ArticleStatus,
     ArticleTag,
     ArticleTombstone,
@@ -95,41 +97,97 @@ class FeedFilter:
 FeedPosition = tuple[datetime, uuid.UUID]
 
 
-def public_query(now: datetime, where: FeedFilter) -> Select[uuid.UUID, datetime | None]:
-    """(id, published_at) of the public articles `where` picks: the feed's and search's base."""
+def public_query(
+    now: datetime | BindParameter[datetime], where: FeedFilter, *, bound: bool = False
+) -> Select[uuid.UUID, datetime | None]:
+    """(id, published_at) of the public articles `where` picks: the feed's and search's base.
+    `bound`: the filters' values are bind parameters named as FeedFilter's fields (a
+    statement built once per shape of filter, see feed_page)."""
+
+    def value(name: str) -> Any:
+        return bindparam(name) if bound else getattr(where, name)
+
     query = select(Article.id, Article.published_at).where(
-        is_public(now), Article.type == where.type
+        is_public(now), Article.type == value("type")
     )
-    if where.tag_id is not None:
-        query = query.where(
-            exists().where(ArticleTag.article_id == Article.id, ArticleTag.tag_id == where.tag_id)
-        )
-    if where.source_id is not None:
-        query = query.where(
-            exists().where(Citation.article_id == Article.id, Citation.source_id == where.source_id)
-        )
-    if where.only_lang is not None:
-        query = query.where(
-            exists().where(
-                ArticleTranslation.article_id == Article.id,
-                ArticleTranslation.lang == where.only_lang,
-            )
-        )
-    if where.author_id is not None:
-        query = query.where(
-            exists().where(
-                ArticleAuthor.article_id == Article.id, ArticleAuthor.author_id == where.author_id
-            )
-        )
-    if where.section_id is not None:
-        query = query.where(
-            exists().where(
-                ArticleTag.article_id == Article.id, ArticleTag.tag_id == where.section_id
-            )
-        )
+    linked = (
+        (where.tag_id, ArticleTag.article_id, ArticleTag.tag_id, "tag_id"),
+        (where.source_id, Citation.article_id, Citation.source_id, "source_id"),
+        (where.only_lang, ArticleTranslation.article_id, ArticleTranslation.lang, "only_lang"),
+        (where.author_id, ArticleAuthor.article_id, ArticleAuthor.author_id, "author_id"),
+        (where.section_id, ArticleTag.article_id, ArticleTag.tag_id, "section_id"),
+    )
+    for wanted, article_id, owner, name in linked:
+        if wanted is not None:
+            query = query.where(exists().where(article_id == Article.id, owner == value(name)))
     if where.featured is not None:
         query = query.where(Article.featured.is_(where.featured))
     return query
+
+
+_FILTER_FIELDS = ("type", "tag_id", "source_id", "only_lang", "author_id", "section_id")
+
+
+@dataclass(frozen=True)
+class FeedShape:
+    """What a feed statement looks like, apart from its parameters' values: which filters
+    are set (and `featured`'s value, a literal), and the optional parts."""
+
+    filters: tuple[bool, ...]  # per _FILTER_FIELDS but `type`: set or not
+    type: ArticleType
+    featured: bool | None
+    after: bool
+    newer_than: bool
+    reader: bool  # joined with each article's stored rendering for the reader
+    with_body: bool  # ... and its body
+
+    def blank_filter(self) -> FeedFilter:
+        """A FeedFilter with the same fields set (to placeholders: they are bound)."""
+        names = _FILTER_FIELDS[1:]
+        present = {name: 0 if on else None for name, on in zip(names, self.filters, strict=True)}
+        return FeedFilter(type=self.type, featured=self.featured, **present)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=256)
+def _feed_statement(shape: FeedShape) -> Select[Any]:
+    """The keyset query of one shape, built once: building and hashing a statement costs
+    more than SQLite takes to run it."""
+    now = bindparam("now", type_=UTCDateTime())
+    query: Any = public_query(now, shape.blank_filter(), bound=True)
+    position = tuple_(Article.published_at, Article.id)
+    if shape.after:
+        at, after_id = (
+            bindparam("after_at", type_=UTCDateTime()),
+            bindparam("after_id", type_=Uuid()),
+        )
+        query = query.where(position < tuple_(at, after_id))
+    if shape.newer_than:
+        at, newer_id = (
+            bindparam("newer_at", type_=UTCDateTime()),
+            bindparam("newer_id", type_=Uuid()),
+        )
+        query = query.where(position > tuple_(at, newer_id))
+    if shape.reader:
+        body = ArticleRendering.body if shape.with_body else literal(b"null")
+        stored = (ArticleRendering.lang, ArticleRendering.item, body)
+        query = query.add_columns(*stored).outerjoin(
+            ArticleRendering, current_rendering(listed=True)
+        )
+    order = (Article.published_at.desc(), Article.id.desc())
+    statement: Select[Any] = query.order_by(*order).limit(bindparam("limit"))
+    return statement
+
+
+def current_rendering(*, listed: bool) -> ColumnElement[bool]:
+    """Join condition: the article's stored rendering for the reader (bind parameters
+    `reader` and `fingerprint`) that is current (see app.articles.fragments)."""
+    condition = and_(
+        ArticleRendering.article_id == Article.id,
+        ArticleRendering.reader_lang == bindparam("reader"),
+        ArticleRendering.seq == Article.change_seq,
+        ArticleRendering.fingerprint == bindparam("fingerprint"),
+    )
+    return and_(condition, ArticleRendering.listed) if listed else condition
 
 
 def feed_page(
@@ -140,21 +198,34 @@ def feed_page(
     after: FeedPosition | None,
     limit: int,
     newer_than: FeedPosition | None = None,
-) -> list[Row[uuid.UUID, datetime | None]]:
+    reader: tuple[str, str] | None = None,
+    with_body: bool = False,
+) -> list[Row[Any]]:
     """Newest first by (published_at, id); `after` is the last row of the previous page,
     `newer_than` a floor (the newest row a client already has). The row comparison lets
     the index seek straight to the page: no OFFSET. The visibility bound (published_at <=
     now) takes in the one the cursor implies, so that it is a single upper bound: SQLite
-    seeks on one range bound only and would otherwise scan from now down to the cursor."""
-    bound = min(now, after[0]) if after is not None else now
-    query = public_query(bound, where)
-    position = tuple_(Article.published_at, Article.id)
+    seeks on one range bound only and would otherwise scan from now down to the cursor.
+    `reader` (language, fingerprint) adds each row's stored list item (lang, item, body:
+    the body's JSON if `with_body`, else null): None where it has no current one."""
+    shape = FeedShape(
+        filters=tuple(getattr(where, name) is not None for name in _FILTER_FIELDS[1:]),
+        type=where.type,
+        featured=where.featured,
+        after=after is not None,
+        newer_than=newer_than is not None,
+        reader=reader is not None,
+        with_body=with_body,
+    )
+    params: dict[str, Any] = {name: getattr(where, name) for name in _FILTER_FIELDS}
+    params.update(now=min(now, after[0]) if after is not None else now, limit=limit)
     if after is not None:
-        query = query.where(position < tuple_(*after))
+        params.update(after_at=after[0], after_id=after[1])
     if newer_than is not None:
-        query = query.where(position > tuple_(*newer_than))
-    query = query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
-    return list(session.execute(query).all())
+        params.update(newer_at=newer_than[0], newer_id=newer_than[1])
+    if reader is not None:
+        params.update(reader=reader[0], fingerprint=reader[1])
+    return list(session.connection().execute(_feed_statement(shape), params).all())
 
 
 # The statements a page of articles is rendered with, built once: a statement made anew for

@@ -14,7 +14,7 @@ from app.keys.service import bearer_key, find_active_key, grants
 from app.models import ApiKey, KeyScope
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -88,7 +88,7 @@ def require_admin_key(
     return _authenticate(request, KeyScope.ADMIN)
 
 
-def get_lang(
+async def get_lang(
     request: Request,
     settings: SettingsDep,
     lang: Annotated[
@@ -126,7 +126,7 @@ def get_lang(
 LangDep = Annotated[str, Depends(get_lang)]
 
 
-def explicit_lang(request: Request) -> bool:
+async def explicit_lang(request: Request) -> bool:
     """Whether the client named a language with `lang=` (LangDep has checked it)."""
     return request.query_params.get("lang") is not None
 

@@ -76,7 +76,7 @@ def cursor_moment(value: Any) -> datetime:
         raise ValueError(value) from exc
 
 
-def signer_of(request: Request) -> TokenSigner:
+async def signer_of(request: Request) -> TokenSigner:
     signer: TokenSigner = request.app.state.token_signer
     return signer
 
