@@ -7,6 +7,7 @@ from fastapi import Depends, Query
 
 from app.articles.repository import FeedFilter
 from app.core.deps import LangDep, ReadSessionDep
+from app.core.inline import run_read
 from app.core.schemas import Slug
 from app.models import ArticleType
 from app.taxonomy.service import AUTHORS, SOURCES, TAGS, id_of, section_id
@@ -18,7 +19,7 @@ class ListingFilter:
     scope: dict[str, Any]  # what a cursor is bound to: it works only under the same filters
 
 
-def listing_filter(
+async def listing_filter(
     session: ReadSessionDep,
     lang: LangDep,
     tag: Annotated[Slug | None, Query(description="Only articles with this tag.")] = None,
@@ -38,15 +39,19 @@ def listing_filter(
     ] = None,
 ) -> ListingFilter:
     """Unknown tag, source, author or section slugs are a 404."""
-    where = FeedFilter(
-        tag_id=id_of(session, TAGS, tag) if tag else None,
-        source_id=id_of(session, SOURCES, source) if source else None,
-        only_lang=lang if only_translated else None,
-        type=type,
-        author_id=id_of(session, AUTHORS, author) if author else None,
-        section_id=section_id(session, section) if section else None,
-        featured=featured,
-    )
+
+    def resolve() -> FeedFilter:
+        return FeedFilter(
+            tag_id=id_of(session, TAGS, tag) if tag else None,
+            source_id=id_of(session, SOURCES, source) if source else None,
+            only_lang=lang if only_translated else None,
+            type=type,
+            author_id=id_of(session, AUTHORS, author) if author else None,
+            section_id=section_id(session, section) if section else None,
+            featured=featured,
+        )
+
+    where = await run_read(session, resolve) if tag or source or author or section else resolve()
     scope: dict[str, Any] = {"tag": tag, "source": source, "only": where.only_lang}
     # New filters join the cursor's scope only when used: cursors made before stay valid.
     extra = {

@@ -261,7 +261,7 @@ def listed_items(
     params = {"ids": list(ids), "reader": reader, "fingerprint": renderer.fingerprint}
     found = {
         row[0]: StoredItem(row[0], row[1], row[2], row[3] if with_body else b"null")
-        for row in session.execute(_LISTED[with_body], params)
+        for row in session.connection().execute(_LISTED[with_body], params)
     }
     missing = [article_id for article_id in ids if article_id not in found]
     if missing:
@@ -301,7 +301,8 @@ def stored_article(session: Session, article_id: uuid.UUID, reader: str) -> Stor
     """Every translation of a public article as pages for `reader`."""
     renderer = renderer_of(session)
     params = {"article_id": article_id, "reader": reader, "fingerprint": renderer.fingerprint}
-    pages = {row[0]: (row[1], row[2], row[3]) for row in session.execute(_PAGES, params)}
+    rows = session.connection().execute(_PAGES, params)
+    pages = {row[0]: (row[1], row[2], row[3]) for row in rows}
     if not pages:
         bundle = Bundle.load(session, [article_id], with_body=True)
         locale = renderer.locale(reader)

@@ -14,6 +14,7 @@ from app.core.caching import PUBLIC, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import article_response, make_locale
+from app.core.inline import public_read
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.sparse import FieldsParam, IncludeParam
 from app.models import ArticleType
@@ -31,6 +32,7 @@ router = APIRouter(
     response_model=FeedPage,
     responses={**public_responses(link=True), **problem_responses(400, 422)},
 )
+@public_read
 def list_pages(
     request: Request,
     session: ReadSessionDep,
@@ -67,6 +69,7 @@ def list_pages(
     response_model=ArticleRead,
     responses={**public_responses(), **problem_responses(400, 404, 422)},
 )
+@public_read
 def get_page(
     slug: Annotated[str, Path(max_length=200)],
     session: ReadSessionDep,

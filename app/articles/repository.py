@@ -368,6 +368,16 @@ def _names_by_id(rows: Sequence[tuple[int, str, str]]) -> dict[int, dict[str, st
     return names
 
 
+_SLUG_OWNERS = select(ArticleTranslation.article_id, ArticleTranslation.lang).where(
+    ArticleTranslation.slug == bindparam("slug")
+)
+_PUBLIC_AMONG = select(Article.id).where(
+    Article.id.in_(bindparam("ids", expanding=True)),
+    is_public(bindparam("now", type_=UTCDateTime())),
+    Article.type == bindparam("type"),
+)
+
+
 def public_article_id_by_slug(
     session: Session,
     slug: str,
@@ -382,22 +392,12 @@ def public_article_id_by_slug(
     Slug first, then visibility: joined in one query, SQLite's planner (with no ANALYZE
     statistics) walks every public article through the feed index instead of the slug index.
     """
-    candidates = session.execute(
-        select(ArticleTranslation.article_id, ArticleTranslation.lang).where(
-            ArticleTranslation.slug == slug
-        )
-    ).all()
+    connection = session.connection()
+    candidates = connection.execute(_SLUG_OWNERS, {"slug": slug}).all()
     if not candidates:
         return None
-    public = set(
-        session.scalars(
-            select(Article.id).where(
-                Article.id.in_([row.article_id for row in candidates]),
-                is_public(now),
-                Article.type == type_,
-            )
-        )
-    )
+    params = {"ids": [row[0] for row in candidates], "now": now, "type": type_}
+    public = set(connection.scalars(_PUBLIC_AMONG, params))
     visible = sorted(
         (row for row in candidates if row.article_id in public),
         key=lambda row: (row.lang != prefer_lang, row.lang),

@@ -13,6 +13,7 @@ from app.core.caching import PUBLIC, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import article_response, make_locale, page_response
+from app.core.inline import public_read
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.sparse import FieldsParam, IncludeParam
 from app.core.tokens import TokenSigner
@@ -39,6 +40,7 @@ NewerThanParam = Annotated[
     response_model=FeedPage,
     responses={**public_responses(link=True), **problem_responses(400, 404, 422)},
 )
+@public_read
 def list_articles(
     request: Request,
     session: ReadSessionDep,
@@ -110,6 +112,7 @@ def feed_response(
     response_model=ArticleRead,
     responses={**public_responses(), **problem_responses(400, 404, 422)},
 )
+@public_read
 def get_article(
     slug: Annotated[str, Path(max_length=200)],
     session: ReadSessionDep,
@@ -134,6 +137,7 @@ RelatedLimitParam = Annotated[int, Query(ge=1, le=20, description="How many (1â€
     response_model=RelatedPage,
     responses={**public_responses(), **problem_responses(400, 404, 422)},
 )
+@public_read
 def related_articles(
     slug: Annotated[str, Path(max_length=200)],
     request: Request,

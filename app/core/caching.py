@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from fastapi import Depends, Header, Request
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -153,14 +154,18 @@ class VersionProbe:
         return self._last[1]
 
     def freshness(self, now: datetime) -> Freshness:
-        """The stamp of a render about to read the data: the version is read first, so a
-        stamp is never newer than the data it describes (a write in between only makes
-        the entry stale at once)."""
+        """The stamp of a render about to read the data, on a connection of its own."""
         with self._engine.connect() as conn:
-            # Through SQLAlchemy, so that a lost connection is a DBAPIError (a 503) and is
-            # dropped from the pool; text SQL returns the driver's values, as the check's.
-            version = _version_of(conn.exec_driver_sql(DATA_VERSION_SQL).one())
-            freshness = Freshness.of(data_state(conn, now), version)
+            return self.freshness_on(conn, now)
+
+    def freshness_on(self, conn: Connection, now: datetime) -> Freshness:
+        """The stamp of a render about to read the data through `conn`: the version is
+        read first, so a stamp is never newer than the data it describes (as the first
+        query of the render's own transaction, it is that transaction's snapshot)."""
+        # Through SQLAlchemy, so that a lost connection is a DBAPIError (a 503) and is
+        # dropped from the pool; text SQL returns the driver's values, as the check's.
+        version = _version_of(conn.exec_driver_sql(DATA_VERSION_SQL).one())
+        freshness = Freshness.of(data_state(conn, now), version)
         self._remember(version)
         return freshness
 
@@ -699,7 +704,7 @@ class _Capture:
 # ---- the route side ------------------------------------------------------------------
 
 
-def public_response(
+async def public_response(
     request: Request,
     if_none_match: Annotated[
         str | None,
@@ -712,15 +717,25 @@ def public_response(
         ),
     ] = None,
 ) -> None:
-    """Marks a route's responses public and cacheable, and stamps them with the data
-    version read now, before the route reads any data (so a stamp is never newer than the
-    data it describes)."""
+    """Marks a route's responses public and cacheable. The route's read session stamps
+    them (`stamp`) before it reads any data; a route without one is not cached."""
     exchange: Exchange | None = request.scope.get(SCOPE_KEY)
-    if exchange is None:
-        return
+    if exchange is not None:
+        exchange.public = True
+
+
+def wants_stamp(request: Request) -> bool:
+    exchange: Exchange | None = request.scope.get(SCOPE_KEY)
+    return exchange is not None and exchange.public and exchange.freshness is None
+
+
+def stamp(request: Request, conn: Connection) -> None:
+    """Stamps a public response with the data version read through `conn` now, before any
+    of its data: the first query of the read's transaction, so the stamp is exactly the
+    snapshot the response is rendered from."""
+    exchange: Exchange = request.scope[SCOPE_KEY]
     probe: VersionProbe = request.app.state.version_probe
-    exchange.freshness = probe.freshness(utcnow())
-    exchange.public = True
+    exchange.freshness = probe.freshness_on(conn, utcnow())
 
 
 PUBLIC = Depends(public_response)

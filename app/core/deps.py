@@ -1,15 +1,17 @@
 """Dependency aliases shared by the routers (`Annotated`, so signatures stay short)."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core import caching
 from app.core.config import Settings
 from app.core.errors import BadRequest, FieldError, Forbidden, Unauthorized
 from app.core.i18n import LANG_PATTERN, joined_header, negotiate_lang
+from app.core.inline import run_read
 from app.keys.service import bearer_key, find_active_key, grants
 from app.models import ApiKey, KeyScope
 
@@ -33,8 +35,28 @@ def _session_from(factory: sessionmaker[Session]) -> Iterator[Session]:
             raise
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
-    yield from _session_from(request.app.state.read_sessions)
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A read session, ended (commit, or rollback on an error) as app.core.inline says:
+    in place on SQLite. A session opens no connection until its first query."""
+    session: Session = request.app.state.read_sessions()
+    try:
+        if caching.wants_stamp(request):  # a public response: stamped before any read
+            await run_read(session, lambda: caching.stamp(request, session.connection()))
+        yield session
+    except BaseException:
+        await run_read(session, _end, session, commit=False)
+        raise
+    await run_read(session, _end, session, commit=True)
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 def get_write_session(request: Request) -> Iterator[Session]:

@@ -9,6 +9,7 @@ from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response
+from app.core.inline import public_read
 from app.core.pagination import MAX_LIMIT, LimitParam, SignerDep
 from app.core.sparse import FieldsParam, IncludeParam
 from app.sync import service
@@ -27,6 +28,7 @@ router = APIRouter(
     response_model=SyncPage,
     responses={**public_responses(), **problem_responses(400, 422)},
 )
+@public_read
 def sync(
     request: Request,
     session: ReadSessionDep,

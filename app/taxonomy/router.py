@@ -8,6 +8,7 @@ from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep, WriteSessionDep, require_write_key
 from app.core.errors import DATABASE_STATUSES, WRITE_STATUSES, problem_responses
 from app.core.http import make_locale, set_language_headers, set_next_link
+from app.core.inline import public_read
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.schemas import Page, PageMeta, Slug
 from app.taxonomy import service
@@ -53,6 +54,7 @@ def taxonomy_links(kind: str) -> dict[str, Any]:
 @router.get(
     "/tags", tags=["tags"], responses={**public_responses(link=True), **problem_responses(400)}
 )
+@public_read
 def list_tags(
     request: Request,
     response: Response,
@@ -76,6 +78,7 @@ def list_tags(
 
 
 @router.get("/tags/{slug}", tags=["tags"], responses=problem_responses(400, 404))
+@public_read
 def get_tag(
     slug: SlugPath,
     response: Response,
@@ -95,6 +98,7 @@ def get_tag(
     tags=["sources"],
     responses={**public_responses(link=True), **problem_responses(400)},
 )
+@public_read
 def list_sources(
     request: Request,
     response: Response,
@@ -120,6 +124,7 @@ def list_sources(
 
 
 @router.get("/sources/{slug}", tags=["sources"], responses=problem_responses(400, 404))
+@public_read
 def get_source(
     slug: SlugPath,
     response: Response,
@@ -158,6 +163,7 @@ def update_tag(
     tags=["authors"],
     responses={**public_responses(link=True), **problem_responses(400)},
 )
+@public_read
 def list_authors(
     request: Request,
     response: Response,
@@ -183,6 +189,7 @@ def list_authors(
 
 
 @router.get("/authors/{slug}", tags=["authors"], responses=problem_responses(400, 404))
+@public_read
 def get_author(
     slug: SlugPath,
     response: Response,
