@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import bindparam, delete, event, insert, select
+from sqlalchemy import bindparam, delete, event, exists, insert, select
 from sqlalchemy.orm import Session
 
 from app.articles import repository as repo
 from app.articles.rendering import Bundle, Locale
 from app.articles.schemas import SUMMARY_FIELDS, ArticleListItem, ArticleRead
 from app.core.config import Settings
-from app.models import Article, ArticleRendering, utcnow
+from app.models import Article, ArticleRendering, ArticleTranslation, utcnow
 
 # Bump when what Bundle renders changes in a way the response schemas do not show (a
 # fallback rule, a computed value): stored renderings of older code are then not served.
@@ -202,13 +202,16 @@ def _forget_changes(session: Session, _previous: Any) -> None:
 _STALE = (
     select(Article.id, Article.change_seq)
     .where(
+        # What store() renders: never a draft (never public), nor an article with no text.
+        Article.published_at.is_not(None),
+        exists().where(ArticleTranslation.article_id == Article.id),
         ~select(ArticleRendering.article_id)
         .where(
             ArticleRendering.article_id == Article.id,
             ArticleRendering.seq == Article.change_seq,
             ArticleRendering.fingerprint == bindparam("fingerprint"),
         )
-        .exists()
+        .exists(),
     )
     .limit(bindparam("limit"))
 )
@@ -219,11 +222,8 @@ def refresh_stale(session: Session, renderer: Renderer, *, batch: int = 500) -> 
     made the table, or a change of the settings in the fingerprint); returns how many. The
     caller commits each batch, so that writers wait for one batch at most."""
     repo.lock_change_log(session)
-    stale = dict(
-        session.execute(_STALE, {"fingerprint": renderer.fingerprint, "limit": batch})
-        .tuples()
-        .all()
-    )
+    params = {"fingerprint": renderer.fingerprint, "limit": batch}
+    stale: dict[uuid.UUID, int] = dict(session.execute(_STALE, params).all())
     if stale:
         store(session, renderer, stale)
     return len(stale)

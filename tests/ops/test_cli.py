@@ -188,3 +188,34 @@ def test_search_reindex_recomputes_every_translations_lemmas(
         assert [hit["id"] for hit in hits] == [article["id"]]
     finally:
         engine.dispose()
+
+
+def test_db_upgrade_renders_articles_that_have_no_stored_rendering(
+    runner: CliRunner, client: RecordingClient, editor_headers: dict[str, str], database_url: str
+) -> None:
+    """Articles written before stored renderings existed (here: their rows deleted) are
+    rendered by `dopys db upgrade`, and the public JSON stays the same."""
+    from sqlalchemy import create_engine, text
+
+    from tests.factories import make_article
+
+    make_article(client, editor_headers, title="Гривня", body="<p>Курс гривні.</p>")
+    make_article(client, editor_headers, lang="en", title="Hryvnia", status="draft")
+    before = client.get("/v1/articles", params={"lang": "en"}).content
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM article_renderings"))
+
+        result = runner.invoke(cli, ["db", "upgrade"])
+
+        assert result.exit_code == 0, result.output
+        assert "Rendered 1 articles for the public endpoints." in result.output  # not the draft
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT reader_lang FROM article_renderings")).scalars()
+            assert sorted(rows) == ["en", "uk"]
+        assert client.get("/v1/articles", params={"lang": "en", "_": "1"}).content == before
+        again = runner.invoke(cli, ["db", "upgrade"])
+        assert "Rendered" not in again.output
+    finally:
+        engine.dispose()
