@@ -5,13 +5,14 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import caching
 from app.core.config import Settings
 from app.core.errors import BadRequest, FieldError, Forbidden, Unauthorized
 from app.core.i18n import LANG_PATTERN, joined_header, negotiate_lang
-from app.core.inline import run_read
+from app.core.inline import end_read, ended, run_read
 from app.keys.service import bearer_key, find_active_key, grants
 from app.models import ApiKey, KeyScope
 
@@ -36,27 +37,32 @@ def _session_from(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 async def get_read_session(request: Request) -> AsyncIterator[Session]:
-    """A read session, ended (commit, or rollback on an error) as app.core.inline says:
-    in place on SQLite. A session opens no connection until its first query."""
+    """A read session. It opens no connection until its first query; a public response is
+    stamped by that query's transaction (`_stamp_first`). Ended where app.core.inline says
+    (in place on SQLite), unless the endpoint ended it already (`public_read`)."""
     session: Session = request.app.state.read_sessions()
+    if caching.wants_stamp(request):
+        session.info[_STAMP_KEY] = request
     try:
-        if caching.wants_stamp(request):  # a public response: stamped before any read
-            await run_read(session, lambda: caching.stamp(request, session.connection()))
         yield session
     except BaseException:
-        await run_read(session, _end, session, commit=False)
+        if not ended(session):
+            await run_read(session, end_read, session, commit=False)
         raise
-    await run_read(session, _end, session, commit=True)
+    if not ended(session):
+        await run_read(session, end_read, session, commit=True)
 
 
-def _end(session: Session, *, commit: bool) -> None:
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-    finally:
-        session.close()
+_STAMP_KEY = "dopys.stamp"
+
+
+@event.listens_for(Session, "after_begin")
+def _stamp_first(session: Session, _transaction: object, connection: Connection) -> None:
+    """A public response is stamped with the data version as the first query of the
+    transaction it reads in (caching.stamp), in whatever thread that query runs."""
+    request: Request | None = session.info.pop(_STAMP_KEY, None)
+    if request is not None:
+        caching.stamp(request, connection)
 
 
 def get_write_session(request: Request) -> Iterator[Session]:

@@ -36,11 +36,41 @@ async def run_read(
 
 def public_read(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """Makes a plain endpoint that reads through its `session` argument run as run_read
-    says. FastAPI reads the signature through `__wrapped__`."""
+    says, and end that session where it ran (no second thread hop to end it). FastAPI
+    reads the signature through `__wrapped__`."""
 
     @functools.wraps(endpoint)
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
         session: Any = kwargs["session"]
-        return await run_read(session, endpoint, *args, **kwargs)
+        return await run_read(session, _ending_session, session, lambda: endpoint(*args, **kwargs))
 
     return run
+
+
+def _ending_session(session: Session, work: Callable[[], R]) -> R:
+    try:
+        result = work()
+    except BaseException:
+        end_read(session, commit=False)
+        raise
+    end_read(session, commit=True)
+    return result
+
+
+_ENDED_KEY = "dopys.ended"
+
+
+def end_read(session: Session, *, commit: bool) -> None:
+    """Commit (or roll back) and close a read session; `ended` says it was."""
+    session.info[_ENDED_KEY] = True
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+def ended(session: Session) -> bool:
+    return bool(session.info.get(_ENDED_KEY))
