@@ -93,6 +93,13 @@ def _clean(engine: Engine) -> None:
             for table in tables:
                 conn.execute(table.delete())
         conn.execute(text("UPDATE sync_state SET seq = 0"))
+        # The journal's first row, as the migration makes it (app.models.sync.ChangeJournal).
+        conn.execute(
+            text(
+                "INSERT INTO change_journal (seq, changed_at, keys) "
+                "SELECT seq, changed_at, '*' FROM sync_state WHERE id = 1"
+            )
+        )
 
 
 @pytest.fixture

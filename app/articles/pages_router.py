@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.articles import reading
 from app.articles.deps import ListingFilter
 from app.articles.repository import FeedFilter
-from app.articles.router import feed_response
+from app.articles.router import article_depends, feed_response
 from app.articles.schemas import ArticleRead, FeedPage
-from app.core.caching import PUBLIC, public_responses
+from app.core import changes
+from app.core.caching import PUBLIC, depends_on, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, set_language_headers
@@ -52,7 +53,7 @@ def list_pages(
         request,
         session,
         make_locale(settings, lang),
-        ListingFilter(where, {"type": "page", "only": where.only_lang}),
+        ListingFilter(where, {"type": "page", "only": where.only_lang}, frozenset({changes.PAGES})),
         cursor=cursor,
         limit=limit,
         newer_than=None,
@@ -65,6 +66,7 @@ def list_pages(
 @router.get("/{slug}", responses={**public_responses(), **problem_responses(400, 404, 422)})
 def get_page(
     slug: Annotated[str, Path(max_length=200)],
+    request: Request,
     response: Response,
     session: ReadSessionDep,
     settings: SettingsDep,
@@ -80,5 +82,6 @@ def get_page(
         prefer_explicit=explicit,
         type_=ArticleType.PAGE,
     )
+    depends_on(request, article_depends(slug, page))
     set_language_headers(response, page.lang)
     return page

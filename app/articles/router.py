@@ -9,7 +9,8 @@ from app.articles import reading
 from app.articles.deps import ListingFilter, ListingFilterDep
 from app.articles.reading import Locale
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage, RelatedPage
-from app.core.caching import PUBLIC, public_responses
+from app.core import changes
+from app.core.caching import PUBLIC, depends_on, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response, set_language_headers
@@ -83,6 +84,7 @@ def feed_response(
 ) -> Response:
     """A feed page as the response: shared by the article feed and the list of pages."""
     lang = locale.lang
+    depends_on(request, filters.depends)
     page = reading.feed(
         session,
         locale,
@@ -108,6 +110,7 @@ def feed_response(
 @router.get("/{slug}", responses={**public_responses(), **problem_responses(400, 404, 422)})
 def get_article(
     slug: Annotated[str, Path(max_length=200)],
+    request: Request,
     response: Response,
     session: ReadSessionDep,
     settings: SettingsDep,
@@ -120,8 +123,20 @@ def get_article(
     article = reading.article_by_slug(
         session, slug, make_locale(settings, lang), prefer_explicit=explicit
     )
+    depends_on(request, article_depends(slug, article))
     set_language_headers(response, article.lang)
     return article
+
+
+def article_depends(slug: str, article: ArticleRead) -> set[str]:
+    """What the article page found by `slug` shows (app.core.changes)."""
+    return changes.article_page(
+        article.id,
+        slug,
+        [tag.slug for tag in article.tags],
+        [source.slug for source in article.sources],
+        [author.slug for author in article.authors],
+    )
 
 
 RelatedLimitParam = Annotated[int, Query(ge=1, le=20, description="How many (1–20).")]
@@ -144,6 +159,7 @@ def related_articles(
     """Public articles sharing tags and sources with this public one, best first, each in
     the reader's language (or its original when untranslated)."""
     selected = reading.list_item_fields(fields, None)
+    depends_on(request, [changes.LISTING])
     items = reading.related(session, slug, make_locale(settings, lang), limit=limit)
     return page_response(
         request, RelatedPage(data=items), selected, lang=lang, sparse=fields is not None
