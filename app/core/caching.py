@@ -12,6 +12,11 @@ served only after one cheap query shows it has not moved, and never past the nex
 go-live time it saw (an article becomes public then with no write). So a publish is
 visible on the next request to any worker or process, and a hit or a 304 costs that one
 query and no rendering.
+
+After a write, an entry whose route declared what it shows (`depends_on`, keys of
+app.core.changes) stays current if the write changed none of it: the change journal says
+what each write changed, read once per process and write (`KnownChanges`). Its ETag and
+Last-Modified stay, so clients' 304s keep working.
 """
 
 import asyncio
@@ -98,8 +103,6 @@ JOURNAL_ROWS = 5_000
 _JOURNAL_SQL = (
     "SELECT seq, changed_at, keys FROM change_journal WHERE seq >= {0} ORDER BY seq LIMIT {0}"
 )
-
-
 _UNKNOWN = object()
 
 
