@@ -562,6 +562,7 @@ class Exchange:
 
     public: bool = False
     freshness: Freshness | None = None
+    depends: frozenset[str] | None = None  # `depends_on`: joins the freshness when kept
 
 
 _OWN_HEADERS = {b"content-length", b"cache-control", b"vary", b"etag", b"last-modified"}
@@ -722,7 +723,7 @@ class PublicCache:
         raw = [(k, v) for k, v in start["headers"] if k.lower() not in _OWN_HEADERS]
         content_type = Headers(raw=raw).get("content-type", "")
         entry = Entry(
-            freshness=exchange.freshness,
+            freshness=replace(exchange.freshness, depends=exchange.depends),
             headers=raw,
             etag_base=hashlib.blake2b(body, digest_size=12).hexdigest(),
             compressible=len(body) >= self.minimum_compress_size and is_compressible(content_type),
@@ -877,14 +878,14 @@ def depends_on(request: Request, keys: Iterable[str]) -> None:
     write that changes none of them leaves its cached copy current (same ETag). Without
     it, any write makes the copy stale. A route calls it with what it rendered."""
     exchange: Exchange | None = request.scope.get(SCOPE_KEY)
-    if exchange is not None and exchange.freshness is not None:
-        exchange.freshness = replace(exchange.freshness, depends=frozenset(keys))
+    if exchange is not None:
+        exchange.depends = frozenset(keys)
 
 
 def depending_on(*keys: str) -> Any:
-    """A router dependency (after PUBLIC) for routes whose responses all depend on `keys`."""
+    """A router dependency for routes whose responses all depend on `keys`."""
 
-    def narrow(request: Request, _: Annotated[None, Depends(public_response)]) -> None:
+    def narrow(request: Request) -> None:
         depends_on(request, keys)
 
     return Depends(narrow)
