@@ -3,20 +3,18 @@ changed (app.core.changes). The rest keep being served from the cache, with the 
 and every change still shows on the next request."""
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.conftest import RecordingClient
+from tests.conftest import RecordingClient, route_statements
 from tests.factories import make_article, make_source, make_tag
 from tests.imports.helpers import article_line, ndjson, post_import
 from tests.reliability.conftest import bearer, new_key, reset_database
@@ -24,21 +22,6 @@ from tests.reliability.conftest import bearer, new_key, reset_database
 
 def _slug(article: dict[str, Any]) -> str:
     return str(article["translations"][0]["slug"])
-
-
-@contextmanager
-def _statements(app: FastAPI) -> Iterator[list[str]]:
-    """SQL the routes run (a cache hit runs none: the freshness check and the journal read
-    go through the probe's own connection)."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine: Engine = app.state.read_engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 class Snapshot:
@@ -54,7 +37,7 @@ class Snapshot:
 
     def cached(self, *urls: str) -> None:
         """Each is answered from the cache: no SQL, the same ETag, and a 304 for it."""
-        with _statements(self.app) as seen:
+        with route_statements(self.app) as seen:
             for url in urls:
                 response = self.client.get(url)
                 assert response.status_code == 200, url
@@ -266,7 +249,7 @@ def test_a_write_that_left_no_journal_row_makes_everything_stale(
     snapshot = Snapshot(app, client, [url])
     with db.begin() as conn:
         conn.execute(text("UPDATE sync_state SET seq = seq + 1"))
-    with _statements(app) as seen:
+    with route_statements(app) as seen:
         assert client.get(url).status_code == 200
     assert seen != []
     snapshot.cached(url)  # once rendered again, a hit until the next write
