@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles import fragments
 from app.articles.repository import next_change_seq
-from app.core import migrations
+from app.core import changes, migrations
 from app.core.config import get_settings
 from app.core.db import create_db_engine, is_sqlite, make_session_factory, unit_of_work
 from app.core.memory import limit_malloc_arenas
@@ -527,7 +527,8 @@ def search_reindex() -> None:
     finally:
         engine.dispose()
     with _unit_of_work() as session:
-        next_change_seq(session)  # a data change: cached search answers are stale
+        # A data change: cached search answers are stale.
+        next_change_seq(session, [changes.EVERYTHING])
     console.print(f"Re-indexed {done} translations.")
 
 

@@ -7,6 +7,7 @@ DOPYS_TEST_POSTGRES_URL points at a server where we may create databases.
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -93,6 +94,13 @@ def _clean(engine: Engine) -> None:
             for table in tables:
                 conn.execute(table.delete())
         conn.execute(text("UPDATE sync_state SET seq = 0"))
+        # The journal's first row, as the migration makes it (app.models.sync.ChangeJournal).
+        conn.execute(
+            text(
+                "INSERT INTO change_journal (seq, changed_at, keys) "
+                "SELECT seq, changed_at, '*' FROM sync_state WHERE id = 1"
+            )
+        )
 
 
 @pytest.fixture
@@ -130,6 +138,21 @@ class RecordingClient(TestClient):
         if response.status_code == 500:
             self.server_errors.append(f"{method} {url} -> 500: {response.text[:500]}")
         return response
+
+
+@contextmanager
+def route_statements(app: FastAPI) -> Iterator[list[str]]:
+    """SQL the routes run (the freshness check and the change journal's read have their own
+    connection and are not counted): a response cache hit runs none."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    engine: Engine = app.state.read_engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles.repository import next_change_seq
+from app.core.changes import EVERYTHING
 from app.core.db import unit_of_work
 from app.search.analysis import index_columns
 
@@ -148,7 +149,7 @@ def bulk_import(sessions: sessionmaker[Session]) -> Iterator[Session]:
     number, which is also what tells response caches that the data changed."""
     with unit_of_work(sessions) as session:
         yield session
-        next_change_seq(session)
+        next_change_seq(session, [EVERYTHING])
 
 
 Rows = list[dict[str, Any]]

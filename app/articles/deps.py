@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 
 from app.articles.repository import FeedFilter
+from app.core import changes
 from app.core.deps import LangDep, ReadSessionDep
 from app.core.inline import run_read
 from app.core.schemas import Slug
@@ -17,6 +18,7 @@ from app.taxonomy.service import AUTHORS, SOURCES, TAGS, id_of, section_id
 class ListingFilter:
     where: FeedFilter
     scope: dict[str, Any]  # what a cursor is bound to: it works only under the same filters
+    depends: frozenset[str]  # what the listing shows (app.core.changes)
 
 
 async def listing_filter(
@@ -61,7 +63,8 @@ async def listing_filter(
         "featured": featured,
     }
     scope.update({k: v for k, v in extra.items() if v is not None})
-    return ListingFilter(where, scope)
+    facets = [("tag", tag), ("source", source), ("author", author), ("tag", section)]
+    return ListingFilter(where, scope, changes.listing_keys(type, facets))
 
 
 ListingFilterDep = Annotated[ListingFilter, Depends(listing_filter)]

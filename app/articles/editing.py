@@ -34,6 +34,7 @@ from app.articles.schemas import (
     TranslationEditorRead,
     TranslationIn,
 )
+from app.core import changes
 from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, ValidationFailed
 from app.models import (
     Article,
@@ -179,7 +180,7 @@ def create_article(session: Session, data: ArticleCreate) -> Article:
     _set_tags(session, article, data.tags)
     _set_authors(session, article, data.authors)
     _set_citations(session, article, data.citations)
-    _touch(session, article, now, bump_version=False, created=True)
+    _touch(session, article, now, set(), bump_version=False, created=True)
     _flush(session)
     return article
 
@@ -188,6 +189,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
     changes = data.model_dump(exclude_unset=True)
     now = utcnow()
     was_public = repo.is_public_article(article, now)
+    before = changed_keys(article)
     for field in ("original_lang", "status", "external_id", "visibility", "featured"):
         if field in changes and changes[field] is None:
             raise _invalid(field, "May not be null.")
@@ -225,7 +227,7 @@ def update_article(session: Session, article: Article, data: ArticleUpdate) -> A
         _set_authors(session, article, data.authors)
     if data.citations is not None:
         _set_citations(session, article, data.citations)
-    _touch(session, article, now, was_public=was_public)
+    _touch(session, article, now, before, was_public=was_public)
     _flush(session)
     return article
 
@@ -251,7 +253,7 @@ def put_translation(session: Session, article: Article, lang: str, data: Transla
         existing.updated_at = now
         for name, value in index_columns(lang, data.title, existing.excerpt, existing.body).items():
             setattr(existing, name, value)
-    _touch(session, article, now)
+    _touch(session, article, now, set())
     _flush(session)
     return existing is None
 
@@ -265,16 +267,17 @@ def delete_translation(session: Session, article: Article, lang: str) -> None:
             "This is the original-language version; set another original_lang before deleting it."
         )
     article.translations.remove(existing)
-    _touch(session, article, utcnow())
+    _touch(session, article, utcnow(), set())
     _flush(session)
 
 
 def publish(session: Session, article: Article, published_at: datetime | None) -> Article:
     now = utcnow()
     was_public = repo.is_public_article(article, now)
+    before = changed_keys(article)
     article.status = ArticleStatus.PUBLISHED
     article.published_at = published_at or now
-    _touch(session, article, now, was_public=was_public)
+    _touch(session, article, now, before, was_public=was_public)
     return article
 
 
@@ -287,14 +290,15 @@ def schedule(session: Session, article: Article, published_at: datetime) -> Arti
 def unpublish(session: Session, article: Article) -> Article:
     now = utcnow()
     was_public = repo.is_public_article(article, now)
+    before = changed_keys(article)
     article.status = ArticleStatus.DRAFT
-    _touch(session, article, now, was_public=was_public)
+    _touch(session, article, now, before, was_public=was_public)
     return article
 
 
 def delete_article(session: Session, article: Article) -> None:
     now = utcnow()
-    seq = repo.next_change_seq(session)
+    seq = repo.next_change_seq(session, changed_keys(article))
     # Sync clients may hold it only if it was ever public: that is when it has a tombstone
     # already (unpublished earlier) or is public now. A draft leaves no trace, nor does a
     # page in sync (pages are not synced; webhooks announce them as page.deleted).
@@ -312,20 +316,39 @@ def delete_article(session: Session, article: Article) -> None:
 # ---- rules shared by the writes above -------------------------------------------------
 
 
+def changed_keys(article: Article) -> set[str]:
+    """What a write to `article` changes for readers (app.core.changes), judged on its
+    state now: a write takes the union of this before and after it. An article that is
+    neither public nor scheduled shows in no list."""
+    keys = {changes.article(article.id), *(changes.slug(t.slug) for t in article.translations)}
+    if article.status == ArticleStatus.PUBLISHED:
+        keys.add(changes.listing_of(article.type))
+        keys |= changes.facets(
+            [link.tag.slug for link in article.tag_links],
+            [citation.source.slug for citation in article.citations],
+            [link.author.slug for link in article.author_links],
+        )
+    return keys
+
+
 def _touch(
     session: Session,
     article: Article,
     now: datetime,
+    shown_before: set[str],
     *,
     bump_version: bool = True,
     was_public: bool | None = None,
     created: bool = False,
 ) -> None:
-    """Every change: new updated_at, new version (the ETag), next place in the change log,
-    and the webhook events it causes. `was_public` (visibility before a write that may
-    change it) keeps the tombstones that tell sync clients to drop an article right."""
+    """Every change: new updated_at, new version (the ETag), next place in the change log
+    (with what changed: `shown_before`, the article's `changed_keys` before a write that
+    may change its status or facets, and those after), and the webhook events it causes.
+    `was_public` (visibility before a write that may change it) keeps the tombstones that
+    tell sync clients to drop an article right."""
     version = article.version + 1 if bump_version else article.version
-    for name, value in change_marks(now, version, repo.next_change_seq(session)).items():
+    seq = repo.next_change_seq(session, shown_before | changed_keys(article))
+    for name, value in change_marks(now, version, seq).items():
         setattr(article, name, value)
     public = repo.is_public_article(article, now)
     before = False if created else public if was_public is None else was_public

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.articles import reading
 from app.articles.deps import ListingFilter
 from app.articles.repository import FeedFilter
-from app.articles.router import feed_response
+from app.articles.router import article_depends, feed_response
 from app.articles.schemas import ArticleRead, FeedPage
-from app.core.caching import PUBLIC, public_responses
+from app.core import changes
+from app.core.caching import PUBLIC, depends_on, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import article_response, make_locale
@@ -54,7 +55,7 @@ def list_pages(
         request,
         session,
         make_locale(settings, lang),
-        ListingFilter(where, {"type": "page", "only": where.only_lang}),
+        ListingFilter(where, {"type": "page", "only": where.only_lang}, frozenset({changes.PAGES})),
         cursor=cursor,
         limit=limit,
         newer_than=None,
@@ -72,6 +73,7 @@ def list_pages(
 @public_read
 def get_page(
     slug: Annotated[str, Path(max_length=200)],
+    request: Request,
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
@@ -86,4 +88,5 @@ def get_page(
         prefer_explicit=explicit,
         type_=ArticleType.PAGE,
     )
+    depends_on(request, article_depends(slug, page))
     return article_response(page)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic_core
 from sqlalchemy.orm import Session
 
 from app.articles import fragments
@@ -109,8 +110,29 @@ def latest(
 
 @dataclass(frozen=True)
 class ArticlePage:
+    id: uuid.UUID
     lang: str
     json: bytes  # schemas.ArticleRead
+    # What it shows of its tags, sources and authors: what a cached copy depends on.
+    tag_slugs: list[str]
+    source_slugs: list[str]
+    author_slugs: list[str]
+
+    @classmethod
+    def of(cls, article_id: uuid.UUID, lang: str, stored: fragments.StoredArticle) -> "ArticlePage":
+        item = pydantic_core.from_json(stored.pages[lang][0])
+
+        def slugs(field: str) -> list[str]:
+            return [str(ref["slug"]) for ref in item[field]]
+
+        return cls(
+            article_id,
+            lang,
+            stored.page(lang),
+            slugs("tags"),
+            slugs("sources"),
+            slugs("authors"),
+        )
 
 
 def article_by_slug(
@@ -131,7 +153,7 @@ def article_by_slug(
     article_id, slug_lang = found
     stored = fragments.stored_article(session, article_id, locale.lang)
     lang = locale.lang if prefer_explicit and locale.lang in stored.pages else slug_lang
-    return ArticlePage(lang, stored.page(lang))
+    return ArticlePage.of(article_id, lang, stored)
 
 
 def related(session: Session, slug: str, locale: Locale, *, limit: int) -> list[StoredItem]:

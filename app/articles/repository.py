@@ -3,7 +3,7 @@ kind of row per page (never one per article)."""
 
 import functools
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     literal,
     select,
     tuple_,
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from app.core import changes
 from app.models import (
     Article,
     ArticleAuthor,
@@ -44,6 +46,7 @@ from app.models import (
     ArticleType,
     Author,
     AuthorName,
+    ChangeJournal,
     Citation,
     RemovalReason,
     Source,
@@ -616,6 +619,34 @@ def touch_articles_of(session: Session, kind: str, owner_id: int, seq: int) -> N
     )
 
 
+# Per facet kind: its table, and the link table's columns naming it and the article.
+_FACETS: dict[str, tuple[type[Tag] | type[Source] | type[Author], Any, Any]] = {
+    "tag": (Tag, ArticleTag.tag_id, ArticleTag.article_id),
+    "source": (Source, Citation.source_id, Citation.article_id),
+    "author": (Author, ArticleAuthor.author_id, ArticleAuthor.article_id),
+}
+
+
+def facet_keys(session: Session, article_ids: Collection[uuid.UUID] | Select[Any]) -> set[str]:
+    """The tag, source and author keys (app.core.changes) of these articles, in one query."""
+    query = union_all(
+        *(
+            select(literal(kind), model.slug)
+            .join(owner.table, owner == model.id)
+            .where(article.in_(article_ids))
+            .distinct()
+            for kind, (model, owner, article) in _FACETS.items()
+        )
+    )
+    return {changes.facet(kind, value) for kind, value in session.execute(query)}
+
+
+def articles_with(kind: str, owner_id: int) -> Select[uuid.UUID]:
+    """The ids of the articles with this tag, source or author."""
+    _, owner, article = _FACETS[kind]
+    return select(article).where(owner == owner_id)
+
+
 def sources_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, Source]:
     return {s.slug: s for s in session.scalars(select(Source).where(Source.slug.in_(slugs)))}
 
@@ -655,10 +686,11 @@ def external_id_owner(session: Session, external_id: str) -> uuid.UUID | None:
     return session.scalar(select(Article.id).where(Article.external_id == external_id))
 
 
-def next_change_seq(session: Session) -> int:
-    """The next number in the change log. The row lock taken here is held until commit, so
-    numbers are handed out in commit order (see app.models.sync)."""
-    return change_seq_block(session, 1)[0]
+def next_change_seq(session: Session, changed: Iterable[str]) -> int:
+    """The next number in the change log, for a write that changes the keys `changed`
+    (app.core.changes). The row lock taken here is held until commit, so numbers are
+    handed out in commit order (see app.models.sync)."""
+    return change_seq_block(session, 1, changed)[0]
 
 
 # Session.info: the change numbers this transaction handed out (app.articles.fragments
@@ -666,17 +698,39 @@ def next_change_seq(session: Session) -> int:
 CHANGED_SEQS_KEY = "dopys.changed_seqs"
 
 
-def change_seq_block(session: Session, count: int) -> range:
-    """`count` consecutive change numbers in one statement (a batch of writes)."""
-    last = session.execute(
-        update(SyncState)
-        .where(SyncState.id == 1)
-        .values(seq=SyncState.seq + count)
-        .returning(SyncState.seq)
-    ).scalar_one()
-    numbers = range(int(last) - count + 1, int(last) + 1)
+def change_seq_block(session: Session, count: int, changed: Iterable[str]) -> range:
+    """`count` consecutive change numbers (a batch of writes), and the journal row that
+    tells response caches what the batch changed."""
+    last = int(
+        session.execute(
+            update(SyncState)
+            .where(SyncState.id == 1)
+            .values(seq=SyncState.seq + count)
+            .returning(SyncState.seq)
+        ).scalar_one()
+    )
+    _journal(session, last, changed)
+    numbers = range(last - count + 1, last + 1)
     session.info.setdefault(CHANGED_SEQS_KEY, []).append(numbers)
     return numbers
+
+
+# The journal keeps the last JOURNAL_KEEP numbers' rows, pruned every JOURNAL_PRUNE writes:
+# a reader that learnt less recently than that treats its older entries as stale.
+JOURNAL_KEEP = 20_000
+JOURNAL_PRUNE = 500
+
+
+def _journal(session: Session, seq: int, changed: Iterable[str]) -> None:
+    """The row copies sync_state's new (seq, changed_at) as stored: what readers compare."""
+    state = select(SyncState.seq, SyncState.changed_at, literal(changes.encode(changed)))
+    session.execute(
+        insert(ChangeJournal).from_select(
+            ["seq", "changed_at", "keys"], state.where(SyncState.id == 1)
+        )
+    )
+    if seq % JOURNAL_PRUNE == 0:
+        session.execute(delete(ChangeJournal).where(ChangeJournal.seq <= seq - JOURNAL_KEEP))
 
 
 def lock_change_log(session: Session) -> None:

@@ -9,7 +9,8 @@ from app.articles import reading
 from app.articles.deps import ListingFilter, ListingFilterDep
 from app.articles.rendering import Locale
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage, RelatedPage
-from app.core.caching import PUBLIC, public_responses
+from app.core import changes
+from app.core.caching import PUBLIC, depends_on, public_responses
 from app.core.deps import ExplicitLangDep, LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import article_response, make_locale, page_response
@@ -85,6 +86,7 @@ def feed_response(
 ) -> Response:
     """A feed page as the response: shared by the article feed and the list of pages."""
     lang = locale.lang
+    depends_on(request, filters.depends)
     page = reading.feed(
         session,
         locale,
@@ -115,6 +117,7 @@ def feed_response(
 @public_read
 def get_article(
     slug: Annotated[str, Path(max_length=200)],
+    request: Request,
     session: ReadSessionDep,
     settings: SettingsDep,
     lang: LangDep,
@@ -126,7 +129,15 @@ def get_article(
     article = reading.article_by_slug(
         session, slug, make_locale(settings, lang), prefer_explicit=explicit
     )
+    depends_on(request, article_depends(slug, article))
     return article_response(article)
+
+
+def article_depends(slug: str, article: reading.ArticlePage) -> set[str]:
+    """What the article page found by `slug` shows (app.core.changes)."""
+    return changes.article_page(
+        article.id, slug, article.tag_slugs, article.source_slugs, article.author_slugs
+    )
 
 
 RelatedLimitParam = Annotated[int, Query(ge=1, le=20, description="How many (1–20).")]
@@ -150,6 +161,7 @@ def related_articles(
     """Public articles sharing tags and sources with this public one, best first, each in
     the reader's language (or its original when untranslated)."""
     selected = reading.list_item_fields(fields, None)
+    depends_on(request, [changes.LISTING])
     items = reading.related(session, slug, make_locale(settings, lang), limit=limit)
     return page_response(
         request,

@@ -12,6 +12,11 @@ served only after one cheap query shows it has not moved, and never past the nex
 go-live time it saw (an article becomes public then with no write). So a publish is
 visible on the next request to any worker or process, and a hit or a 304 costs that one
 query and no rendering.
+
+After a write, an entry whose route declared what it shows (`depends_on`, keys of
+app.core.changes) stays current if the write changed none of it: the change journal says
+what each write changed, read once per process and write (`KnownChanges`). Its ETag and
+Last-Modified stay, so clients' 304s keep working.
 """
 
 import asyncio
@@ -20,11 +25,11 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
@@ -35,6 +40,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.articles.repository import DATA_VERSION_SQL, DataState, data_state
+from app.core import changes
+from app.core.changes import EVERYTHING
 from app.core.compression import ENCODED_KEY, IDENTITY, encode, is_compressible, negotiate
 from app.core.config import Settings
 from app.core.db import create_probe_engine, is_sqlite
@@ -63,6 +70,9 @@ class Freshness:
     last_modified: datetime  # whole seconds: what Last-Modified can say
     expires_at: datetime | None  # the next scheduled go-live
     last_modified_header: str
+    # The keys (app.core.changes) of what it shows, as the route declared them
+    # (`depends_on`); None: everything, so that any write makes it stale.
+    depends: frozenset[str] | None = None
 
     @classmethod
     def of(cls, state: DataState, version: "Version") -> "Freshness":
@@ -76,13 +86,85 @@ class Freshness:
         )
 
     def holds(self, version: "Version | None", now: datetime) -> bool:
-        return version == self.version and (self.expires_at is None or now < self.expires_at)
+        return version == self.version and self.live(now)
+
+    def live(self, now: datetime) -> bool:
+        return self.expires_at is None or now < self.expires_at
 
 
 # The data version: sync_state's (seq, changed_at) as the driver returns them. The counter
 # alone would repeat after a database is restored or recreated under a running server;
 # with the time of the change, a version is never seen twice.
 Version = tuple[int, Any]
+T = TypeVar("T")
+JournalRow = tuple[int, Any, str]  # a change_journal row: seq, changed_at (driver's), keys
+
+# The journal rows read at once; a process further behind than that starts over.
+JOURNAL_ROWS = 5_000
+_JOURNAL_SQL = (
+    "SELECT seq, changed_at, keys FROM change_journal WHERE seq >= {0} ORDER BY seq LIMIT {0}"
+)
+_UNKNOWN = object()
+
+
+class KnownChanges:
+    """What this process learnt from the change journal (app.models.sync.ChangeJournal):
+    for each key, the last change number that changed it.
+
+    An entry stamped (seq, changed_at) is judged by it only if the journal row at `seq`
+    has that changed_at: the entry was made from the history learnt, not from one restored
+    under the server. Learning goes on from the last row learnt, whose row must still be
+    the same; anything else (a restore, a write that left no row, rows pruned) starts over
+    from the current version, which leaves the entries stamped before it stale. Used from
+    the event loop only."""
+
+    LIMIT = 50_000  # changes and keys remembered; past it, start over
+
+    def __init__(self) -> None:
+        self._upto: Version | None = None  # the last row learnt
+        self._stamps: dict[int, Any] = {}  # changed_at of each row learnt, by seq
+        self._last: dict[str, int] = {}  # the last seq that changed each key
+
+    @property
+    def since(self) -> int | None:
+        """Where to read the journal from (the last row learnt, to check it is the same)."""
+        return None if self._upto is None else self._upto[0]
+
+    def start(self, version: Version) -> None:
+        """A first stamp: learning starts from there."""
+        if self._upto is None:
+            self.restart(version)
+
+    def restart(self, version: Version) -> None:
+        self._upto = version
+        self._stamps = {version[0]: version[1]}
+        self._last = {}
+
+    def covers(self, version: Version) -> bool:
+        return bool(self._stamps.get(version[0], _UNKNOWN) == version[1])
+
+    def learn(self, rows: Sequence[JournalRow]) -> None:
+        """`rows`: the journal from `since` on, in order. Learns nothing unless the first is
+        a row already learnt (the caller then finds its version uncovered and restarts)."""
+        assert self._upto is not None
+        if not rows or not self.covers((rows[0][0], rows[0][1])) or len(rows) > JOURNAL_ROWS:
+            return
+        for seq, changed_at, keys in rows:
+            if seq > self._upto[0]:
+                self._stamps[seq] = changed_at
+                for key in changes.decode(keys):
+                    self._last[key] = seq
+                self._upto = (seq, changed_at)
+        if len(self._stamps) + len(self._last) > self.LIMIT:
+            self.restart(self._upto)
+
+    def unchanged(self, freshness: Freshness) -> bool:
+        """Whether nothing `freshness` depends on changed after it was stamped, as far as
+        learnt (the caller checked that this covers the current version)."""
+        seq = freshness.version[0]
+        if freshness.depends is None or not self.covers(freshness.version):
+            return False
+        return all(self._last.get(key, seq) <= seq for key in (EVERYTHING, *freshness.depends))
 
 
 class VersionProbe:
@@ -109,6 +191,7 @@ class VersionProbe:
         self._remote = None if self.inline else _AsyncVersionReader(url, connect_timeout)
         self._max_age = max_age
         self._last: tuple[float, Version] | None = None
+        self.known = KnownChanges()
 
     def version(self) -> Version:
         """SQLite: while the WAL-index header is the one seen just before the last query,
@@ -128,6 +211,24 @@ class VersionProbe:
             self._wal = WalMarker.of(self._inline.driver_connection)
         self._marked = (marker, version) if marker is not None else None
         return self._remember(version)
+
+    def journal(self, since: int) -> list[JournalRow]:
+        """SQLite: the change journal from `since` on, on the connection of `version()`."""
+        if self._inline is None:
+            self.version()
+        cursor = self._inline.cursor()
+        try:
+            cursor.execute(_JOURNAL_SQL.format("?"), (since, JOURNAL_ROWS + 1))
+            rows: list[JournalRow] = cursor.fetchall()
+        except Exception:
+            self._drop_inline()
+            raise
+        cursor.close()
+        return rows
+
+    async def journal_async(self, since: int) -> list[JournalRow]:
+        assert self._remote is not None, "a SQLite read runs inline: call journal()"
+        return await self._remote.fetch(_JOURNAL_SQL.format("%s"), (since, JOURNAL_ROWS + 1))
 
     def _drop_inline(self, *, invalidate: bool = True) -> None:
         self._wal, self._marked = None, None
@@ -205,11 +306,15 @@ class _AsyncVersionReader:
         self._generation = 0  # bumped by drop(): connections out at the time are not kept
 
     async def version(self) -> Version:
+        rows = await self.fetch(DATA_VERSION_SQL)
+        return _version_of(rows[0] if rows else None)
+
+    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         generation = self._generation
         connection = await self._connection()
         try:
-            cursor = await connection.execute(DATA_VERSION_SQL)
-            row = await cursor.fetchone()
+            cursor = await connection.execute(sql, params or None)
+            rows = await cursor.fetchall()
         except BaseException:
             connection.pgconn.finish()  # a failed or cancelled query leaves it in doubt
             raise
@@ -217,7 +322,7 @@ class _AsyncVersionReader:
             self._idle.append(connection)
         else:  # dropped while it ran
             connection.pgconn.finish()
-        return _version_of(row)
+        return rows
 
     async def _connection(self) -> "AsyncConnection[Any]":
         loop = asyncio.get_running_loop()
@@ -243,7 +348,7 @@ class _AsyncVersionReader:
         self._generation += 1
 
 
-class SharedReading:
+class SharedReading(Generic[T]):
     """Concurrent requests share one version check, without losing freshness: a request
     waits for a check that *starts* after it arrived (the next one, if one is already
     running), so every answer reflects every write committed before the request came in.
@@ -251,12 +356,12 @@ class SharedReading:
     that a late request need not wait out the running one, was measured: it made batches
     smaller and cost more CPU a request than the wait saved.)"""
 
-    def __init__(self, read: Callable[[], Awaitable[Version]]) -> None:
+    def __init__(self, read: Callable[[], Awaitable[T]]) -> None:
         self._read = read
-        self._next: asyncio.Future[Version] | None = None  # the check not started yet
+        self._next: asyncio.Future[T] | None = None  # the check not started yet
         self._runner: asyncio.Task[None] | None = None
 
-    async def read(self) -> Version:
+    async def read(self) -> T:
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
             # Waiters may all be gone (disconnected) by the time it fails: mark it seen.
@@ -462,6 +567,7 @@ class Exchange:
 
     public: bool = False
     freshness: Freshness | None = None
+    depends: frozenset[str] | None = None  # `depends_on`: joins the freshness when kept
 
 
 _OWN_HEADERS = {b"content-length", b"cache-control", b"vary", b"etag", b"last-modified"}
@@ -493,6 +599,7 @@ class PublicCache:
         self.vary = (PUBLIC_VARY + (", Origin" if self._cors else "")).encode()
         # Looked up on each check, so that a wrapped probe (bench/data_ceiling.py) counts it.
         self._shared = SharedReading(lambda: probe.version_async())
+        self._learning = SharedReading(self._learn_async)
         self._memo_lang = lru_cache(maxsize=1024)(self._negotiate_lang)
 
     def _negotiate_lang(self, explicit: str | None, accept_language: str | None) -> str | None:
@@ -544,11 +651,50 @@ class PublicCache:
         entry = self.cache.get(key)
         if entry is None:
             return False
-        if not entry.freshness.holds(await self._version(), utcnow()):
+        if not await self._current(entry):
             self.cache.discard(key)  # the render that follows replaces it
             return False
         await self._respond(scope, key, entry, headers, send)
         return True
+
+    async def _current(self, entry: Entry) -> bool:
+        """Whether the entry still stands for the data: its version is current or, after
+        writes, none of them changed what it depends on (told by the change journal)."""
+        version = await self._version()
+        freshness, now = entry.freshness, utcnow()
+        if freshness.holds(version, now):
+            return True
+        if version is None or freshness.depends is None or not freshness.live(now):
+            return False
+        known = await self._known(version)
+        if known is None or not known.unchanged(freshness):
+            return False
+        entry.freshness = replace(freshness, version=version)  # judged once per write
+        return True
+
+    async def _known(self, version: Version) -> KnownChanges | None:
+        """What changed up to `version`, learnt from the journal once per process and
+        version (concurrent requests share one read). None if the read failed."""
+        known = self.probe.known
+        if known.covers(version):
+            return known
+        if known.since is not None:
+            try:
+                if self.probe.inline:
+                    known.learn(self.probe.journal(known.since))
+                else:
+                    await self._learning.read()
+            except Exception:
+                logger.warning("change journal read failed", exc_info=True)
+                return None
+        if not known.covers(version):  # no row for it: entries stamped before go stale
+            known.restart(version)
+        return known
+
+    async def _learn_async(self) -> None:
+        since = self.probe.known.since
+        assert since is not None
+        self.probe.known.learn(await self.probe.journal_async(since))
 
     async def _version(self) -> Version | None:
         recent = self.probe.recent_version()
@@ -582,7 +728,7 @@ class PublicCache:
         raw = [(k, v) for k, v in start["headers"] if k.lower() not in _OWN_HEADERS]
         content_type = Headers(raw=raw).get("content-type", "")
         entry = Entry(
-            freshness=exchange.freshness,
+            freshness=replace(exchange.freshness, depends=exchange.depends),
             headers=raw,
             etag_base=hashlib.blake2b(body, digest_size=12).hexdigest(),
             compressible=len(body) >= self.minimum_compress_size and is_compressible(content_type),
@@ -602,6 +748,7 @@ class PublicCache:
         send: Send,
     ) -> None:
         if len(scope.get("query_string", b"")) <= MAX_CACHED_QUERY:
+            self.probe.known.start(entry.freshness.version)
             self.cache.put(key, entry)
         await self._respond(scope, key, entry, request, send)
 
@@ -739,6 +886,24 @@ def stamp(request: Request, conn: Connection) -> None:
 
 
 PUBLIC = Depends(public_response)
+
+
+def depends_on(request: Request, keys: Iterable[str]) -> None:
+    """Narrows what this request's response depends on to `keys` (app.core.changes): a
+    write that changes none of them leaves its cached copy current (same ETag). Without
+    it, any write makes the copy stale. A route calls it with what it rendered."""
+    exchange: Exchange | None = request.scope.get(SCOPE_KEY)
+    if exchange is not None:
+        exchange.depends = frozenset(keys)
+
+
+def depending_on(*keys: str) -> Any:
+    """A router dependency for routes whose responses all depend on `keys`."""
+
+    def narrow(request: Request) -> None:
+        depends_on(request, keys)
+
+    return Depends(narrow)
 
 
 def _header(description: str, example: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from app.core.caching import PUBLIC, public_responses
+from app.core import changes
+from app.core.caching import PUBLIC, depends_on, public_responses
 from app.core.config import Settings
 from app.core.deps import ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
@@ -99,6 +100,10 @@ def _feed(
         taxonomy=taxonomy,
         slug=slug,
     )
+    shown = (
+        changes.LISTING if taxonomy is None or slug is None else changes.facet(taxonomy.kind, slug)
+    )
+    depends_on(request, [shown])
     response = Response(formats.render(channel, fmt), media_type=fmt.media_type)
     # The language is in the path, so unlike the JSON API nothing varies by Accept-Language.
     response.headers["Content-Language"] = channel.lang

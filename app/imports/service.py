@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles import rules
-from app.articles.repository import change_seq_block, is_public_article
+from app.articles.repository import change_seq_block, facet_keys, is_public_article
+from app.core import changes as change_keys
 from app.core.errors import Conflict
 from app.core.slugs import is_suffixed, slugify_title
 from app.exports.service import stored_lines
@@ -468,7 +469,8 @@ class _Batch:
         if not plans:
             return
         tag_ids, source_ids, author_ids, created = self._taxonomy(plans)
-        seqs = change_seq_block(self.session, len(plans) + (1 if created else 0))
+        changed = self._changed(plans) | ({change_keys.TAXONOMY} if created else set())
+        seqs = change_seq_block(self.session, len(plans) + (1 if created else 0), changed)
         articles_new: list[dict[str, Any]] = []
         articles_changed: list[dict[str, Any]] = []
         removed: list[dict[str, Any]] = []
@@ -509,6 +511,26 @@ class _Batch:
         repo.insert_children(self.session, translations, tag_links, citations, vias, author_links)
         repo.set_tombstones(self.session, removed, revived)
         add_events(self.session, *webhook_events.rows_for(changes, self.now, leaving))
+
+    def _changed(self, plans: list[_Plan]) -> set[str]:
+        """What the batch changes (app.core.changes): every list, and each article's keys
+        before (one query for those stored already) and after."""
+        stored = [plan.article_id for plan in plans if plan.existing is not None]
+        keys = {
+            change_keys.LISTING,
+            change_keys.PAGES,
+            *(facet_keys(self.session, stored) if stored else ()),
+        }
+        for plan in plans:
+            line = plan.line
+            keys.add(change_keys.article(plan.article_id))
+            keys.update(change_keys.slug(slug) for slug in plan.slugs)
+            keys |= change_keys.facets(
+                [tag.slug for tag in line.tags],
+                [citation.source.slug for citation in line.citations],
+                [author.slug for author in line.authors],
+            )
+        return keys
 
     def _visibility(
         self,

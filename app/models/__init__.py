@@ -13,7 +13,7 @@ from app.models.article import (
 )
 from app.models.base import Base, utcnow
 from app.models.rendering import ArticleRendering
-from app.models.sync import ArticleTombstone, RemovalReason, SyncState
+from app.models.sync import ArticleTombstone, ChangeJournal, RemovalReason, SyncState
 from app.models.taxonomy import Author, AuthorName, Source, SourceName, Tag, TagName
 from app.models.webhooks import (
     DeliveryState,
@@ -38,6 +38,7 @@ __all__ = [
     "Author",
     "AuthorName",
     "Base",
+    "ChangeJournal",
     "Citation",
     "DeliveryState",
     "KeyScope",

@@ -9,7 +9,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, Uuid
+from sqlalchemy import Integer, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, string_enum, utcnow
@@ -23,6 +23,19 @@ class SyncState(Base):
     # When `seq` last moved: what public responses give as Last-Modified. `onupdate`, so
     # every UPDATE of this row (however it bumps `seq`) sets it.
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ChangeJournal(Base):
+    """What each write changed, for response caches: one row per move of `SyncState.seq`,
+    written in the same transaction, with that move's `changed_at` (so a reader can tell
+    that the history it learnt is the database's, not one restored under it) and the keys
+    it changed, space-separated (app.core.changes). Old rows are pruned."""
+
+    __tablename__ = "change_journal"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    keys: Mapped[str] = mapped_column(Text)
 
 
 class RemovalReason(enum.StrEnum):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.articles.deps import ListingFilterDep
 from app.articles.reading import list_item_fields
-from app.core.caching import PUBLIC, public_responses
+from app.core.caching import PUBLIC, depends_on, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response
@@ -63,6 +63,7 @@ def search_articles(
     body-only matches, then newest first; keyset-paginated. Items are feed items in the
     reader's language plus their `rank` and a `snippet` with the matches marked."""
     selected = list_item_fields(fields, include, also=HIT_FIELDS)
+    depends_on(request, filters.depends)
     page = service.search(
         session,
         make_locale(settings, lang),

@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
-from app.core.caching import PUBLIC, public_responses
+from app.core import changes
+from app.core.caching import PUBLIC, depending_on, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep, WriteSessionDep, require_write_key
 from app.core.errors import DATABASE_STATUSES, WRITE_STATUSES, problem_responses
 from app.core.http import make_locale, set_language_headers, set_next_link
@@ -27,7 +28,7 @@ from app.taxonomy.service import AUTHORS, SOURCES, TAGS
 
 router = APIRouter(
     prefix="/v1",
-    dependencies=[PUBLIC],
+    dependencies=[PUBLIC, depending_on(changes.TAXONOMY)],
     responses={**public_responses(), **problem_responses(422, *DATABASE_STATUSES)},
 )
 editor_router = APIRouter(

@@ -10,8 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.articles.rendering import Locale
-from app.articles.repository import next_change_seq, touch_articles_of
+from app.articles.repository import (
+    articles_with,
+    facet_keys,
+    next_change_seq,
+    touch_articles_of,
+)
 from app.articles.rules import bio_errors
+from app.core import changes
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
 from app.core.slugs import SLUG_PATTERN
@@ -138,7 +144,7 @@ def create(session: Session, taxonomy: Taxonomy, data: Create) -> Item:
     item = model(slug=data.slug, names=[], **{f: getattr(data, f) for f in taxonomy.extra_fields})
     _set_names(taxonomy, item, data.names, getattr(data, "bios", {}))
     session.add(item)
-    next_change_seq(session)  # names show in every feed item: caches must see the change
+    next_change_seq(session, [changes.TAXONOMY])  # no article has it yet
     session.flush()
     return item
 
@@ -160,7 +166,7 @@ def update(session: Session, taxonomy: Taxonomy, item: Item, data: Update) -> It
             setattr(item, field, changes[field])
     shown = _shown(taxonomy, item) != before
     item.updated_at = utcnow()
-    seq = next_change_seq(session)
+    seq = next_change_seq(session, _changed(session, taxonomy, item))
     if shown:
         touch_articles_of(session, taxonomy.kind, item.id, seq)
     session.flush()
@@ -176,10 +182,26 @@ def _shown(taxonomy: Taxonomy, item: Item) -> dict[str, object]:
 
 def delete(session: Session, taxonomy: Taxonomy, item: Item) -> None:
     """Delete an author: their articles lose the byline (a change of those articles)."""
-    seq = next_change_seq(session)
+    seq = next_change_seq(session, _changed(session, taxonomy, item))
     touch_articles_of(session, taxonomy.kind, item.id, seq)
     session.delete(item)
     session.flush()
+
+
+def _changed(session: Session, taxonomy: Taxonomy, item: Item) -> set[str]:
+    """What a change of `item` changes (app.core.changes): the lists of tags (sources,
+    authors), its articles' pages, and every list its articles show in (unfiltered, or by
+    any facet of one of them)."""
+    keys = {
+        changes.TAXONOMY,
+        changes.facet(taxonomy.kind, item.slug),
+        changes.name(taxonomy.kind, item.slug),
+    }
+    articles = articles_with(taxonomy.kind, item.id)
+    others = facet_keys(session, articles)
+    if others:
+        keys |= {changes.LISTING, changes.PAGES, *others}
+    return keys
 
 
 def _check_bios(bios: dict[str, str], names: dict[str, str]) -> None:

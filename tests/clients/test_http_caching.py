@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, event
 
 from app.core.caching import (
     PUBLIC_VARY,
@@ -24,6 +23,7 @@ from app.core.caching import (
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import RecordingClient
+from tests.conftest import route_statements as _statements
 from tests.factories import make_article, make_source, make_tag
 
 PUBLIC_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=300"
@@ -207,20 +207,6 @@ def test_editor_and_authenticated_responses_are_private(
 
 
 # ---- the response cache ---------------------------------------------------------------
-
-
-@contextmanager
-def _statements(app: FastAPI) -> Iterator[list[str]]:
-    """SQL the routes run (the freshness check has its own pool and is not counted)."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine: Engine = app.state.read_engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @contextmanager
