@@ -22,6 +22,7 @@ import asyncio
 import email.utils
 import hashlib
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
@@ -500,7 +501,7 @@ class PublicCache:
         self.cache = cache
         self.flights: Flights[Entry] = Flights()
         self._routes = routes  # the app's, read on first use (all are included by then)
-        self._public_routes: list[tuple[Any, bool]] | None = None
+        self._public_routes: list[tuple[re.Pattern[str], bool]] | None = None
         self._memo_shares = lru_cache(maxsize=4096)(self._public_path)
         self.minimum_compress_size = minimum_compress_size
         self.cache_control = settings.cache_control_public.encode()
@@ -561,15 +562,20 @@ class PublicCache:
         entry = self.cache.get(key)
         if entry is None:
             return False
-        if not await self.current(entry):
-            self.cache.discard(key)  # the render that follows replaces it
+        if await self.answer_with(scope, key, entry, headers, send):
+            return True
+        self.cache.discard(key)  # the render that follows replaces it
+        return False
+
+    async def answer_with(
+        self, scope: Scope, key: Hashable, entry: Entry, headers: Mapping[str, str], send: Send
+    ) -> bool:
+        """Answers with `entry` if it still stands for the data, checked after the request
+        came: the data version has not moved since the render's stamp."""
+        if not entry.freshness.holds(await self._version(), utcnow()):
             return False
         await self._respond(scope, key, entry, headers, send)
         return True
-
-    async def current(self, entry: Entry) -> bool:
-        """Whether `entry` still stands for the data, checked after the caller arrived."""
-        return entry.freshness.holds(await self._version(), utcnow())
 
     async def _version(self) -> Version | None:
         recent = self.probe.recent_version()
@@ -713,8 +719,7 @@ class PublicCacheMiddleware:
             if isinstance(result, Entry):
                 # Made from the data as it was when its render began: if a write has
                 # committed since (perhaps before this request came), it is not the answer.
-                if await cache.current(result):
-                    await cache._respond(scope, key, result, headers, send)
+                if await cache.answer_with(scope, key, result, headers, send):
                     return
             elif result is not NoResult.ABANDONED:
                 break  # nothing to share, or too slow: render alone
