@@ -17,12 +17,17 @@ After a write, an entry whose route declared what it shows (`depends_on`, keys o
 app.core.changes) stays current if the write changed none of it: the change journal says
 what each write changed, read once per process and write (`KnownChanges`). Its ETag and
 Last-Modified stay, so clients' 304s keep working.
+
+A miss on a public route is rendered once per process: requests for the same key that
+come while it is being rendered wait for that render (app.core.flights) and are answered
+from the entry it made, after the same check a hit gets.
 """
 
 import asyncio
 import email.utils
 import hashlib
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
@@ -34,9 +39,11 @@ from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from fastapi import Depends, Header, Request
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.articles.repository import DATA_VERSION_SQL, DataState, data_state
@@ -45,6 +52,7 @@ from app.core.changes import EVERYTHING
 from app.core.compression import ENCODED_KEY, IDENTITY, encode, is_compressible, negotiate
 from app.core.config import Settings
 from app.core.db import create_probe_engine, is_sqlite
+from app.core.flights import Flight, Flights, NoResult
 from app.core.i18n import negotiate_lang
 from app.core.sqlite_wal import WalMarker
 from app.models import utcnow
@@ -57,6 +65,11 @@ logger = logging.getLogger(__name__)
 SCOPE_KEY = "dopys.cache"
 PUBLIC_VARY = "Accept-Language, Accept-Encoding"
 _THREAD_COMPRESS_BYTES = 128 * 1024  # compress bigger bodies off the event loop
+# A request waits for a render of its key under way at most this long (renders take
+# milliseconds; a leader stuck on a hung connection must not hold the others), and for
+# at most this many renders (each found stale or abandoned) before it renders its own.
+FLIGHT_WAIT_S = 10.0
+_MAX_WAITS = 3
 
 
 # ---- the data version ----------------------------------------------------------------
@@ -587,10 +600,15 @@ class PublicCache:
         probe: VersionProbe,
         cache: ResponseCache,
         minimum_compress_size: int,
+        routes: Sequence[BaseRoute] = (),
     ) -> None:
         self.settings = settings
         self.probe = probe
         self.cache = cache
+        self.flights: Flights[Entry] = Flights()
+        self._routes = routes  # the app's, read on first use (all are included by then)
+        self._public_routes: list[tuple[re.Pattern[str], bool]] | None = None
+        self._memo_shares = lru_cache(maxsize=4096)(self._public_path)
         self.minimum_compress_size = minimum_compress_size
         self.cache_control = settings.cache_control_public.encode()
         self._cors = bool(settings.cors_origins)
@@ -651,8 +669,17 @@ class PublicCache:
         entry = self.cache.get(key)
         if entry is None:
             return False
+        if await self.answer_with(scope, key, entry, headers, send):
+            return True
+        self.cache.discard(key)  # the render that follows replaces it
+        return False
+
+    async def answer_with(
+        self, scope: Scope, key: Hashable, entry: Entry, headers: Mapping[str, str], send: Send
+    ) -> bool:
+        """Answers with `entry` if it still stands for the data, checked after the request
+        came (`_current`)."""
         if not await self._current(entry):
-            self.cache.discard(key)  # the render that follows replaces it
             return False
         await self._respond(scope, key, entry, headers, send)
         return True
@@ -709,6 +736,32 @@ class PublicCache:
             # database's state properly (503 when it is unreachable).
             logger.warning("data version check failed", exc_info=True)
             return None
+
+    def shares(self, scope: Scope) -> bool:
+        """Whether misses of this GET share one render: it goes to a public route (others,
+        editor reads and probes, are never shared, so they need not wait)."""
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        if len(path) <= _MEMO_LIMIT:
+            return bool(self._memo_shares(path))
+        return self._public_path(path)
+
+    def _public_path(self, path: str) -> bool:
+        """As the router picks: the first GET route whose path matches."""
+        if self._public_routes is None:
+            self._public_routes = [
+                (
+                    context.path_regex,
+                    any(
+                        getattr(d, "dependency", None) is public_response
+                        for d in getattr(context, "dependencies", ())
+                    ),
+                )
+                for context in iter_route_contexts(self._routes)
+                if hasattr(context, "path_regex") and "GET" in (context.methods or {"GET"})
+            ]
+        return next((public for regex, public in self._public_routes if regex.match(path)), False)
 
     def private_marker(self, headers: Mapping[str, str], send: Send) -> Send:
         """Responses to authenticated requests must stay out of shared caches."""
@@ -801,9 +854,49 @@ class PublicCacheMiddleware:
         headers, key = cache.lookup(scope)
         if await cache.answer(scope, key, headers, send):
             return
+        if not cache.shares(scope):
+            await self._render(scope, receive, send, headers, key, None)
+            return
+        for _ in range(_MAX_WAITS):
+            flight = cache.flights.get(key)
+            if flight is None:
+                await self._lead(scope, receive, send, headers, key)
+                return
+            result = await flight.wait(FLIGHT_WAIT_S)
+            if isinstance(result, Entry):
+                # Made from the data as it was when its render began: if a write has
+                # committed since (perhaps before this request came), it is not the answer.
+                if await cache.answer_with(scope, key, result, headers, send):
+                    return
+            elif result is not NoResult.ABANDONED:
+                break  # nothing to share, or too slow: render alone
+        await self._render(scope, receive, send, headers, key, None)
+
+    async def _lead(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], key: Hashable
+    ) -> None:
+        """Renders for everyone who comes for `key` meanwhile; however it ends, they go on."""
+        flight = self.public_cache.flights.start(key)
+        try:
+            await self._render(scope, receive, send, headers, key, flight)
+        except asyncio.CancelledError:
+            flight.land(NoResult.ABANDONED)
+            raise
+        finally:
+            flight.land(NoResult.UNSHARED)  # if nothing landed: a failure not to share
+
+    async def _render(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        key: Hashable,
+        flight: Flight[Entry] | None,
+    ) -> None:
         exchange = Exchange()
         scope[SCOPE_KEY] = exchange
-        capture = _Capture(cache, scope, key, exchange, headers, send)
+        capture = _Capture(self.public_cache, scope, key, exchange, headers, send, flight)
         await self.app(scope, receive, capture.send)
 
 
@@ -818,9 +911,10 @@ class _Capture:
         exchange: Exchange,
         request: Mapping[str, str],
         send: Send,
+        flight: Flight[Entry] | None,
     ) -> None:
         self.cache, self.scope, self.key = cache, scope, key
-        self.exchange, self.request = exchange, request
+        self.exchange, self.request, self.flight = exchange, request, flight
         self.passthrough: Send = cache.private_marker(request, send)
         self.start: Message | None = None
         self.chunks: list[bytes] = []
@@ -834,6 +928,8 @@ class _Capture:
             ):
                 self.start = message
                 return
+            if self.flight is not None:
+                self.flight.land(NoResult.UNSHARED)
         elif message["type"] == "http.response.body" and self.start is not None:
             self.chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -845,6 +941,9 @@ class _Capture:
         assert self.start is not None
         cache = self.cache
         entry = cache.entry_for(self.scope, self.exchange, self.start, b"".join(self.chunks))
+        if self.flight is not None:
+            # Shared even if not kept (too large, odd query): the waiters asked for it.
+            self.flight.land(entry)
         await cache.keep_and_answer(self.scope, self.key, entry, self.request, self.passthrough)
 
 
@@ -969,6 +1068,7 @@ def install(app: Any, settings: Settings) -> PublicCache:
         probe=probe,
         cache=cache,
         minimum_compress_size=settings.compression_min_bytes,
+        routes=app.routes,
     )
     app.state.version_probe = probe
     app.state.response_cache = cache

@@ -42,6 +42,9 @@ def public_read(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     @functools.wraps(endpoint)
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
         session: Any = kwargs["session"]
+        # From here the endpoint's thread ends the session, even if this request is
+        # cancelled meanwhile: ending it from here as well would race that thread.
+        session.info[_ENDED_KEY] = True
         return await run_read(session, _ending_session, session, lambda: endpoint(*args, **kwargs))
 
     return run
@@ -62,7 +65,6 @@ _ENDED_KEY = "dopys.ended"
 
 def end_read(session: Session, *, commit: bool) -> None:
     """Commit (or roll back) and close a read session; `ended` says it was."""
-    session.info[_ENDED_KEY] = True
     try:
         if commit:
             session.commit()
@@ -73,4 +75,5 @@ def end_read(session: Session, *, commit: bool) -> None:
 
 
 def ended(session: Session) -> bool:
+    """Whether the session is ended, or will be, by the endpoint's own thread."""
     return bool(session.info.get(_ENDED_KEY))
