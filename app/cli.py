@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -38,7 +38,6 @@ from app.core.db import create_db_engine, is_sqlite, make_session_factory, unit_
 from app.core.memory import limit_malloc_arenas
 from app.core.serving import server_options
 from app.demo.service import load_demo
-from app.imports import transfer
 from app.imports.conversion import ImportStopped
 from app.imports.formats import Format
 from app.imports.formats.common import ConversionFailed, Options
@@ -47,6 +46,10 @@ from app.imports.service import BATCH_SIZE
 from app.keys import service as keys
 from app.models import KeyScope
 from app.search import indexing
+
+if TYPE_CHECKING:  # with its HTTP client, imported by the commands that move files: the
+    # workers `serve` spawns import this module again and never need it
+    from app.imports import transfer
 
 console = Console()
 progress_console = Console(stderr=True)
@@ -429,6 +432,8 @@ def import_command(
     options = Options(default_lang=lang or settings.default_lang, site_url=site_url)
     if url is None:
         migrations.upgrade(settings.database_url)  # before the progress line starts
+    from app.imports import transfer
+
     try:
         with _input(file) as stream, _progress(file, stream) as progress:
             if url is not None:
@@ -490,6 +495,8 @@ def export_command(
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     if url is None:  # an unusable database is reported before any output file is made
         migrations.upgrade(get_settings().database_url)
+    from app.imports import transfer
+
     try:
         with _output(file) as out:
             if url is not None:
@@ -568,7 +575,7 @@ def _size(stream: IO[bytes]) -> int | None:
 
 
 @contextmanager
-def _progress(file: str, stream: IO[bytes]) -> Iterator[transfer.Progress]:
+def _progress(file: str, stream: IO[bytes]) -> Iterator["transfer.Progress"]:
     """A progress line on stderr. For a file of known size: a bar of the bytes read with the
     percentage, bytes of total, rate and time left, then lines done, lines per second and
     failed lines so far; for standard input only the counts and rates."""

@@ -19,6 +19,7 @@ from app.core.cors import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADE
 from app.core.db import create_db_engine, make_session_factory
 from app.core.errors import install_error_handlers
 from app.core.guards import RequestGuard
+from app.core.memory import freeze_startup_heap, thaw_startup_heap
 from app.core.ratelimit import RateLimiter, make_store
 from app.core.tokens import TokenSigner, secret_loader
 from app.exports.router import router as exports_router
@@ -78,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker = DeliveryWorker(app.state.engine, config) if config.webhooks_worker else None
         if worker is not None:
             worker.start()
+        freeze_startup_heap()
         yield
+        thaw_startup_heap()
         if worker is not None:
             worker.stop()
         app.state.version_probe.dispose()

@@ -514,8 +514,8 @@ def _http_date(value: str) -> datetime | None:
 def not_modified(request: Mapping[str, str], etag: str, last_modified: datetime) -> bool:
     """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
     if_none_match = request.get("if-none-match")
-    if if_none_match is not None:
-        return etag_matches(if_none_match, etag)
+    if if_none_match is not None:  # most often the one ETag a client was given: no parsing
+        return if_none_match == etag or etag_matches(if_none_match, etag)
     if_modified_since = request.get("if-modified-since")
     if not if_modified_since:
         return False

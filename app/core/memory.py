@@ -6,6 +6,8 @@ import gc
 import os
 from functools import cache
 
+from sqlalchemy import Engine
+
 MALLOC_ARENAS = "2"
 _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
@@ -33,11 +35,28 @@ def limit_malloc_arenas() -> None:
         libc.mallopt(_M_ARENA_MAX, int(arenas))
 
 
-def release_freed_memory() -> None:
+def release_freed_memory(engine: Engine | None = None) -> None:
     """After a bulk job (an import) has dropped its working set: collect cycles and give the
     freed heap back to the system (malloc_trim also returns free pages inside the heap), so
-    the worker goes on serving reads at its usual size."""
+    the worker goes on serving reads at its usual size. SQLite connections keep in this
+    process what the job left in them (its prepared statements, caches: ~15 MB after 5,000
+    articles): the job's `engine` closes its pooled ones (requests reopen them)."""
+    if engine is not None and engine.dialect.name == "sqlite":
+        engine.dispose()
     gc.collect()
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def freeze_startup_heap() -> None:
+    """Called once the app is up: the objects made so far (modules, models, schemas, the
+    routes; ~130,000) live as long as the process, so the cyclic collector stops walking
+    them. Its full collections otherwise paused a worker under load for 100-250 ms (the p99
+    of cached reads and 304s)."""
+    gc.freeze()
+
+
+def thaw_startup_heap() -> None:
+    """At shutdown: a process that builds apps again (the tests) collects them as usual."""
+    gc.unfreeze()

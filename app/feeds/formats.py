@@ -6,14 +6,15 @@ Each field goes out as its format declares it: titles, excerpts and names are pl
 sanitized HTML stored (`content:encoded`, Atom `type="html"`, `content_html`)."""
 
 import html
-from typing import Any
-
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING, Any
 
 from app.articles.schemas import ArticleRead
 from app.core.html import drop_forbidden_chars
 from app.feeds.schemas import JsonFeed, JsonFeedAuthor, JsonFeedItem, JsonFeedItemExtension
 from app.feeds.service import Channel, FeedFormat
+
+if TYPE_CHECKING:  # feedgen (with lxml) loads on the first RSS or Atom request
+    from feedgen.feed import FeedGenerator
 
 _HTML = "text/html"
 
@@ -42,7 +43,9 @@ def _xml(text: str) -> str:
     return drop_forbidden_chars(text)
 
 
-def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
+def _generator(channel: Channel, fmt: FeedFormat) -> "FeedGenerator":
+    from feedgen.feed import FeedGenerator
+
     feed = FeedGenerator()
     if fmt is FeedFormat.RSS:  # RSS's <author> must be an email: bylines go in dc:creator
         feed.load_extension("dc", atom=False, rss=True)
@@ -71,7 +74,7 @@ def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
     return feed
 
 
-def _add_entry(feed: FeedGenerator, article: ArticleRead, fmt: FeedFormat) -> None:
+def _add_entry(feed: "FeedGenerator", article: ArticleRead, fmt: FeedFormat) -> None:
     entry = feed.add_entry(order="append")
     entry.id(_entry_id(article))
     entry.title(_xml(article.title))

@@ -123,7 +123,8 @@ async def import_articles(
         # serve reads at the size of its largest import (not worth a full collection for
         # an editor's import of a few lines).
         if _done(run.report) >= run.batch_size:
-            await run_in_threadpool(release_freed_memory)
+            engine = request.app.state.read_engine if dry_run else request.app.state.engine
+            await run_in_threadpool(release_freed_memory, engine)
 
 
 async def _convert(

@@ -21,11 +21,13 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import chain
-
-import pymorphy3
-import Stemmer
+from typing import TYPE_CHECKING
 
 from app.core.html import sanitized_to_plain_text
+
+if TYPE_CHECKING:  # the analysers load on first use: a server that never searches or
+    import pymorphy3  # writes never holds their modules or the dictionary
+    import Stemmer
 
 # Longest term kept: a longer word is cut to this (alike in the index and the query).
 MAX_TERM = 100
@@ -54,7 +56,9 @@ _THREAD = threading.local()
 
 
 @lru_cache(maxsize=1)
-def _morph() -> pymorphy3.MorphAnalyzer:
+def _morph() -> "pymorphy3.MorphAnalyzer":
+    import pymorphy3
+
     return pymorphy3.MorphAnalyzer(lang="uk")
 
 
@@ -63,11 +67,17 @@ def _lemmas(word: str) -> list[str]:
         return [parse.normal_form for parse in _morph().parse(word)]
 
 
-def _stemmer() -> Stemmer.Stemmer:
+def _stemmer() -> "Stemmer.Stemmer":
     stemmer: Stemmer.Stemmer | None = getattr(_THREAD, "stemmer", None)
     if stemmer is None:
-        stemmer = _THREAD.stemmer = Stemmer.Stemmer("english")
+        stemmer = _THREAD.stemmer = _english_stemmer()
     return stemmer
+
+
+def _english_stemmer() -> "Stemmer.Stemmer":
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
 
 
 def _term(word: str) -> str:

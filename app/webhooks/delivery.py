@@ -13,9 +13,11 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx2
+if TYPE_CHECKING:  # the HTTP client loads with the first delivery (make_client)
+    import httpx2
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 USER_AGENT = "Dopys-Webhooks/1.0"
@@ -88,7 +90,7 @@ class Outcome:
 
 
 def send(
-    client: httpx2.Client,
+    client: "httpx2.Client",
     url: str,
     secret: str,
     message_id: str,
@@ -109,6 +111,8 @@ def send(
     if problem is not None:
         return outcome(None, problem)
     headers = headers_for(secret, message_id, body, time.time())
+    import httpx2  # loaded already: the client is one
+
     try:
         with client.stream("POST", url, content=body, headers=headers) as response:
             read = 0
@@ -128,7 +132,9 @@ def send(
     return outcome(status, f"The receiver answered {status}.")
 
 
-def make_client(timeout: float) -> httpx2.Client:
+def make_client(timeout: float) -> "httpx2.Client":
+    import httpx2
+
     return httpx2.Client(
         timeout=httpx2.Timeout(timeout),
         follow_redirects=False,

@@ -10,9 +10,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +50,9 @@ from app.webhooks.schemas import (
     WebhookPage,
     WebhookRead,
 )
+
+if TYPE_CHECKING:
+    import httpx2
 
 DISPATCH_BATCH = 500
 CLAIM_PER_SENDER = 8  # deliveries claimed per round, per concurrent sender
@@ -384,7 +386,7 @@ def _item(item: Any) -> dict[str, Any]:
 def deliver_round(
     sessions: sessionmaker[Session],
     settings: Settings,
-    client: httpx2.Client,
+    client: "httpx2.Client",
     executor: Executor,
     *,
     only: int | None = None,

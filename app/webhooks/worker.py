@@ -7,12 +7,14 @@ no two workers send one delivery. On SQLite writers are serialized by the databa
 """
 
 import contextlib
+import functools
 import logging
 import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +24,9 @@ from app.core.db import make_session_factory, unit_of_work
 from app.models import utcnow
 from app.webhooks import delivery, service
 from app.webhooks import repository as repo
+
+if TYPE_CHECKING:
+    import httpx2
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +45,6 @@ class DeliveryWorker:
         self.settings = settings
         self.reads: sessionmaker[Session] = make_session_factory(engine)
         self.writes: sessionmaker[Session] = make_session_factory(engine, write=True)
-        self.client = delivery.make_client(settings.webhooks_timeout_seconds)
         self.executor = ThreadPoolExecutor(
             max_workers=settings.webhooks_concurrency,
             thread_name_prefix="webhook-send",
@@ -49,6 +53,11 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pruned_at: float | None = None
+
+    @functools.cached_property
+    def client(self) -> "httpx2.Client":
+        """Made on the first delivery: a server that sends none never loads the client."""
+        return delivery.make_client(self.settings.webhooks_timeout_seconds)
 
     def run_once(self) -> bool:
         """One round: dispatch due events, send due deliveries. True if there was work."""
@@ -99,4 +108,6 @@ class DeliveryWorker:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
-        self.client.close()
+        client: httpx2.Client | None = self.__dict__.get("client")  # made, if it was
+        if client is not None:
+            client.close()

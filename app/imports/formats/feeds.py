@@ -19,8 +19,6 @@ from time import struct_time
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-import charset_normalizer
-import feedparser
 import orjson
 
 from app.core.html import to_plain_text
@@ -55,6 +53,8 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     if raw.lstrip()[:1] == b"{":
         yield from _json_feed(raw, options)
         return
+    import feedparser  # here: a server that never imports a feed never loads it
+
     parsed = feedparser.parse(_utf8_unless_declared(raw))
     if parsed.bozo and not parsed.entries:
         raise ConversionFailed(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}")
@@ -72,6 +72,8 @@ def _utf8_unless_declared(raw: bytes) -> bytes:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
+        import charset_normalizer
+
         best = charset_normalizer.from_bytes(raw).best()
         if best is not None:
             return str(best).encode("utf-8")
