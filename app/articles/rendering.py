@@ -6,7 +6,7 @@ stored rendering render here."""
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +74,8 @@ class Bundle:
     authors: dict[uuid.UUID, list[Any]]
     author_names: dict[int, dict[str, str]]
     author_bios: dict[int, dict[str, str]]
+    # Per (article, language): the same for every reader, and the costliest field.
+    _reading_times: dict[tuple[uuid.UUID, str], int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, ids: Sequence[uuid.UUID], *, with_body: bool) -> "Bundle":
@@ -131,8 +133,14 @@ class Bundle:
                 meta_description=version.meta_description or version.excerpt,
                 og_image=version.og_image or (cover.url if cover else None),
             ),
-            "reading_time_minutes": reading_time_minutes(version.body),
+            "reading_time_minutes": self._reading_time(article_id, version),
         }
+
+    def _reading_time(self, article_id: uuid.UUID, version: Any) -> int:
+        key = (article_id, version.lang)
+        if key not in self._reading_times:
+            self._reading_times[key] = reading_time_minutes(version.body)
+        return self._reading_times[key]
 
     def version_of(self, article_id: uuid.UUID, lang: str) -> str:
         """The language lists show a reader of `lang`: theirs, else the original, else any."""
