@@ -497,7 +497,7 @@ def _related_statement(large_tags: int, large_sources: int) -> Select[Any]:
     # PostgreSQL in a hash join), not knowing how few the candidates are.
     published_at = (
         select(Article.published_at)
-        .where(Article.id == candidates.c.id, _unindexed_is_public(now))
+        .where(Article.id == candidates.c.id, unindexed_is_public(now))
         .scalar_subquery()
     )
     ranked = select(candidates.c.id, candidates.c.score, published_at.label("published_at"))
@@ -535,7 +535,7 @@ def _compile_unindexed_sqlite(element: _Unindexed, compiler: SQLCompiler, **kw: 
     return f"+{compiler.process(element.column, **kw)}"
 
 
-def _unindexed_is_public(now: BindParameter[datetime]) -> ColumnElement[bool]:
+def unindexed_is_public(now: BindParameter[datetime]) -> ColumnElement[bool]:
     """`is_public`, with none of its columns served by an index."""
     published_at = _Unindexed(Article.published_at.expression)
     return and_(
@@ -746,7 +746,8 @@ DATA_VERSION_SQL = "SELECT seq, changed_at FROM sync_state WHERE id = 1"
 
 
 def current_change_seq(session: Session | Connection) -> int:
-    return int(session.execute(_CURRENT_SEQ).scalar_one())
+    connection = session.connection() if isinstance(session, Session) else session
+    return int(connection.execute(_CURRENT_SEQ).scalar_one())
 
 
 @dataclass(frozen=True)
