@@ -24,6 +24,7 @@ from app.models import Article, ArticleRendering, ArticleStatus, utcnow
 from app.search.schemas import SearchHit
 from tests.conftest import RecordingClient
 from tests.factories import hours_ago, iso, make_author, make_source, make_tag
+from tests.imports.helpers import NDJSON, article_line, ndjson
 from tests.reliability.conftest import bearer, new_key, reset_database
 
 READERS = ("uk", "en")
@@ -54,6 +55,12 @@ OPS = st.one_of(
         ),
     ),
     st.tuples(st.sampled_from(["publish", "unpublish", "delete"]), st.integers(0, 2)),
+    # An import line: a new article, or the same wire story again with other tags.
+    st.tuples(
+        st.just("import"),
+        st.integers(0, 1),
+        st.lists(st.sampled_from(["news", "war", "kyiv"]), unique=True),
+    ),
     st.tuples(
         st.just("rename"),
         st.sampled_from(["tags/news", "tags/war", "sources/isw", "authors/anna"]),
@@ -98,6 +105,10 @@ def _apply(client: RecordingClient, headers: dict[str, str], ids: list[str], op:
     """One editor write; refused ones (a 4xx: the last translation, a deleted article) are
     writes too, that must change nothing."""
     kind, base = op[0], "/v1/editor/articles"
+    if kind == "import":
+        line = article_line(op[1], tags=[{"slug": tag} for tag in op[2]])
+        client.post("/v1/imports", content=ndjson([line]), headers={**headers, **NDJSON})
+        return
     if kind == "rename":
         client.patch(f"/v1/editor/{op[1]}", json={"names": {op[2]: op[3]}}, headers=headers)
         return
