@@ -114,7 +114,7 @@ class _Cached:
     def many(self, words: Iterable[str]) -> list[tuple[str, ...]]:
         words = list(words)
         found = list(map(self.known.get, words))  # in C: no Python frame per word
-        if None in found:
+        if not all(found):  # a miss (None); terms are never an empty tuple
             found = [terms or self(word) for word, terms in zip(words, found, strict=True)]
         return found  # type: ignore[return-value]
 
