@@ -149,7 +149,7 @@ async def _convert(
 
 
 async def _stream(request: Request, settings: Settings, run: ImportRun) -> ImportReport:
-    pipeline = _Pipeline(run, request.app.state.read_sessions)
+    pipeline = _Pipeline(run, request.app.state.read_sessions, settings.import_check_workers)
     try:
         return await _stream_batches(request, settings, run, pipeline)
     finally:
@@ -193,11 +193,11 @@ class _Pipeline:
     import is big enough to be worth one (app.imports.workers). Batches are still stored
     one at a time, in order."""
 
-    def __init__(self, run: ImportRun, hints: sessionmaker[Session]) -> None:
+    def __init__(self, run: ImportRun, hints: sessionmaker[Session], workers: int) -> None:
         self._run = run
         self._hints = hints
         self._storing: asyncio.Future[None] | None = None
-        self._checker = CheckPool()
+        self._checker = CheckPool(workers)
 
     async def push(self, lines: list[NumberedLine]) -> None:
         batch = await run_in_threadpool(self._run.prepare, lines, self._hints, self._checker)

@@ -99,7 +99,8 @@ class CheckPool:
     the same either way, only where the CPU time is spent differs."""
 
     def __init__(self, workers: int = 1) -> None:
-        """`workers`: 1 on two cores (the other runs this process's writes)."""
+        """`workers`: 1 on two cores (the other runs this process's writes); 0 checks
+        every line here."""
         self.size = workers
         self._workers: list[_Worker] = []
         self._broken = False
@@ -107,7 +108,7 @@ class CheckPool:
 
     def __call__(self, lines: Sequence[NumberedLine], languages: Collection[str] | None) -> Results:
         self._batches += 1
-        if self._batches >= 2 and len(lines) >= MIN_LINES and not self._workers:
+        if self.size and self._batches >= 2 and len(lines) >= MIN_LINES and not self._workers:
             self.start()
         workers = self._workers
         if self._broken or not workers or not all(w.is_ready() for w in workers):
