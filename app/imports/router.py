@@ -149,7 +149,10 @@ async def _convert(
 
 
 async def _stream(request: Request, settings: Settings, run: ImportRun) -> ImportReport:
-    pipeline = _Pipeline(run, request.app.state.read_sessions, settings.import_check_workers)
+    workers = settings.import_check_workers
+    if workers is None:
+        workers = 1 if request.app.state.engine.dialect.name == "sqlite" else 0
+    pipeline = _Pipeline(run, request.app.state.read_sessions, workers)
     try:
         return await _stream_batches(request, settings, run, pipeline)
     finally:

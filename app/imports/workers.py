@@ -121,7 +121,7 @@ class CheckPool:
             checked: Results = {}
             for worker, _ in zip(workers, chunks, strict=False):
                 checked.update(worker.receive())
-        except (OSError, EOFError, pickle.UnpicklingError):
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
             logger.warning("an import check worker failed; checking in the server process")
             self._broken = True
             self.close()
