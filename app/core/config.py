@@ -48,6 +48,15 @@ class Settings(BaseSettings):
         description="Largest import body (streamed, so memory stays flat whatever its size; "
         "a million full bilingual articles is about 7 GB).",
     )
+    import_check_workers: int | None = Field(
+        default=None,
+        ge=0,
+        le=8,
+        description="Processes a large import checks its lines on (validation, sanitizing, "
+        "search analysis) while the server writes; started per import, stopped after it. "
+        "0 checks them in the server process; unset: 1 on SQLite (written by this process), "
+        "0 on PostgreSQL (whose own process indexes what is written, and needs the core).",
+    )
     cache_control_public: str = Field(
         default="public, max-age=30, stale-while-revalidate=300",
         description="Cache-Control of public GET responses (feed, articles, tags, sync...).",

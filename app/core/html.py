@@ -124,6 +124,8 @@ def sanitize_html(html: str) -> str:
     """Safe HTML that sanitizes to itself: what is stored is a fixed point, so re-importing
     or re-saving a body never changes it (and never marks the article changed)."""
     clean = drop_forbidden_chars(str(_SANITIZER.clean(html)))
+    if clean == html:
+        return clean  # cleaning it again is the pass just made: already a fixed point
     for _ in range(_MAX_PASSES):
         again = drop_forbidden_chars(str(_SANITIZER.clean(clean)))
         if again == clean:

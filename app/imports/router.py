@@ -27,6 +27,7 @@ from app.imports.formats.common import Options
 from app.imports.parsing import LineSplitter
 from app.imports.schemas import EXPORT_DOC, NDJSON_MEDIA_TYPE, ImportReport
 from app.imports.service import ImportRun, NumberedLine
+from app.imports.workers import CheckPool
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,19 @@ async def _convert(
 
 
 async def _stream(request: Request, settings: Settings, run: ImportRun) -> ImportReport:
-    pipeline = _Pipeline(run, request.app.state.read_sessions)
+    workers = settings.import_check_workers
+    if workers is None:
+        workers = 1 if request.app.state.engine.dialect.name == "sqlite" else 0
+    pipeline = _Pipeline(run, request.app.state.read_sessions, workers)
+    try:
+        return await _stream_batches(request, settings, run, pipeline)
+    finally:
+        await run_in_threadpool(pipeline.close)
+
+
+async def _stream_batches(
+    request: Request, settings: Settings, run: ImportRun, pipeline: "_Pipeline"
+) -> ImportReport:
     splitter = LineSplitter()
     pending: list[NumberedLine] = []
     try:
@@ -179,17 +192,19 @@ async def _stream(request: Request, settings: Settings, run: ImportRun) -> Impor
 
 
 class _Pipeline:
-    """Two stages on two threads: while the database writes batch n, Python decodes,
-    validates and sanitizes batch n + 1 (database calls release the GIL, and there are
-    cores to spare). Batches are still stored one at a time, in order."""
+    """Two stages: while the database writes batch n, batch n + 1 is decoded here and
+    checked (validated, sanitized, analysed for search) on a worker process once the
+    import is big enough to be worth one (app.imports.workers). Batches are still stored
+    one at a time, in order."""
 
-    def __init__(self, run: ImportRun, hints: sessionmaker[Session]) -> None:
+    def __init__(self, run: ImportRun, hints: sessionmaker[Session], workers: int) -> None:
         self._run = run
         self._hints = hints
         self._storing: asyncio.Future[None] | None = None
+        self._checker = CheckPool(workers)
 
     async def push(self, lines: list[NumberedLine]) -> None:
-        batch = await run_in_threadpool(self._run.prepare, lines, self._hints)
+        batch = await run_in_threadpool(self._run.prepare, lines, self._hints, self._checker)
         await self.drain()
         self._storing = asyncio.ensure_future(run_in_threadpool(self._run.store, batch))
 
@@ -204,6 +219,9 @@ class _Pipeline:
             if not quiet:
                 raise
             logger.exception("import batch failed while the request was failing")
+
+    def close(self) -> None:
+        self._checker.close()
 
 
 def _check_request(request: Request, fmt: Format) -> None:

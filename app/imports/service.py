@@ -109,6 +109,25 @@ def _language_errors(number: int, line: ArticleLine, languages: Collection[str])
     return errors
 
 
+def check_lines(
+    lines: Sequence[NumberedLine], languages: Collection[str] | None = None
+) -> dict[int, Checked | list[LineError]]:
+    """`check` for raw lines, by line number (a line that is no article is left out): what
+    a worker process of app.imports.workers runs, so only bytes travel to it."""
+    checked: dict[int, Checked | list[LineError]] = {}
+    for number, raw in lines:
+        item = decode(number, raw)
+        if isinstance(item, RawLine):
+            checked[number] = check(item, languages)
+    return checked
+
+
+# Checks the lines given (numbered raw lines) for the site's languages: check_lines, here
+# or on other processes.
+Checker = Callable[
+    [Sequence[NumberedLine], Collection[str] | None], dict[int, Checked | list[LineError]]
+]
+
 KindOf = Callable[[int, dict[str, Any] | None], str]
 
 
@@ -179,12 +198,16 @@ class ImportRun:
         self.store(self.prepare(lines))
 
     def prepare(
-        self, lines: Sequence[NumberedLine], hints: sessionmaker[Session] | None = None
+        self,
+        lines: Sequence[NumberedLine],
+        hints: sessionmaker[Session] | None = None,
+        checker: Checker = check_lines,
     ) -> Prepared:
         """Decode a batch; with `hints` (a read-only session factory) also check, ahead of
         `store`, the lines whose stored hash differs: a pipeline runs this for the next
-        batch while the database writes the current one. Only a hint: `store` looks again
-        inside its transaction and checks any line this skipped."""
+        batch while the database writes the current one (and `checker` may check them on
+        other processes). Only a hint: `store` looks again inside its transaction and
+        checks any line this skipped."""
         decoded: list[RawLine] = []
         errors: list[LineError] = []
         for number, raw in lines:
@@ -201,9 +224,14 @@ class ImportRun:
         checked: dict[int, Checked | list[LineError]] = {}
         if hints is not None:
             stored = _stored_hashes(hints, decoded)
-            for line in decoded:
-                if stored.get(_primary_key(line) or "") != line.digest:
-                    checked[line.number] = check(line, self.languages)
+            changed = {
+                line.number
+                for line in decoded
+                if stored.get(_primary_key(line) or "") != line.digest
+            }
+            if changed:
+                wanted = [(n, raw) for n, raw in lines if n in changed]
+                checked = checker(wanted, self.languages)
         return Prepared(decoded, errors, checked)
 
     def store(self, batch: Prepared) -> None:

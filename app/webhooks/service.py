@@ -248,6 +248,11 @@ def dispatch(session: Session, settings: Settings, now: datetime) -> int:
     if not events:
         return 0
     subscriptions = repo.all_subscriptions(session)
+    if not subscriptions:
+        # Nobody to send them to: dropped unread (an import's events would otherwise each
+        # render its article, in the importing process, for nothing).
+        repo.finish_dispatch(session, [], [e.id for e in events], [], now)
+        return len(events)
     live = repo.public_now(
         session, {e.article_id for e in events if carries_content(e.type) and e.article_id}, now
     )
