@@ -110,7 +110,8 @@ def capture(database_url: str, requests: list[Request], expect: int, base_url: s
     engines = [app.state.engine, app.state.read_engine]
     probe = getattr(app.state, "version_probe", None)  # the response cache's freshness check
     if probe is not None:
-        engines.append(probe._engine)
+        if probe._engine is not None:  # SQLite's; PostgreSQL's check has its own connection
+            engines.append(probe._engine)
         _record_raw_reads(probe)
     engines = list({id(e): e for e in engines}.values())
     captured = Captured(cold=[], warm=[])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import bindparam, delete, event, exists, insert, select
+from sqlalchemy import BindParameter, bindparam, delete, event, exists, insert, select
 from sqlalchemy.orm import Session
 
 from app.articles import repository as repo
@@ -232,21 +232,18 @@ def refresh_stale(session: Session, renderer: Renderer, *, batch: int = 500) -> 
 # ---- reading -------------------------------------------------------------------------
 
 _R = ArticleRendering
-_CURRENT = (
-    _R.seq == Article.change_seq,
-    _R.fingerprint == bindparam("fingerprint"),
-    _R.reader_lang == bindparam("reader"),
-)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _LISTED = {
-    with_body: select(_R.article_id, _R.lang, _R.item, _R.body if with_body else _R.item)
-    .join(Article, Article.id == _R.article_id)
-    .where(_R.article_id.in_(bindparam("ids", expanding=True)), _R.listed, *_CURRENT)
+    with_body: select(Article.id, _R.lang, _R.item, _R.body if with_body else _R.item)
+    .join(_R, repo.current_rendering(listed=True))
+    .where(Article.id.in_(_IDS))
     for with_body in (False, True)
 }
 _PAGES = (
     select(_R.lang, _R.item, _R.body, _R.extra)
-    .join(Article, Article.id == _R.article_id)
-    .where(_R.article_id == bindparam("article_id"), *_CURRENT)
+    .select_from(Article)
+    .join(_R, repo.current_rendering(listed=False))
+    .where(Article.id == bindparam("article_id"))
 )
 
 
@@ -257,16 +254,12 @@ def listed_items(
     one query for the stored ones, a render for any without a current rendering."""
     if not ids:
         return []
-    renderer = renderer_of(session)
-    params = {"ids": list(ids), "reader": reader, "fingerprint": renderer.fingerprint}
-    found = {
+    params = {"ids": list(ids), "reader": reader, "fingerprint": renderer_of(session).fingerprint}
+    stored = {
         row[0]: StoredItem(row[0], row[1], row[2], row[3] if with_body else b"null")
         for row in session.connection().execute(_LISTED[with_body], params)
     }
-    missing = [article_id for article_id in ids if article_id not in found]
-    if missing:
-        found.update(_render_listed(session, renderer, missing, reader))
-    return [found[article_id] for article_id in ids]
+    return _completed(session, ids, stored, reader)
 
 
 def items_of_rows(
@@ -274,14 +267,22 @@ def items_of_rows(
 ) -> list[StoredItem]:
     """List items from rows of repository.feed_page(reader=...): (id, published_at, lang,
     item, body), the stored ones as they are, the others rendered now."""
-    missing = [row[0] for row in rows if row[3] is None]
-    rendered = _render_listed(session, renderer_of(session), missing, reader) if missing else {}
-    return [
-        rendered[row[0]]
-        if row[3] is None
-        else StoredItem(row[0], row[2], row[3], row[4] if with_body else b"null")
+    stored = {
+        row[0]: StoredItem(row[0], row[2], row[3], row[4] if with_body else b"null")
         for row in rows
-    ]
+        if row[3] is not None
+    }
+    return _completed(session, [row[0] for row in rows], stored, reader)
+
+
+def _completed(
+    session: Session, ids: Sequence[uuid.UUID], stored: dict[uuid.UUID, StoredItem], reader: str
+) -> list[StoredItem]:
+    """`ids`' items in order: the stored ones, and the others rendered now."""
+    missing = [article_id for article_id in ids if article_id not in stored]
+    if missing:
+        stored.update(_render_listed(session, renderer_of(session), missing, reader))
+    return [stored[article_id] for article_id in ids]
 
 
 def _render_listed(

@@ -182,9 +182,10 @@ class KnownChanges:
 
 class VersionProbe:
     """Reads the data version. `version()` / `version_async()` are the per-request check, on the
-    cheapest path each database has; `freshness()` (the stamp of a render) goes through a
-    small SQLAlchemy pool. `max_age` > 0 lets a reading be reused that long (a configured
-    window of staleness; 0, the default, checks on every request).
+    cheapest path each database has; `freshness_on()` (the stamp of a render) runs on the
+    render's own connection, as the first query of its transaction. `max_age` > 0 lets a
+    reading be reused that long (a configured window of staleness; 0, the default, checks on
+    every request).
 
     - SQLite (`inline`): `version()` from the event loop, a raw DB-API cursor on one connection
       kept for it (SQLAlchemy's connection layer costs several times the query itself), and
@@ -196,8 +197,8 @@ class VersionProbe:
       time, so one connection serves a worker."""
 
     def __init__(self, url: str, max_age: float = 0.0, connect_timeout: int = 5) -> None:
-        self._engine = create_probe_engine(url)
         self.inline = is_sqlite(url)
+        self._engine = create_probe_engine(url) if self.inline else None
         self._inline: Any = None
         self._wal: WalMarker | None = None
         self._marked: tuple[bytes, Version] | None = None  # WAL header, version read after it
@@ -214,6 +215,7 @@ class VersionProbe:
             return self._remember(self._marked[1])
         opened = self._inline is None
         if opened:
+            assert self._engine is not None, "PostgreSQL's check is version_async()"
             self._inline = self._engine.raw_connection()
         try:
             version = _read_version(self._inline)
@@ -267,11 +269,6 @@ class VersionProbe:
             return None
         return self._last[1]
 
-    def freshness(self, now: datetime) -> Freshness:
-        """The stamp of a render about to read the data, on a connection of its own."""
-        with self._engine.connect() as conn:
-            return self.freshness_on(conn, now)
-
     def freshness_on(self, conn: Connection, now: datetime) -> Freshness:
         """The stamp of a render about to read the data through `conn`: the version is
         read first, so a stamp is never newer than the data it describes (as the first
@@ -287,7 +284,8 @@ class VersionProbe:
         self._drop_inline(invalidate=False)
         if self._remote is not None:
             self._remote.drop()
-        self._engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def _read_version(dbapi_connection: Any) -> Version:

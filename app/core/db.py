@@ -68,22 +68,12 @@ def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_probe_engine(url: str) -> Engine:
-    """A small pool for the one-row freshness check every public GET makes. On PostgreSQL
-    it is autocommit (one round trip, no BEGIN/ROLLBACK) and skips pre-ping (a failed
-    check invalidates its connection instead)."""
-    if is_sqlite(url):
-        engine = create_db_engine(url)
-        # The check runs on the event loop: never wait long for a lock there.
-        event.listen(engine, "connect", _short_busy_timeout)
-        return engine
-    return create_engine(
-        url,
-        isolation_level="AUTOCOMMIT",
-        pool_size=4,
-        max_overflow=8,
-        pool_reset_on_return=None,
-        connect_args={"connect_timeout": 5},
-    )
+    """The SQLite engine of the one-row freshness check every public GET makes: it runs on
+    the event loop, so it never waits long for a lock. (PostgreSQL's check has its own
+    AsyncConnection: app.core.caching.)"""
+    engine = create_db_engine(url)
+    event.listen(engine, "connect", _short_busy_timeout)
+    return engine
 
 
 def make_session_factory(
