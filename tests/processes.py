@@ -43,28 +43,40 @@ def serving(
 def start_server(
     database_url: str, log: Path, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`dopys serve` started and answering (the caller stops it): the process, its URL."""
-    port = free_port()
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [DOPYS, "serve", "--port", str(port), "--no-migrate"],
-            env={**cli_env(database_url), **(env or {})}, cwd=ROOT, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    _wait_until_up(url, server, log)
-    return server, url
+    """`dopys serve` started and answering (the caller stops it): the process, its URL.
+
+    The suite runs on several worker processes, so a free port can be taken by another
+    worker's server between our look and the bind: then we try another port."""
+    for _ in range(3):
+        port = free_port()
+        start = log.stat().st_size if log.exists() else 0
+        with log.open("ab") as out:
+            server = subprocess.Popen(
+                [DOPYS, "serve", "--port", str(port), "--no-migrate"],
+                env={**cli_env(database_url), **(env or {})}, cwd=ROOT, stdout=out,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        if _wait_until_up(url, server, log, start):
+            return server, url
+    pytest.fail(f"dopys serve found no free port:\n{log.read_text()}")
 
 
-def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path, start: int) -> bool:
+    """True once the server answers; False if it lost its port to another process."""
     deadline = time.monotonic() + 30
     while True:
         try:
             if httpx2.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
+                return True
         except httpx2.TransportError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
+            server.wait()
+            with log.open("rb") as written:
+                written.seek(start)
+                if b"address already in use" in written.read().lower():
+                    return False
             pytest.fail(f"dopys serve did not start:\n{log.read_text()}")
         time.sleep(0.1)
