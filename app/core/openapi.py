@@ -126,11 +126,17 @@ def _document_sparse(operation: dict[str, Any], schemas: dict[str, Any]) -> None
     content[SPARSE_MEDIA_TYPE] = {"schema": {"$ref": f"#/components/schemas/{sparse_page}"}}
 
 
+# Says that an `enum` is the serving site's SITE_LANGUAGES, not a fixed list: the document a
+# server serves lists its own, the committed one those of the default settings (uk, en).
+SITE_LANGUAGES_EXTENSION = "x-dopys-site-languages"
+
+
 def _site_languages(schemas: list[dict[str, Any]], languages: list[str]) -> None:
     """The configured languages as the `enum` of what SiteLang marks."""
     for schema in schemas:
         if schema.pop(SITE_LANG_MARKER, False):
             schema["enum"] = list(languages)
+            schema[SITE_LANGUAGES_EXTENSION] = "SITE_LANGUAGES"
 
 
 DOCS_ASSETS_PATH = "/docs-assets"

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import orjson
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -10,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     ValidationInfo,
     WithJsonSchema,
@@ -149,9 +151,34 @@ def _whole_seconds(value: datetime) -> datetime:
     return value.replace(microsecond=0)
 
 
+def moment_text(value: datetime, *, exact: bool = False) -> str:
+    """A timestamp as the API writes every one: RFC 3339 in UTC with `Z`, in whole seconds
+    (`2026-11-30T08:00:00Z`). `exact` keeps the stored fraction of a second, for exports:
+    a restore must order articles published within one second as they were."""
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    return (utc if exact else utc.replace(microsecond=0)).isoformat() + "Z"
+
+
 # Every timestamp a response carries has the same precision: whole seconds (what HTTP dates
 # and feed readers keep too), whether the database stored microseconds or not.
-Moment = Annotated[datetime, AfterValidator(_whole_seconds)]
+Moment = Annotated[
+    datetime,
+    AfterValidator(_whole_seconds),
+    PlainSerializer(moment_text, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+
+
+def json_bytes(value: Any, *, exact_times: bool = False) -> bytes:
+    """JSON of plain data (webhook messages, export lines), its timestamps written as
+    response models write them (moment_text)."""
+
+    def default(item: Any) -> Any:
+        if isinstance(item, datetime):
+            return moment_text(item, exact=exact_times)
+        raise TypeError(f"{type(item).__name__} is not JSON")
+
+    return orjson.dumps(value, default=default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
 # Validation context key: the caller knows the input holds no forbidden character (a bulk

@@ -5,6 +5,8 @@ The sidebar dates are those the page shows (Monday July 1st, 2024); the page giv
 of day, so the times below keep the sidebar's order. The article's own date is not on the
 page: it reports a TV Chosun story of June 21, so it is dated the day after.
 
+The page's own article is its top story (`featured`), the sidebar's posts are not.
+
 The page shows no image: the article's cover is a placeholder URL with the size and the
 per-language alt text a front end needs (no caption or credit: the page shows none). Its
 Ukrainian version is a translation of the page's English text.
@@ -109,6 +111,7 @@ ARTICLES = [
             "status": "published",
             "published_at": "2024-06-22T09:00:00+03:00",
             "cover_image": ISW_COVER,
+            "featured": True,
             "tags": ["news"],
             "authors": ["editorial"],
             "citations": [

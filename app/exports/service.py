@@ -15,11 +15,11 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles import repository as articles_repo
 from app.articles.rules import TRANSLATION_EXTRAS
+from app.core.schemas import json_bytes
 from app.exports import repository as repo
 from app.imports.schemas import export_header, export_trailer
 
@@ -42,16 +42,18 @@ def export_lines(sessions: sessionmaker[Session], page_size: int = PAGE_SIZE) ->
     """NDJSON, a page of articles per chunk. Each page is read in its own short transaction,
     so a long download holds no snapshot open and memory stays flat. The trailer is written
     only after the last page was read: an error on the way ends the stream without it."""
-    yield orjson.dumps(export_header()) + b"\n"
+    yield json_bytes(export_header()) + b"\n"
     after = None
     count = 0
     while True:
         with sessions() as session:
             rows = repo.article_page(session, after, page_size)
-            chunk = b"".join(orjson.dumps(line) + b"\n" for line in _lines(session, rows))
+            chunk = b"".join(
+                json_bytes(line, exact_times=True) + b"\n" for line in _lines(session, rows)
+            )
         count += len(rows)
         if len(rows) < page_size:
-            yield chunk + orjson.dumps(export_trailer(count)) + b"\n"
+            yield chunk + json_bytes(export_trailer(count)) + b"\n"
             return
         yield chunk
         after = rows[-1].id

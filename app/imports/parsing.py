@@ -66,6 +66,7 @@ class ExportCheck:
         self.truncated = False
         self._open = False  # inside an export: header seen, no trailer yet
         self._lines = 0
+        self.articles = 0  # article lines in all (every line but markers and blank ones)
 
     def marker(self, marker: ExportMarker) -> None:
         if marker.count is None:
@@ -77,6 +78,7 @@ class ExportCheck:
 
     def article(self) -> None:
         self._lines += 1
+        self.articles += 1
 
     def finish(self) -> bool:
         """Whether the stream, now ended, was a truncated export."""

@@ -177,7 +177,9 @@ class ImportReport(BaseModel):
     dry_run: bool = False
     format: str = Field(default="ndjson", description="What the uploaded file was.")
     items: int = Field(
-        default=0, description="Items read from a converted file (posts, pages, entries...)."
+        default=0,
+        description="Items read: an NDJSON file's article lines (an export's header and "
+        "trailer are not articles), a converted file's posts, pages, entries...",
     )
     kinds: dict[str, KindCounts] = Field(
         default={},

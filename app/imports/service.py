@@ -189,7 +189,9 @@ class ImportRun:
         self._export = ExportCheck()
 
     def finish(self) -> ImportReport:
-        """The report, once every line went through: says whether an export was cut short."""
+        """The report of an NDJSON import, once every line went through: how many article
+        lines it read, and whether an export was cut short."""
+        self.report.items = self._export.articles
         self.report.truncated = self._export.finish()
         return self.report
 

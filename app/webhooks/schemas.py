@@ -1,12 +1,11 @@
 """Webhook subscriptions and deliveries on the wire."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.core.schemas import InputModel, Lang, PageMeta, Slug, Url
+from app.core.schemas import InputModel, Lang, Moment, PageMeta, Slug, Url
 from app.models import DeliveryState, SubscriptionStatus
 
 EventType = Literal[
@@ -65,8 +64,8 @@ class WebhookRead(BaseModel):
         description="`failing` once a delivery ran out of retries; events are still sent, "
         "and the next success makes it `active` again."
     )
-    failing_since: datetime | None
-    created_at: datetime
+    failing_since: Moment | None
+    created_at: Moment
 
 
 class WebhookCreated(WebhookRead):
@@ -82,7 +81,7 @@ class WebhookPage(BaseModel):
 
 
 class AttemptRead(BaseModel):
-    attempted_at: datetime
+    attempted_at: Moment
     status_code: int | None = Field(description="The receiver's status; null if none came.")
     duration_ms: int
     error: str | None
@@ -94,9 +93,9 @@ class DeliveryRead(BaseModel):
     event_type: str
     article_id: uuid.UUID | None
     state: DeliveryState
-    next_attempt_at: datetime | None = Field(description="When the next try is due, if any.")
-    created_at: datetime
-    finished_at: datetime | None
+    next_attempt_at: Moment | None = Field(description="When the next try is due, if any.")
+    created_at: Moment
+    finished_at: Moment | None
     attempts: list[AttemptRead]
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles.rendering import Locale, list_items
@@ -27,7 +26,7 @@ from app.core.pagination import (
     invalid_cursor,
     scope_of,
 )
-from app.core.schemas import PageMeta
+from app.core.schemas import PageMeta, json_bytes
 from app.core.tokens import TokenSigner
 from app.models import (
     DeliveryState,
@@ -285,7 +284,7 @@ def dispatch(session: Session, settings: Settings, now: datetime) -> int:
                 "id": str(event.article_id),
                 "data_version": event.data_version,
                 "reason": event.reason,
-                "removed_at": event.occurred_at.isoformat(),
+                "removed_at": event.occurred_at,
                 "urls": {
                     lang: _url(settings, lang, slug)
                     for lang, slug in sorted(facets.get("slugs", {}).items())
@@ -313,7 +312,7 @@ def _url(settings: Settings, lang: str, slug: str) -> str:
 
 
 def _body(type_: str, at: datetime, data: dict[str, Any]) -> str:
-    return orjson.dumps({"type": type_, "timestamp": at.isoformat(), "data": data}).decode()
+    return json_bytes({"type": type_, "timestamp": at, "data": data}).decode()
 
 
 def _delivery_row(

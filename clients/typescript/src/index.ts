@@ -15,6 +15,7 @@ export type ArticleRead = Schemas["ArticleRead"];
 export type SearchHit = Schemas["SearchHit"];
 export type SearchResults = Schemas["SearchResults"];
 export type FeedPage = Schemas["FeedPage"];
+export type RelatedPage = Schemas["RelatedPage"];
 export type Tag = Schemas["TagRead"];
 export type Source = Schemas["SourceRead"];
 export type Author = Schemas["AuthorRead"];
@@ -22,8 +23,17 @@ export type SyncPage = Schemas["SyncPage"];
 export type Removal = Schemas["Removal"];
 export type JsonFeed = Schemas["JsonFeed"];
 export type Problem = Schemas["Problem"];
-/** One of the site's languages. */
+/**
+ * One of the site's languages: the `enum` of the spec these types were generated from
+ * (`SITE_LANGUAGES` of the server that wrote it; regenerate from your server's
+ * `/openapi.json` for its languages, see the README).
+ */
 export type Lang = ArticleListItem["lang"];
+/**
+ * A language to ask for: one of the site's, or any BCP 47 tag the server looks up among
+ * them (`uk-UA`, what `navigator.language` gives, means `uk`).
+ */
+export type LangTag = Lang | (string & {});
 /** A field `fields=` can name (`body` comes with `include: "body"`). */
 export type ItemField = Exclude<keyof ArticleListItem, "body">;
 
@@ -33,6 +43,8 @@ export type FeedParams = Omit<Query<"articles-list_articles">, "cursor" | "field
 export type SearchParams = Omit<Query<"search-search_articles">, "q" | "fields">;
 export type SyncParams = Omit<Query<"sync-sync">, "token" | "fields">;
 export type ListParams = Omit<Query<"tags-list_tags">, "cursor">;
+export type PagesParams = Omit<Query<"pages-list_pages">, "cursor" | "fields">;
+export type RelatedParams = Omit<Query<"articles-related_articles">, "fields">;
 export type FeedFormat = "rss" | "atom" | "json";
 
 /** A non-2xx answer: the RFC 9457 problem the API sent, when it sent one. */
@@ -98,15 +110,28 @@ export interface ClientOptions {
   /** Where the API is, e.g. `https://api.example.com` (no trailing `/v1`). */
   baseUrl: string;
   /** Language for every call that does not name one (sent as `lang=`). */
-  lang?: Lang;
+  lang?: LangTag;
   /** An API key, for deployments that need one on reads (never needed by public reads). */
   apiKey?: string;
   /** `false` turns the ETag cache off; default: a new EtagCache. */
   cache?: EtagCache | false;
+  /** Milliseconds each request may take before it is aborted (`TimeoutError`); default none. */
+  timeout?: number;
   fetch?: typeof fetch;
 }
 
-type Params = Record<string, string | number | boolean | null | undefined>;
+/** Per call: abort it, or give up after a time. Every method takes these too. */
+export type RequestOptions = {
+  /** Aborts the request (and, for iterators, the page being fetched). */
+  signal?: AbortSignal;
+  /** Milliseconds before the request is aborted with a `TimeoutError`; overrides the client's. */
+  timeout?: number;
+};
+
+type Value = string | number | boolean | null | undefined;
+type Params = Record<string, Value>;
+/** A method's query parameters with its RequestOptions. */
+type Call = Record<string, Value | AbortSignal>;
 
 export class DopysClient {
   readonly cache: EtagCache | undefined;
@@ -120,16 +145,16 @@ export class DopysClient {
   }
 
   /** Every item of the fresh-posts feed, newest first, following cursors page by page. */
-  feed(params?: FeedParams): AsyncGenerator<ArticleListItem>;
+  feed(params?: FeedParams & RequestOptions): AsyncGenerator<ArticleListItem>;
   /** The feed projected to `fields` (answered as the sparse media type). */
   feed<K extends ItemField>(
-    params: FeedParams & { fields: readonly K[] },
+    params: FeedParams & RequestOptions & { fields: readonly K[] },
   ): AsyncGenerator<Pick<ArticleListItem, K> & Partial<Pick<ArticleListItem, "body">>>;
   async *feed(
-    params: FeedParams & { fields?: readonly ItemField[] } = {},
+    params: FeedParams & RequestOptions & { fields?: readonly ItemField[] } = {},
   ): AsyncGenerator<Partial<ArticleListItem>> {
     const { fields, ...rest } = params;
-    for await (const page of this.pages<FeedPage>("/v1/articles", {
+    for await (const page of this.paged<FeedPage>("/v1/articles", {
       ...rest,
       fields: fields?.join(","),
     })) {
@@ -138,57 +163,80 @@ export class DopysClient {
   }
 
   /** One page of the feed (for UIs that page by hand); `cursor` from `meta.next_cursor`. */
-  feedPage(params: FeedParams & { cursor?: string } = {}): Promise<FeedPage> {
+  feedPage(params: FeedParams & RequestOptions & { cursor?: string } = {}): Promise<FeedPage> {
     return this.get<FeedPage>("/v1/articles", params);
   }
 
   /** One public article by the slug of any of its translations. */
-  article(slug: string, options: { lang?: Lang } = {}): Promise<ArticleRead> {
+  article(slug: string, options: { lang?: LangTag } & RequestOptions = {}): Promise<ArticleRead> {
     return this.get<ArticleRead>(`/v1/articles/${encodeURIComponent(slug)}`, options);
   }
 
+  /** Articles related to one (by any of its slugs): most shared tags and sources first. */
+  related(slug: string, params: RelatedParams & RequestOptions = {}): Promise<RelatedPage> {
+    return this.get<RelatedPage>(`/v1/articles/${encodeURIComponent(slug)}/related`, params);
+  }
+
+  /** Every static page ("Про нас", "Контакти"), localized, following cursors. */
+  async *pages(params: PagesParams & RequestOptions = {}): AsyncGenerator<ArticleListItem> {
+    for await (const page of this.paged<FeedPage>("/v1/pages", params)) {
+      yield* page.data;
+    }
+  }
+
+  /** One static page by the slug of any of its translations. */
+  page(slug: string, options: { lang?: LangTag } & RequestOptions = {}): Promise<ArticleRead> {
+    return this.get<ArticleRead>(`/v1/pages/${encodeURIComponent(slug)}`, options);
+  }
+
   /** One page of search results, best first; `cursor` from `meta.next_cursor`. */
-  search(q: string, params: SearchParams & { cursor?: string } = {}): Promise<SearchResults> {
+  search(
+    q: string,
+    params: SearchParams & RequestOptions & { cursor?: string } = {},
+  ): Promise<SearchResults> {
     return this.get<SearchResults>("/v1/search", { ...params, q });
   }
 
   /** Every search hit, following cursors. */
-  async *searchAll(q: string, params: SearchParams = {}): AsyncGenerator<SearchHit> {
-    for await (const page of this.pages<SearchResults>("/v1/search", { ...params, q })) {
+  async *searchAll(
+    q: string,
+    params: SearchParams & RequestOptions = {},
+  ): AsyncGenerator<SearchHit> {
+    for await (const page of this.paged<SearchResults>("/v1/search", { ...params, q })) {
       yield* page.data;
     }
   }
 
   /** Every tag (section), localized, following cursors. */
-  async *tags(params: ListParams = {}): AsyncGenerator<Tag> {
-    for await (const page of this.pages<{ data: Tag[] } & Paged>("/v1/tags", params)) {
+  async *tags(params: ListParams & RequestOptions = {}): AsyncGenerator<Tag> {
+    for await (const page of this.paged<{ data: Tag[] } & Paged>("/v1/tags", params)) {
       yield* page.data;
     }
   }
 
-  tag(slug: string, options: { lang?: Lang } = {}): Promise<Tag> {
+  tag(slug: string, options: { lang?: LangTag } & RequestOptions = {}): Promise<Tag> {
     return this.get<Tag>(`/v1/tags/${encodeURIComponent(slug)}`, options);
   }
 
   /** Every source, localized, following cursors. */
-  async *sources(params: ListParams = {}): AsyncGenerator<Source> {
-    for await (const page of this.pages<{ data: Source[] } & Paged>("/v1/sources", params)) {
+  async *sources(params: ListParams & RequestOptions = {}): AsyncGenerator<Source> {
+    for await (const page of this.paged<{ data: Source[] } & Paged>("/v1/sources", params)) {
       yield* page.data;
     }
   }
 
-  source(slug: string, options: { lang?: Lang } = {}): Promise<Source> {
+  source(slug: string, options: { lang?: LangTag } & RequestOptions = {}): Promise<Source> {
     return this.get<Source>(`/v1/sources/${encodeURIComponent(slug)}`, options);
   }
 
   /** Every author (byline), localized, following cursors. */
-  async *authors(params: ListParams = {}): AsyncGenerator<Author> {
-    for await (const page of this.pages<{ data: Author[] } & Paged>("/v1/authors", params)) {
+  async *authors(params: ListParams & RequestOptions = {}): AsyncGenerator<Author> {
+    for await (const page of this.paged<{ data: Author[] } & Paged>("/v1/authors", params)) {
       yield* page.data;
     }
   }
 
-  author(slug: string, options: { lang?: Lang } = {}): Promise<Author> {
+  author(slug: string, options: { lang?: LangTag } & RequestOptions = {}): Promise<Author> {
     return this.get<Author>(`/v1/authors/${encodeURIComponent(slug)}`, options);
   }
 
@@ -198,7 +246,10 @@ export class DopysClient {
    * to keep for next time. Applying an item twice is safe, so a sync cut short can be rerun
    * from the same token.
    */
-  async sync(store: SyncStore, options: SyncParams & { token?: string } = {}): Promise<string> {
+  async sync(
+    store: SyncStore,
+    options: SyncParams & RequestOptions & { token?: string } = {},
+  ): Promise<string> {
     const { token, ...params } = options;
     let next = token;
     for (;;) {
@@ -212,8 +263,12 @@ export class DopysClient {
   }
 
   /** The JSON Feed 1.1 of a language, or of one tag's or source's articles. */
-  jsonFeed(lang: Lang, of?: { tag?: string; source?: string; author?: string }): Promise<JsonFeed> {
-    return this.get<JsonFeed>(this.feedPath(lang, "json", of), {});
+  jsonFeed(
+    lang: Lang,
+    of?: { tag?: string; source?: string; author?: string },
+    options: RequestOptions = {},
+  ): Promise<JsonFeed> {
+    return this.get<JsonFeed>(this.feedPath(lang, "json", of), options);
   }
 
   /** The absolute URL of a syndication feed (for `<link rel="alternate">`). */
@@ -240,7 +295,7 @@ export class DopysClient {
     return `/v1/feeds/${lang}${path}.${format}`;
   }
 
-  private async *pages<P extends Paged>(path: string, params: Params): AsyncGenerator<P> {
+  private async *paged<P extends Paged>(path: string, params: Call): AsyncGenerator<P> {
     let cursor: string | undefined;
     do {
       const page: P = await this.get<P>(path, { ...params, cursor });
@@ -258,23 +313,63 @@ export class DopysClient {
     return url.toString();
   }
 
-  private async get<T>(path: string, params: Params, cacheable = true): Promise<T> {
-    const url = this.url(path, params);
+  private async get<T>(path: string, call: Call, cacheable = true): Promise<T> {
+    const { signal, timeout, ...params } = call;
+    const url = this.url(path, params as Params);
     const cache = cacheable ? this.cache : undefined;
     const cached = cache?.get(url);
     const headers: Record<string, string> = { Accept: "application/json, application/*+json" };
     if (this.options.apiKey) headers.Authorization = `Bearer ${this.options.apiKey}`;
     if (cached) headers["If-None-Match"] = cached.etag;
-    const response = await this.fetchImpl(url, { headers });
-    if (response.status === 304 && cached && cache) {
-      cache.revalidated += 1;
-      return cached.body as T;
+    const abort = new Abort(
+      signal as AbortSignal | undefined,
+      (timeout as number | undefined) ?? this.options.timeout,
+    );
+    try {
+      const response = await this.fetchImpl(url, { headers, signal: abort.signal });
+      if (response.status === 304 && cached && cache) {
+        cache.revalidated += 1;
+        return cached.body as T;
+      }
+      if (!response.ok) throw new DopysError(response.status, await problemOf(response), url);
+      // Read under the same signal: a body that stalls times out as headers do.
+      const body = (await response.json()) as T;
+      const etag = response.headers.get("etag");
+      if (cache && etag) cache.set(url, { etag, body });
+      return body;
+    } finally {
+      abort.done();
     }
-    if (!response.ok) throw new DopysError(response.status, await problemOf(response), url);
-    const body = (await response.json()) as T;
-    const etag = response.headers.get("etag");
-    if (cache && etag) cache.set(url, { etag, body });
-    return body;
+  }
+}
+
+/** The caller's signal and a timeout as one signal (AbortSignal.any needs Node 20.3+). */
+class Abort {
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly forward = () => this.controller.abort(this.caller?.reason);
+
+  constructor(
+    private readonly caller: AbortSignal | undefined,
+    timeout: number | undefined,
+  ) {
+    if (caller?.aborted) this.forward();
+    else caller?.addEventListener("abort", this.forward, { once: true });
+    if (timeout !== undefined) {
+      this.timer = setTimeout(() => {
+        const reason = new DOMException(`No answer within ${timeout} ms`, "TimeoutError");
+        this.controller.abort(reason);
+      }, timeout);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  done(): void {
+    clearTimeout(this.timer);
+    this.caller?.removeEventListener("abort", this.forward);
   }
 }
 

@@ -1582,7 +1582,7 @@ export interface components {
             format: string;
             /**
              * Items
-             * @description Items read from a converted file (posts, pages, entries...).
+             * @description Items read: an NDJSON file's article lines (an export's header and trailer are not articles), a converted file's posts, pages, entries...
              * @default 0
              */
             items: number;

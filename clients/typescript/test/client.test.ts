@@ -1,6 +1,7 @@
 // Against a live `dopys serve` with the demo content (scripts/test-clients starts one and
 // sets DOPYS_URL and DOPYS_KEY, a write key for the editor calls some tests make).
 import assert from "node:assert/strict";
+import { createServer, type Socket } from "node:net";
 import { describe, test } from "node:test";
 
 import {
@@ -8,6 +9,7 @@ import {
   DopysClient,
   DopysError,
   EtagCache,
+  type Lang,
   type Removal,
   type SyncStore,
 } from "../src/index.js";
@@ -51,7 +53,8 @@ describe("feed", () => {
     const first: ArticleListItem = items[0]!;
     const id: string = first.id;
     const title: string = first.title;
-    const lang: "uk" | "en" = first.lang;
+    // One of the site's languages, as the spec the types were generated from lists them.
+    const lang: Lang = first.lang;
     assert.match(id, /^[0-9a-f-]{36}$/);
     assert.ok(title.length > 0);
     assert.ok(["uk", "en"].includes(lang));
@@ -95,6 +98,72 @@ describe("article", () => {
       assert.equal(error.problem?.type, "https://dopys.dev/problems/not-found");
       return true;
     });
+  });
+});
+
+describe("related articles and pages", () => {
+  test("related articles share tags or sources, never the article itself", async () => {
+    const related = await client().related(ISW, { limit: 3, lang: "en" });
+    assert.equal(related.data.length, 3);
+    assert.ok(related.data.every((item) => item.slug !== ISW));
+    assert.ok(related.data.every((item) => item.tags.some((tag) => tag.slug === "news")));
+  });
+
+  test("static pages are listed and read by slug, apart from the feed", async () => {
+    const created = (await editor("POST", "/v1/editor/articles", {
+      type: "page",
+      original_lang: "uk",
+      status: "published",
+      translations: [
+        { lang: "uk", title: "Про нас", body: "<p>Редакція.</p>" },
+        { lang: "en", title: "About us", body: "<p>The newsroom.</p>" },
+      ],
+    })) as { id: string };
+    try {
+      const pages = await collect(client().pages({ lang: "en" }));
+      assert.deepEqual(
+        pages.map((page) => [page.id, page.title]),
+        [[created.id, "About us"]],
+      );
+      const about = await client().page("pro-nas", { lang: "en-GB" });
+      assert.deepEqual([about.id, about.lang, about.body], [created.id, "en", "<p>The newsroom.</p>"]);
+      const feed = await collect(client().feed({ limit: 100 }));
+      assert.ok(feed.every((item) => item.id !== created.id));
+    } finally {
+      await editor("DELETE", `/v1/editor/articles/${created.id}`);
+    }
+  });
+});
+
+describe("abort and timeout", () => {
+  test("a request aborted by its signal rejects with the signal's reason", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(client().feedPage({ signal: controller.signal }), { name: "AbortError" });
+    const late = new AbortController();
+    const pending = collect(client({ cache: false }).feed({ limit: 1, signal: late.signal }));
+    late.abort(new Error("navigated away"));
+    await assert.rejects(pending, { message: "navigated away" });
+  });
+
+  test("a server that never answers times out, per client or per request", async () => {
+    // A real TCP peer that accepts the connection and sends nothing.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((ready) => silent.listen(0, "127.0.0.1", ready));
+    const { port } = silent.address() as { port: number };
+    try {
+      const slow = new DopysClient({ baseUrl: `http://127.0.0.1:${port}`, timeout: 100 });
+      const started = Date.now();
+      await assert.rejects(slow.article(ISW), { name: "TimeoutError" });
+      assert.ok(Date.now() - started < 5000);
+      await assert.rejects(slow.tag("news", { timeout: 50 }), { name: "TimeoutError" });
+      // A client's timeout applies to live servers too, and a prompt answer is unaffected.
+      assert.equal((await client().article(ISW, { timeout: 10_000 })).slug, ISW);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((closed) => silent.close(closed));
+    }
   });
 });
 
