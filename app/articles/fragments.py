@@ -34,7 +34,8 @@ from app.models import Article, ArticleRendering, ArticleTranslation, utcnow
 
 # Bump when what Bundle renders changes in a way the response schemas do not show (a
 # fallback rule, a computed value): stored renderings of older code are then not served.
-RENDERING_FORMAT = 1
+# 2: every name in the language of the translation shown (it was the reader's).
+RENDERING_FORMAT = 2
 RENDERER_KEY = "dopys.renderer"  # Session.info: the Renderer of the app's sessions
 BATCH = 200  # articles rendered per statement batch
 
@@ -143,11 +144,14 @@ def _rendered_rows(
         versions = bundle.translations.get(article_id)
         if not versions or bundle.articles[article_id].published_at is None:
             continue  # never public as it stands (a draft)
+        # A translation renders alike for every reader (its names are in its own
+        # language): rendered once, stored for each reader language.
+        locale = renderer.locale(renderer.default_lang)
+        pages = {v.lang: _render_one(bundle, article_id, locale, v.lang) for v in versions}
         for reader in renderer.languages:
-            locale = renderer.locale(reader)
             listed = bundle.version_of(article_id, reader)
             for version in versions:
-                item, body, extra = _render_one(bundle, article_id, locale, version.lang)
+                item, body, extra = pages[version.lang]
                 yield {
                     "article_id": article_id,
                     "reader_lang": reader,

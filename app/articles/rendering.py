@@ -1,7 +1,7 @@
 """Building public response objects from rows: the one place an article's public shape
-is decided (its translation for a reader, names in the reader's language, the restricted
-body withheld). app.articles.fragments stores what it renders; reads without a current
-stored rendering render here."""
+is decided (its translation for a reader, every name in that translation's language, the
+restricted body withheld). app.articles.fragments stores what it renders; reads without a
+current stored rendering render here."""
 
 import uuid
 from collections import defaultdict
@@ -41,7 +41,18 @@ class Locale:
         return self.url_template.replace("{lang}", lang).replace("{slug}", slug)
 
     def name(self, names: dict[str, str], fallback: str) -> str:
-        return localized(names, self.lang, self.default_lang, fallback)
+        """A name in the reader's language, else the site's (a tag's or an author's page)."""
+        return localized(names, (self.lang, self.default_lang), fallback)
+
+
+@dataclass(frozen=True, slots=True)
+class Namer:
+    """Picks each name of one response: the first of `langs` a name has (Bundle._namer)."""
+
+    langs: tuple[str, ...]
+
+    def __call__(self, names: dict[str, str], fallback: str) -> str:
+        return localized(names, self.langs, fallback)
 
 
 def list_items(
@@ -106,6 +117,13 @@ class Bundle:
         original = self.articles[article_id].original_lang
         return by_lang.get(lang) or by_lang.get(original) or versions[0]
 
+    def _namer(self, article_id: uuid.UUID, version: Any, locale: Locale) -> Namer:
+        """Names for a response in `version`'s language: one language per response (its
+        Content-Language). A name missing in it falls back as the body does, to the
+        article's original, then to the site's language, then to any."""
+        original = self.articles[article_id].original_lang
+        return Namer((version.lang, original, locale.default_lang))
+
     def list_item(
         self, article_id: uuid.UUID, locale: Locale, *, with_body: bool
     ) -> ArticleListItem:
@@ -126,7 +144,7 @@ class Bundle:
         cover = summary["cover_image"]
         return {
             "body": self._body(article_id, version),
-            "citations": self._citations(article_id, locale),
+            "citations": self._citations(article_id, self._namer(article_id, version, locale)),
             "canonical_url": self.articles[article_id].canonical_url,
             "seo": Seo(
                 meta_title=version.meta_title or version.title,
@@ -167,10 +185,11 @@ class Bundle:
     def summary_fields(self, article_id: uuid.UUID, locale: Locale, lang: str) -> dict[str, Any]:
         article = self.articles[article_id]
         version = self._version(article_id, lang)
+        name = self._namer(article_id, version, locale)
         tags = [
             TagRef(
                 slug=row.slug,
-                name=locale.name(self.tag_names.get(row.id, {}), row.slug),
+                name=name(self.tag_names.get(row.id, {}), row.slug),
                 kind=row.kind,
             )
             for row in self.tags[article_id]
@@ -185,7 +204,7 @@ class Bundle:
             "updated_at": max(article.updated_at, version.updated_at),
             "primary_tag": tags[0] if tags else None,
             "tags": tags,
-            "sources": self._sources(article_id, locale),
+            "sources": self._sources(article_id, name),
             "translations": [
                 TranslationRef(lang=v.lang, slug=v.slug, url=locale.url(v.lang, v.slug))
                 for v in self.translations[article_id]
@@ -195,8 +214,8 @@ class Bundle:
             "authors": [
                 AuthorRef(
                     slug=row.slug,
-                    name=locale.name(self.author_names.get(row.id, {}), row.slug),
-                    bio=locale.name(self.author_bios.get(row.id, {}), ""),
+                    name=name(self.author_names.get(row.id, {}), row.slug),
+                    bio=name(self.author_bios.get(row.id, {}), ""),
                     photo_url=row.photo_url,
                     links=row.links,
                 )
@@ -205,17 +224,17 @@ class Bundle:
             "featured": article.featured,
         }
 
-    def _sources(self, article_id: uuid.UUID, locale: Locale) -> list[SourceRef]:
+    def _sources(self, article_id: uuid.UUID, name: Namer) -> list[SourceRef]:
         seen: dict[str, SourceRef] = {}
         for row in self.citations[article_id]:
             if row.slug not in seen:
                 seen[row.slug] = SourceRef(
                     slug=row.slug,
-                    name=locale.name(self.source_names.get(row.source_id, {}), row.slug),
+                    name=name(self.source_names.get(row.source_id, {}), row.slug),
                 )
         return list(seen.values())
 
-    def _citations(self, article_id: uuid.UUID, locale: Locale) -> list[CitationRead]:
+    def _citations(self, article_id: uuid.UUID, name: Namer) -> list[CitationRead]:
         rows = self.citations[article_id]
         position_of = {row.id: row.position for row in rows}
         return [
@@ -223,7 +242,7 @@ class Bundle:
                 position=row.position,
                 source=CitedSource(
                     slug=row.slug,
-                    name=locale.name(self.source_names.get(row.source_id, {}), row.slug),
+                    name=name(self.source_names.get(row.source_id, {}), row.slug),
                     kind=row.kind,
                     homepage_url=row.homepage_url,
                 ),

@@ -77,10 +77,10 @@ def joined_header(values: Iterable[str]) -> str | None:
     return ", ".join(lines) if lines else None
 
 
-def localized(names: Mapping[str, str], lang: str, default: str, fallback: str) -> str:
-    """A name in `lang`, else in the site default, else any, else `fallback` (the slug)."""
-    if lang in names:
-        return names[lang]
-    if default in names:
-        return names[default]
+def localized(names: Mapping[str, str], langs: Iterable[str], fallback: str) -> str:
+    """A name in the first of `langs` it has, else in any (the first by tag), else
+    `fallback` (the slug)."""
+    for lang in langs:
+        if lang in names:
+            return names[lang]
     return next(iter(sorted(names.items())), ("", fallback))[1]

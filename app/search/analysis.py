@@ -1,13 +1,14 @@
-"""Words to search terms: Ukrainian lemmas (pymorphy3), English Snowball stems.
+"""Words to search terms: Ukrainian lemmas (pymorphy3), Snowball stems for the rest.
 
 The index and the query meet on terms, never on raw words. A translation's words are
 analysed by its language: Ukrainian words become every dictionary form they can be a form
 of (pymorphy3 with pymorphy3-dicts-uk: "року" -> "рік" and "рок"; an unknown word gets
-the analyser's guesses), English words their Snowball stem ("countries" -> "countri").
-A Ukrainian text quoting a Latin-script word ("sanctions") stems it as English; any other
-language is only lower-cased. A query word is analysed every way at once (Ukrainian,
-English and as it is), so whatever analyser indexed a form, the same form in a query finds
-it, and every other form with a lemma in common.
+the analyser's guesses), words of a language Snowball has (PyStemmer: English, Polish,
+German, French, ...) their Snowball stem ("countries" -> "countri", "wojska" -> "wojsk").
+A Ukrainian text quoting a Latin-script word ("sanctions") stems it as English; a language
+Snowball lacks is only lower-cased. A query word is analysed every way at once (Ukrainian,
+English, each other language of the site, and as it is), so whatever analyser indexed a
+form, the same form in a query finds it, and every other form with a lemma in common.
 
 Terms are runs of letters and digits, lower case, with no apostrophe ("об'єкт" ->
 "обєкт"), at most MAX_TERM characters: each database's tokenizer reads a term as exactly
@@ -18,8 +19,10 @@ news repeats its words.
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache, partial
 from itertools import chain
 from typing import TYPE_CHECKING
 
@@ -84,17 +87,69 @@ def _lemmas(word: str) -> list[str]:
         return [parse.normal_form for parse in _morph().parse(word)]
 
 
-def _stemmer() -> "Stemmer.Stemmer":
-    stemmer: Stemmer.Stemmer | None = getattr(_THREAD, "stemmer", None)
+# Snowball's algorithms by ISO 639-1 language, those PyStemmer 3 has (its "porter" and
+# "dutch_porter" are older variants; Ukrainian has pymorphy3 instead).
+SNOWBALL = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "eo": "esperanto",
+    "es": "spanish",
+    "et": "estonian",
+    "eu": "basque",
+    "fa": "persian",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nb": "norwegian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "nn": "norwegian",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "st": "sesotho",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
+}
+
+
+def _stemmer(algorithm: str) -> "Stemmer.Stemmer":
+    stemmers: dict[str, Stemmer.Stemmer] | None = getattr(_THREAD, "stemmers", None)
+    if stemmers is None:
+        stemmers = _THREAD.stemmers = {}
+    stemmer = stemmers.get(algorithm)
     if stemmer is None:
-        stemmer = _THREAD.stemmer = _english_stemmer()
+        stemmer = stemmers[algorithm] = _new_stemmer(algorithm)
     return stemmer
 
 
-def _english_stemmer() -> "Stemmer.Stemmer":
+def _new_stemmer(algorithm: str) -> "Stemmer.Stemmer":
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+    return Stemmer.Stemmer(algorithm)
+
+
+@lru_cache(maxsize=1)
+def _algorithms() -> frozenset[str]:
+    import Stemmer
+
+    return frozenset(Stemmer.algorithms())
 
 
 def _term(word: str) -> str:
@@ -137,9 +192,9 @@ def as_is(word: str) -> tuple[str, ...]:
     return (_term(word),)
 
 
-def _english(word: str) -> tuple[str, ...]:
-    """The Snowball (Porter 2) English stem."""
-    return (_term(_stemmer().stemWord(_term(word))),)
+def _stem(algorithm: str, word: str) -> tuple[str, ...]:
+    """The word's Snowball stem ("english": Porter 2)."""
+    return (_term(_stemmer(algorithm).stemWord(_term(word))),)
 
 
 def _ukrainian(word: str) -> tuple[str, ...]:
@@ -152,36 +207,66 @@ def _ukrainian(word: str) -> tuple[str, ...]:
     return lemmas or (_term(word),)
 
 
-english = _Cached(_english)
+english = _Cached(partial(_stem, "english"))
 ukrainian = _Cached(_ukrainian)
-_AS_IS = _Cached(as_is)
+verbatim = _Cached(as_is)
 _ANALYSERS: dict[str, _Cached] = {"uk": ukrainian, "en": english}
+_ANALYSERS_LOCK = threading.Lock()
 
 
 def analyser(lang: str) -> _Cached:
-    """The analyser of a translation's language (BCP 47: "en-GB" is English)."""
-    return _ANALYSERS.get(lang.split("-")[0].lower(), _AS_IS)
+    """The analyser of a translation's language (BCP 47: "en-GB" is English, "pl-PL"
+    Polish): pymorphy3's, Snowball's, or none (`verbatim`)."""
+    primary = lang.split("-")[0].lower()
+    found = _ANALYSERS.get(primary)
+    if found is None:
+        algorithm = SNOWBALL.get(primary)
+        if algorithm is None or algorithm not in _algorithms():
+            return verbatim
+        with _ANALYSERS_LOCK:  # one cache per language, whichever thread asks first
+            found = _ANALYSERS.setdefault(primary, _Cached(partial(_stem, algorithm)))
+    return found
+
+
+# The languages a query word is analysed as besides Ukrainian and English: the site's
+# (search sets them for its request, query_languages).
+_QUERY_LANGS: ContextVar[tuple[str, ...]] = ContextVar("query_langs", default=())
+
+
+@contextmanager
+def query_languages(langs: Iterable[str]) -> Iterator[None]:
+    """Within it, query_terms analyses a word as each of `langs` too (the site's)."""
+    token = _QUERY_LANGS.set(tuple(langs))
+    try:
+        yield
+    finally:
+        _QUERY_LANGS.reset(token)
 
 
 def query_terms(word: str) -> tuple[str, ...]:
     """A query word's terms: what any analyser makes of it, so it finds its own form in a
-    translation of any language, and every form sharing a lemma with it."""
-    return tuple(dict.fromkeys((*ukrainian(word), *english(word), *as_is(word))))
+    translation of any of the site's languages, and every form sharing a lemma with it."""
+    others = (analyser(lang) for lang in _QUERY_LANGS.get())
+    analysers = dict.fromkeys((ukrainian, english, *others, verbatim))
+    return tuple(dict.fromkeys(chain.from_iterable(analyse(word) for analyse in analysers)))
 
 
-def terms(lang: str, text: str) -> str:
-    """The distinct terms of plain text in `lang`, in order of first use, space-separated:
-    what the lemma columns of a translation hold."""
+def terms(lang: str, text: str, analyse: _Cached | None = None) -> str:
+    """The distinct terms of plain text in `lang` (by `analyse`, else its language's
+    analyser), in order of first use, space-separated: what the lemma columns hold."""
     # Each distinct word looked up once; the loops run in C (imports do this for every line).
-    analysed = analyser(lang).many(dict.fromkeys(words(text)))
+    analysed = (analyse or analyser(lang)).many(dict.fromkeys(words(text)))
     return " ".join(dict.fromkeys(chain.from_iterable(analysed)))
 
 
-def index_columns(lang: str, title: str, excerpt: str, body: str) -> dict[str, str]:
+def index_columns(
+    lang: str, title: str, excerpt: str, body: str, analyse: _Cached | None = None
+) -> dict[str, str]:
     """The lemma columns of a translation (body: sanitized HTML), for every write path."""
     text = {"title": title, "excerpt": excerpt, "body": sanitized_to_plain_text(body)}
     return {
-        f"lemmas_{name}": terms(lang, text[name][:limit]) for name, limit in FIELD_LIMITS.items()
+        f"lemmas_{name}": terms(lang, text[name][:limit], analyse)
+        for name, limit in FIELD_LIMITS.items()
     }
 
 

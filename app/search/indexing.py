@@ -9,10 +9,22 @@ with a plain table(), not the ORM model, so a migration may call it whatever the
 later become.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 
-from sqlalchemy import Connection, Engine, bindparam, column, func, select, table, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    true,
+    update,
+)
 
 from app.search.analysis import index_columns
 
@@ -30,19 +42,32 @@ _translations = table(
 )
 
 Progress = Callable[[int, int], None]  # (translations done, of how many)
+Columns = Callable[[str, str, str, str], dict[str, str]]  # (lang, title, excerpt, body)
+EVERY: ColumnElement[bool] = true()
 
 
-def count(connection: Connection) -> int:
-    return int(connection.execute(select(func.count()).select_from(_translations)).scalar_one())
+def languages_other_than(langs: Iterable[str]) -> ColumnElement[bool]:
+    """Translations in none of `langs` (nor their regional variants: "en-gb" is "en")."""
+    lang = _translations.c.lang
+    return ~or_(*(or_(lang == code, lang.like(f"{code}-%")) for code in langs))
+
+
+def count(connection: Connection, where: ColumnElement[bool] = EVERY) -> int:
+    query = select(func.count()).select_from(_translations).where(where)
+    return int(connection.execute(query).scalar_one())
 
 
 def reindex_batches(
     begin: Callable[[], AbstractContextManager[Connection]],
     total: int,
     progress: Progress | None = None,
+    *,
+    where: ColumnElement[bool] = EVERY,
+    columns: Columns = index_columns,
 ) -> int:
-    """Re-compute every translation's lemma columns, BATCH at a time, each batch in the
-    transaction `begin()` opens (and the caller's context closes: see `reindex`)."""
+    """Re-compute the lemma columns of every translation (or those `where` selects) with
+    `columns`, BATCH at a time, each batch in the transaction `begin()` opens (and the
+    caller's context closes: see `reindex`)."""
     t = _translations.c
     done, last = 0, -1
     statement = (
@@ -54,7 +79,7 @@ def reindex_batches(
         with begin() as connection:
             rows = connection.execute(
                 select(t.id, t.lang, t.title, t.excerpt, t.body)
-                .where(t.id > last)
+                .where(t.id > last, where)
                 .order_by(t.id)
                 .limit(BATCH)
             ).all()
@@ -62,10 +87,7 @@ def reindex_batches(
                 return done
             connection.execute(
                 statement,
-                [
-                    {"row_id": r.id, **index_columns(r.lang, r.title, r.excerpt, r.body)}
-                    for r in rows
-                ],
+                [{"row_id": r.id, **columns(r.lang, r.title, r.excerpt, r.body)} for r in rows],
             )
         done += len(rows)
         last = rows[-1].id

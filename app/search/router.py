@@ -13,7 +13,7 @@ from app.core.http import make_locale, page_response
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
 from app.core.schemas import PageMeta
 from app.core.sparse import FieldsParam, IncludeParam
-from app.search import service
+from app.search import analysis, service
 from app.search.schemas import HIT_FIELDS, SearchResults
 
 router = APIRouter(
@@ -64,18 +64,19 @@ def search_articles(
     reader's language plus their `rank` and a `snippet` with the matches marked."""
     selected = list_item_fields(fields, include, also=HIT_FIELDS)
     depends_on(request, filters.depends)
-    page = service.search(
-        session,
-        make_locale(settings, lang),
-        q,
-        filters.where,
-        cursor=cursor,
-        limit=limit,
-        scope=filters.scope,
-        signer=signer,
-        with_body="body" in selected,
-        with_snippet="snippet" in selected,
-    )
+    with analysis.query_languages(settings.site_languages):  # each language's word forms
+        page = service.search(
+            session,
+            make_locale(settings, lang),
+            q,
+            filters.where,
+            cursor=cursor,
+            limit=limit,
+            scope=filters.scope,
+            signer=signer,
+            with_body="body" in selected,
+            with_snippet="snippet" in selected,
+        )
     meta = PageMeta(next_cursor=page.next_cursor, limit=limit)
     return page_response(
         request,

@@ -49,8 +49,9 @@ def test_feed_is_newest_first_with_the_documented_item_shape(
     }  # fmt: skip
     assert item["lang"] == "en"
     assert item["slug"] == "czech-republic-is-ready-to-search-for-ammunition"
-    assert item["primary_tag"] == {"slug": "news", "name": "Новини", "kind": "topic"}
-    assert item["sources"] == [{"slug": "isw", "name": "ІВВ"}]
+    # An English item, named in English for a Ukrainian reader too (issue 20).
+    assert item["primary_tag"] == {"slug": "news", "name": "News", "kind": "topic"}
+    assert item["sources"] == [{"slug": "isw", "name": "ISW"}]
     assert item["translations"] == [
         {
             "lang": "en",

@@ -23,15 +23,16 @@ def test_import_creates_articles_with_tags_and_both_translations(
         },
         "skipped": 0, "skipped_items": [], "notes": [], "truncated": False,
     }  # fmt: skip
-    # The slug's (Ukrainian) translation, names in English: an explicit `lang=en` would
-    # now serve the English translation (issue 14), Accept-Language does not.
+    # The slug's (Ukrainian) translation, its names in Ukrainian too (issue 20): an
+    # explicit `lang=en` would serve the English translation (issue 14), Accept-Language
+    # does not.
     article = client.get("/v1/articles/novyna-nomer-1", headers={"Accept-Language": "en"}).json()
     assert article["title"] == "Новина номер 1"
     assert article["lang"] == "uk"
     assert article["body"] == "<p>Текст 1.</p>"
     assert article["excerpt"] == "Текст 1."
     assert article["published_at"] == "2024-07-01T10:01:00Z"
-    assert article["tags"] == [{"slug": "news", "name": "News", "kind": "topic"}]
+    assert article["tags"] == [{"slug": "news", "name": "Новини", "kind": "topic"}]
     assert {t["lang"]: t["slug"] for t in article["translations"]} == {
         "en": "news-number-1",
         "uk": "novyna-nomer-1",

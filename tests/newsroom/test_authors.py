@@ -81,10 +81,14 @@ def test_articles_carry_ordered_localized_bylines(
 ) -> None:
     client.post("/v1/editor/authors", json=OLENA, headers=editor_headers)
     make_author(client, editor_headers, "andrii", names={"uk": "Андрій", "en": "Andrii"})
-    article = make_article(client, editor_headers, authors=["andrii", "olena"])
+    both = [{"lang": "uk", "title": "Репортаж"}, {"lang": "en", "title": "Report"}]
+    article = make_article(client, editor_headers, authors=["andrii", "olena"], translations=both)
     assert article["authors"] == ["andrii", "olena"]
 
+    # Its English version, named in English; a bio with no English falls back as a body
+    # would, to the original's (issue 20).
     item = client.get("/v1/articles", params={"lang": "en"}).json()["data"][0]
+    assert item["lang"] == "en"
     assert item["authors"] == [
         {"slug": "andrii", "name": "Andrii", "bio": "", "photo_url": None, "links": []},
         {

@@ -44,12 +44,18 @@ def test_demo_load_serves_the_seed_page(runner: CliRunner, client: RecordingClie
         feed[0]["title"]
         == "Окупанти планують вивезти із заповідника “Асканія-Нова” ще одну партію тварин"
     )
-    assert {item["primary_tag"]["name"] for item in feed} == {"Новини"}
+    # Each item's section named in the item's language (issue 20).
+    names = {(item["lang"], item["primary_tag"]["name"]) for item in feed}
+    assert names == {("uk", "Новини"), ("en", "News")}
     article = client.get(
         "/v1/articles/north-korea-to-send-engineering-troops-to-russian-occupied-ukraine-isw"
     ).json()
     chain = [(c["source"]["slug"], c["via"]) for c in article["citations"]]
     assert chain == [("isw", None), ("tv-chosun", 0), ("south-korean-government", 1)]
+    # English (the slug's translation) throughout, names included (issue 20).
+    assert (article["lang"], article["primary_tag"]["name"]) == ("en", "News")
+    assert article["sources"][0]["name"] == "Institute for the Study of War"
+    assert article["authors"][0]["name"] == "Dopys newsroom"
     cover = {
         "url": "https://images.example.org/dopys-demo/putin-kim-pyongyang-2024-06-19.jpg",
         "width": 1200,
