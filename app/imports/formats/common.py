@@ -10,7 +10,7 @@ from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 
 from app.core.html import to_plain_text
 from app.core.slugs import MAX_SLUG_LENGTH, SLUG_PATTERN, slugify_title
@@ -37,7 +37,10 @@ def refused_xml(exc: DefusedXmlException) -> ConversionFailed:
     if isinstance(exc, EntitiesForbidden):
         why = f"it declares the XML entity '{exc.name}' (entities are never expanded)"
     elif isinstance(exc, DTDForbidden):
-        why = "it holds a document type declaration (<!DOCTYPE>), which no export needs"
+        why = (
+            "it holds a document type declaration (<!DOCTYPE>, where XML entities are "
+            "declared), which no WordPress export has"
+        )
     else:
         why = f"it refers to something outside the file ({exc})"
     return ConversionFailed(f"Refused: {why}.")
@@ -63,13 +66,40 @@ class Row(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
 
+def one_of(description: str, *types: type, nullable: bool = True) -> PlainValidator:
+    """For `Annotated[Any, one_of(...)]`: a field holding a value of one of these JSON
+    types, with one error when it does not (a union would give one per type); `bool`
+    only when named (true is no number)."""
+
+    def check(value: Any) -> Any:
+        if value is None and nullable:
+            return value
+        if isinstance(value, types) and (bool in types or not isinstance(value, bool)):
+            return value
+        raise ValueError(f"Must be {description}")
+
+    return PlainValidator(check)
+
+
 def check_row(model: type[Row], value: Any) -> None:
     """Raises ItemFailed, with the errors the NDJSON path would give, unless `value` is a
     JSON object whose fields have the types `model` says."""
+    if not isinstance(value, dict):
+        raise ItemFailed.of(None, f"Must be a JSON object, not {_json_name(value)}.")
     try:
         model.model_validate(value)
     except ValidationError as exc:
         raise ItemFailed(validation_errors(0, exc)) from exc
+
+
+def _json_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "null"
 
 
 MAX_ID_DIGITS = 18  # fits a 64-bit integer

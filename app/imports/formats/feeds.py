@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from time import struct_time
-from typing import IO, Any
+from typing import IO, Annotated, Any
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import ParseError, TreeBuilder, XMLPullParser
 
@@ -37,6 +37,7 @@ from app.imports.formats.common import (
     check_row,
     excerpt,
     http_url,
+    one_of,
     paragraphs,
     primary_lang,
     refused_xml,
@@ -268,7 +269,7 @@ class _Author(Row):
 class _Item(Row):
     """The fields of an item read (the spec lets an id be a number, read as text)."""
 
-    id: str | int | float | None = None
+    id: Annotated[Any, one_of("text or a number", str, int, float)] = None
     url: Text = None
     title: Text = None
     content_html: Text = None

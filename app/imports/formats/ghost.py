@@ -15,7 +15,7 @@
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
 import orjson
 
@@ -31,6 +31,7 @@ from app.imports.formats.common import (
     author,
     check_row,
     excerpt,
+    one_of,
     primary_lang,
     restrict,
     set_authors,
@@ -51,8 +52,11 @@ MEMBERS_ONLY = "<!--members-only-->"
 GHOST_URL = "__GHOST_URL__"
 
 # The fields read from each table's rows, typed (ids are numbers before Ghost 1).
-Id = str | int
+Id = Annotated[Any, one_of("text or a number", str, int, nullable=False)]
 Text = str | None
+# Epoch milliseconds in old versions.
+Moment = Annotated[Any, one_of("text or a number", str, int, float)]
+Flag = Annotated[Any, one_of("true, false, a number or text", bool, int, str)]
 
 
 class _Post(Row):
@@ -65,16 +69,16 @@ class _Post(Row):
     status: Text = None
     visibility: Text = None
     type: Text = None
-    page: bool | int | str | None = None
+    page: Flag = None
     locale: Text = None
-    published_at: str | int | float | None = None
-    updated_at: str | int | float | None = None
+    published_at: Moment = None
+    updated_at: Moment = None
     feature_image: Text = None
     feature_image_alt: Text = None
     feature_image_caption: Text = None
-    featured: bool | int | str | None = None
+    featured: Flag = None
     canonical_url: Text = None
-    author_id: Id | None = None
+    author_id: Annotated[Any, one_of("text or a number", str, int)] = None
 
 
 class _Tag(Row):
