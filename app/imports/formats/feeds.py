@@ -89,9 +89,9 @@ def _refuse_entities(raw: bytes) -> None:
                 return  # the root element: no declaration comes after it
     except DefusedXmlException as exc:
         raise refused_xml(exc) from exc
-    except ParseError:
-        # Not XML expat reads (an encoding it lacks...): feedparser reads it loosely, and
-        # would expand what it declares.
+    except (ParseError, ValueError):
+        # Not XML expat reads (a multi-byte encoding it lacks...): feedparser reads it
+        # loosely, and would expand what it declares.
         if b"<!ENTITY" in raw:
             raise ConversionFailed("Refused: it declares XML entities (never expanded).") from None
 
@@ -190,6 +190,7 @@ def _entry_line(entry: Any, feed_lang: str) -> dict[str, Any]:
     body = paragraphs(content[0].get("value", "") if content else summary)
     # Plain dict lookups: feedparser's own get() maps one date onto the other, with a warning.
     published = _moment(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
+    _check_year(dict.get(entry, "published" if dict.get(entry, "published_parsed") else "updated"))
     return _line(
         guid=entry.get("id"),
         link=entry.get("link"),
@@ -225,6 +226,16 @@ def _moment(parsed: struct_time | None) -> str | None:
         # 9999-12-31T23:59:59-14:00 is in the year 10000 in UTC.
         moment = f"{parsed.tm_year:04d}-{parsed.tm_mon:02d}-{parsed.tm_mday:02d}"
         raise ItemFailed.of("published_at", f"Date out of range: {moment} (UTC).") from exc
+
+
+_YEAR_PAST_9999_RE = re.compile(r"\s*[0-9]{5,}-")
+
+
+def _check_year(text: Any) -> None:
+    """feedparser reads `10000-01-01T00:00:00Z` as a date in 2010: a year past 9999 is
+    out of range, not another date."""
+    if isinstance(text, str) and _YEAR_PAST_9999_RE.match(text):
+        raise ItemFailed.of("published_at", f"Date out of range: {text.strip()[:40]}.")
 
 
 def _cover(entry: Any) -> str | None:

@@ -152,6 +152,8 @@ def _events(stream: IO[bytes]) -> Iterator[tuple[str, Element, int]]:
         raise ConversionFailed(f"Not a well-formed WXR file: {exc}", source_line=line) from exc
     except DefusedXmlException as exc:
         raise refused_xml(exc) from exc
+    except ValueError as exc:  # an encoding expat cannot read (Shift_JIS, Big5...)
+        raise ConversionFailed(f"Not a readable WXR file: {exc}.", source_line=number) from exc
 
 
 def _event(pair: Any, number: int) -> tuple[str, Element, int]:
