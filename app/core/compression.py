@@ -9,13 +9,15 @@ Content-Encoding set; this middleware passes such responses through untouched.
 
 import gzip
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import brotli
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import BadRequest, PayloadTooLarge
 
 IDENTITY = "identity"
 # Set in the ASGI scope by whoever already settled a response's coding (the public
@@ -180,3 +182,45 @@ class _Responder:
                 headers["content-length"] = str(len(body))
         await self.send(self.start)
         await self.send({"type": "http.response.body", "body": body})
+
+
+# ---- request bodies ------------------------------------------------------------------------
+
+REQUEST_CODINGS = frozenset({"gzip", "x-gzip"})  # what a request body may be sent in
+DECODED_CHUNK = 1 << 20
+
+
+async def gunzipped(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    """A gzip request body (one member or several), decoded as it streams in, a megabyte
+    at a time: PayloadTooLarge as soon as it passes `limit` decoded bytes, so a small bomb
+    is never inflated whole; BadRequest when it is not gzip or ends part-way."""
+    inflate = zlib.decompressobj(31)  # 31: gzip wrapper
+    size = 0
+    fed = False  # the current member has had input
+    try:
+        async for data in chunks:
+            while data:
+                fed = True
+                out = inflate.decompress(data, DECODED_CHUNK)
+                data = inflate.unconsumed_tail
+                while len(out) == DECODED_CHUNK and not data and not inflate.eof:
+                    size = _counted(size, len(out), limit)
+                    yield out
+                    out = inflate.decompress(b"", DECODED_CHUNK)  # what it still holds
+                size = _counted(size, len(out), limit)
+                if out:
+                    yield out
+                if inflate.eof:  # a member ended: another may follow
+                    data, fed = inflate.unused_data, False
+                    inflate = zlib.decompressobj(31)
+    except zlib.error as exc:
+        raise BadRequest(f"The body is not valid gzip (Content-Encoding: gzip): {exc}.") from exc
+    if fed and not inflate.eof:
+        raise BadRequest("The gzip body ends part-way (Content-Encoding: gzip).")
+
+
+def _counted(size: int, more: int, limit: int) -> int:
+    size += more
+    if size > limit:
+        raise PayloadTooLarge(f"An import may be up to {limit} bytes (once decompressed).")
+    return size

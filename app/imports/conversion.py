@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from app.imports.formats.common import ConversionFailed, Converted, Item
-from app.imports.schemas import ImportReport, ItemNote, KindCounts
+from app.imports.formats.common import ConversionFailed, Converted, Failed, Item
+from app.imports.schemas import ImportReport, ItemNote, KindCounts, LineError
 from app.imports.service import ImportRun, NumberedLine
 
 MAX_LISTED = 1000
@@ -33,7 +33,7 @@ class _Sources:
         self.items = array("L")
         self.lines = array("L")
 
-    def add(self, item: Converted) -> int:
+    def add(self, item: Converted | Failed) -> int:
         self.kinds.append(item.kind)
         self.items.append(item.item)
         self.lines.append(item.source_line or 0)
@@ -55,12 +55,14 @@ def import_items(
     run.kind_of = sources.kind_of
     report = run.report
     pending: list[NumberedLine] = []
+    failures: list[LineError] = []  # items that never became a line, reported with the batch
     seen = 0
 
     def flush() -> None:
-        if pending:
-            run.process(pending)
+        if pending or failures:
+            run.process(pending, failures)
             pending.clear()
+            failures.clear()
         if progress is not None:
             progress(seen, report)
 
@@ -73,6 +75,9 @@ def import_items(
                 pending.append((number, orjson.dumps(item.line)))
                 for note in item.notes:
                     _listed(report.notes, _note(item, note))
+            elif isinstance(item, Failed):
+                number = sources.add(item)
+                failures += [error.model_copy(update={"line": number}) for error in item.errors]
             else:
                 report.skipped += 1
                 report.kinds.setdefault(item.kind, KindCounts()).skipped += 1
@@ -84,7 +89,7 @@ def import_items(
                     message=item.reason,
                 )
                 _listed(report.skipped_items, skipped)
-            if len(pending) >= run.batch_size:
+            if len(pending) + len(failures) >= run.batch_size:
                 flush()
     except ConversionFailed as exc:
         flush()

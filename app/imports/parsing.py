@@ -206,8 +206,7 @@ def validate(raw: RawLine) -> ArticleLine | list[LineError]:
         context = {CONTROL_FREE: True} if raw.control_free else None
         line = ArticleLine.model_validate(raw.data, context=context)
     except ValidationError as exc:
-        details = exc.errors(include_url=False, include_context=False)
-        return errors + [_error(raw.number, d) for d in details[:MAX_ERRORS_PER_LINE]]
+        return errors + validation_errors(raw.number, exc)
     problems = rules.translation_errors(line.lang, line.translations)
     problems += rules.via_errors([c.via for c in line.citations])
     duplicate = rules.duplicate_tags_error([t.slug for t in line.tags])
@@ -220,6 +219,12 @@ def validate(raw: RawLine) -> ArticleLine | list[LineError]:
         problems += rules.bio_errors(author.bios, author.names, f"authors[{i}].bios")
     errors += [LineError(line=raw.number, field=p.field, message=p.message) for p in problems]
     return errors or line
+
+
+def validation_errors(number: int, exc: ValidationError) -> list[LineError]:
+    """A line's (or a converted item's) validation errors, field by field."""
+    details = exc.errors(include_url=False, include_context=False)
+    return [_error(number, d) for d in details[:MAX_ERRORS_PER_LINE]]
 
 
 def _error(number: int, detail: ErrorDetails) -> LineError:

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import tempfile
+from collections.abc import AsyncIterator
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from app.core.compression import IDENTITY, REQUEST_CODINGS, gunzipped
 from app.core.config import Settings
 from app.core.deps import SettingsDep, require_write_key
 from app.core.errors import (
@@ -63,7 +65,9 @@ _BODY_DOC = {
             "canonical_url, cover_image (or the older cover_image_url), tags, "
             "citations, translations. Read as a stream; a line may be up to 16 MiB. An "
             f"empty body imports nothing. {EXPORT_DOC} With `format=`, another system's export "
-            "instead (WordPress WXR, RSS, Atom, JSON Feed, Ghost JSON)."
+            "instead (WordPress WXR, RSS, Atom, JSON Feed, Ghost JSON). Either may be sent "
+            "with `Content-Encoding: gzip` (the import limit counts the decompressed bytes); "
+            "any other coding is a 415."
         ),
         "content": {
             NDJSON_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
@@ -135,7 +139,7 @@ async def _convert(
     convert and store it on a worker thread."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
         try:
-            async for chunk in request.stream():
+            async for chunk in _body(request, settings):
                 spool.write(chunk)
         except PayloadTooLarge as exc:
             raise PayloadTooLarge(
@@ -166,7 +170,7 @@ async def _stream_batches(
     splitter = LineSplitter()
     pending: list[NumberedLine] = []
     try:
-        async for chunk in request.stream():
+        async for chunk in _body(request, settings):
             pending += splitter.feed(chunk)
             while len(pending) >= run.batch_size:
                 await pipeline.push(pending[: run.batch_size])
@@ -225,6 +229,12 @@ class _Pipeline:
 
 
 def _check_request(request: Request, fmt: Format) -> None:
+    coding = _coding(request)
+    if coding != IDENTITY and coding not in REQUEST_CODINGS:
+        raise UnsupportedMediaType(
+            f"Content-Encoding '{coding[:40]}' is not read here: send the file as it is, "
+            "or gzip-compressed (Content-Encoding: gzip)."
+        )
     media_type = request.headers.get("content-type", NDJSON_MEDIA_TYPE).split(";")[0].strip()
     if fmt != Format.NDJSON:
         if media_type.lower() not in EXPORT_MEDIA_TYPES:
@@ -234,6 +244,18 @@ def _check_request(request: Request, fmt: Format) -> None:
         return
     if media_type.lower() not in ACCEPTED_MEDIA_TYPES:
         raise UnsupportedMediaType(f"Send NDJSON as Content-Type: {NDJSON_MEDIA_TYPE}.")
+
+
+def _coding(request: Request) -> str:
+    return request.headers.get("content-encoding", IDENTITY).strip().lower() or IDENTITY
+
+
+def _body(request: Request, settings: Settings) -> AsyncIterator[bytes]:
+    """The body as it streams in, decoded when it was sent gzip-compressed (the import
+    limit then counts the decoded bytes too)."""
+    if _coding(request) == IDENTITY:
+        return request.stream()
+    return gunzipped(request.stream(), settings.max_import_bytes)
 
 
 def _too_large(limit: int, report: ImportReport) -> str:

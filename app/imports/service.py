@@ -195,9 +195,13 @@ class ImportRun:
         self.report.truncated = self._export.finish()
         return self.report
 
-    def process(self, lines: Sequence[NumberedLine]) -> None:
-        """Decode, validate and store one batch in one transaction (a dry run stores none)."""
-        self.store(self.prepare(lines))
+    def process(self, lines: Sequence[NumberedLine], failed: Sequence[LineError] = ()) -> None:
+        """Decode, validate and store one batch in one transaction (a dry run stores none);
+        `failed`: errors of a converted file's items that never became a line, counted
+        with this batch."""
+        batch = self.prepare(lines)
+        batch.errors += failed
+        self.store(batch)
 
     def prepare(
         self,

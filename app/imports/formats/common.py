@@ -9,8 +9,13 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+
 from app.core.html import to_plain_text
 from app.core.slugs import MAX_SLUG_LENGTH, SLUG_PATTERN, slugify_title
+from app.imports.parsing import validation_errors
+from app.imports.schemas import LineError
 
 _SLUG_RE = re.compile(SLUG_PATTERN)
 _BLOCK_RE = re.compile(r"<(p|div|ul|ol|h[1-6]|blockquote|figure|table|pre|section)\b", re.I)
@@ -25,6 +30,88 @@ class ConversionFailed(Exception):
     def __init__(self, message: str, *, source_line: int | None = None) -> None:
         super().__init__(message)
         self.source_line = source_line
+
+
+def refused_xml(exc: DefusedXmlException) -> ConversionFailed:
+    """A DTD or entity declaration: never expanded, and the file refused saying why."""
+    if isinstance(exc, EntitiesForbidden):
+        why = f"it declares the XML entity '{exc.name}' (entities are never expanded)"
+    elif isinstance(exc, DTDForbidden):
+        why = (
+            "it holds a document type declaration (<!DOCTYPE>, where XML entities are "
+            "declared), which no WordPress export has"
+        )
+    else:
+        why = f"it refers to something outside the file ({exc})"
+    return ConversionFailed(f"Refused: {why}.")
+
+
+class ItemFailed(Exception):
+    """One item cannot be converted (a value of the wrong type, a number out of range):
+    that item fails, reported with its place in the file, and the others go on."""
+
+    def __init__(self, errors: list[LineError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+    @classmethod
+    def of(cls, field_name: str | None, message: str) -> "ItemFailed":
+        return cls([LineError(line=0, field=field_name, message=message)])
+
+
+class Row(BaseModel):
+    """The types of the fields a converter reads from one JSON object of an export (other
+    fields are not looked at); strict: a number is no text, nor text a number."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+def one_of(description: str, *types: type, nullable: bool = True) -> PlainValidator:
+    """For `Annotated[Any, one_of(...)]`: a field holding a value of one of these JSON
+    types, with one error when it does not (a union would give one per type); `bool`
+    only when named (true is no number)."""
+
+    def check(value: Any) -> Any:
+        if value is None and nullable:
+            return value
+        if isinstance(value, types) and (bool in types or not isinstance(value, bool)):
+            return value
+        raise ValueError(f"Must be {description}")
+
+    return PlainValidator(check)
+
+
+def check_row(model: type[Row], value: Any) -> None:
+    """Raises ItemFailed, with the errors the NDJSON path would give, unless `value` is a
+    JSON object whose fields have the types `model` says."""
+    if not isinstance(value, dict):
+        raise ItemFailed.of(None, f"Must be a JSON object, not {_json_name(value)}.")
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        raise ItemFailed(validation_errors(0, exc)) from exc
+
+
+def _json_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "null"
+
+
+MAX_ID_DIGITS = 18  # fits a 64-bit integer
+
+
+def ascii_int(text: str | None) -> int | None:
+    """A number written in ASCII digits (`²` and Arabic-Indic digits are no id here, and
+    no text of thousands of digits is ever converted)."""
+    text = (text or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
+        return int(text)
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,7 +146,19 @@ class Skipped:
     source_id: str | None = None
 
 
-Item = Converted | Skipped
+@dataclass
+class Failed:
+    """An item that cannot become an import line: a failure in the report, with its place
+    in the file (the errors' `line` is set when the import numbers it)."""
+
+    kind: str
+    item: int
+    errors: list[LineError]
+    source_line: int | None = None
+    source_id: str | None = None
+
+
+Item = Converted | Skipped | Failed
 Converter = Callable[[IO[bytes], Options], Iterator[Item]]
 
 
@@ -97,7 +196,12 @@ def utc(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:
+        # 9999-12-31T23:59-14:00 is no UTC moment: kept as it is, the line's validation
+        # (the NDJSON path's) fails that item, saying so.
+        return moment.isoformat()
 
 
 def tag(name: str, slug: str | None, lang: str, kind: str | None = None) -> dict[str, Any] | None:

@@ -16,22 +16,31 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from time import struct_time
-from typing import IO, Any
+from typing import IO, Annotated, Any
 from urllib.parse import urlsplit
+from xml.etree.ElementTree import ParseError, TreeBuilder, XMLPullParser
 
 import orjson
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 
 from app.core.html import to_plain_text
 from app.imports.formats.common import (
     ConversionFailed,
     Converted,
+    Failed,
     Item,
+    ItemFailed,
     Options,
+    Row,
     author,
+    check_row,
     excerpt,
     http_url,
+    one_of,
     paragraphs,
     primary_lang,
+    refused_xml,
     set_authors,
     set_canonical_url,
     set_cover,
@@ -53,6 +62,7 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     if raw.lstrip()[:1] == b"{":
         yield from _json_feed(raw, options)
         return
+    _refuse_entities(raw)
     import feedparser  # here: a server that never imports a feed never loads it
 
     parsed = feedparser.parse(_utf8_unless_declared(raw))
@@ -61,7 +71,32 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     feed_lang = primary_lang(parsed.feed.get("language"), options.default_lang)
     kind = "entry" if str(parsed.get("version", "")).startswith("atom") else "item"
     for number, entry in enumerate(parsed.entries, 1):
-        yield _converted(kind, number, _entry_line(entry, feed_lang))
+        try:
+            yield _converted(kind, number, _entry_line(entry, feed_lang))
+        except ItemFailed as exc:
+            yield Failed(kind, number, exc.errors, source_id=entry.get("id"))
+
+
+def _refuse_entities(raw: bytes) -> None:
+    """feedparser expands the entities a feed declares, nested ones too: a feed that
+    declares one is refused (read with defusedxml up to its root element; a DTD without
+    entities, as RSS 0.91 feeds have, is fine)."""
+    parser = XMLPullParser(events=("start",), _parser=DefusedXMLParser(target=TreeBuilder()))
+    try:
+        for start in range(0, len(raw), _PROLOG_CHUNK):
+            parser.feed(raw[start : start + _PROLOG_CHUNK])
+            if next(parser.read_events(), None) is not None:
+                return  # the root element: no declaration comes after it
+    except DefusedXmlException as exc:
+        raise refused_xml(exc) from exc
+    except (ParseError, ValueError):
+        # Not XML expat reads (a multi-byte encoding it lacks...): feedparser reads it
+        # loosely, and would expand what it declares.
+        if b"<!ENTITY" in raw:
+            raise ConversionFailed("Refused: it declares XML entities (never expanded).") from None
+
+
+_PROLOG_CHUNK = 1 << 16
 
 
 def _utf8_unless_declared(raw: bytes) -> bytes:
@@ -155,6 +190,7 @@ def _entry_line(entry: Any, feed_lang: str) -> dict[str, Any]:
     body = paragraphs(content[0].get("value", "") if content else summary)
     # Plain dict lookups: feedparser's own get() maps one date onto the other, with a warning.
     published = _moment(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
+    _check_year(dict.get(entry, "published" if dict.get(entry, "published_parsed") else "updated"))
     return _line(
         guid=entry.get("id"),
         link=entry.get("link"),
@@ -184,7 +220,22 @@ def _moment(parsed: struct_time | None) -> str | None:
     """feedparser's UTC struct_time; None when the feed's date was unreadable."""
     if parsed is None:
         return None
-    return utc(datetime.fromtimestamp(calendar.timegm(parsed), UTC))
+    try:
+        return utc(datetime.fromtimestamp(calendar.timegm(parsed), UTC))
+    except (OverflowError, OSError, ValueError) as exc:
+        # 9999-12-31T23:59:59-14:00 is in the year 10000 in UTC.
+        moment = f"{parsed.tm_year:04d}-{parsed.tm_mon:02d}-{parsed.tm_mday:02d}"
+        raise ItemFailed.of("published_at", f"Date out of range: {moment} (UTC).") from exc
+
+
+_YEAR_PAST_9999_RE = re.compile(r"\s*[0-9]{5,}-")
+
+
+def _check_year(text: Any) -> None:
+    """feedparser reads `10000-01-01T00:00:00Z` as a date in 2010: a year past 9999 is
+    out of range, not another date."""
+    if isinstance(text, str) and _YEAR_PAST_9999_RE.match(text):
+        raise ItemFailed.of("published_at", f"Date out of range: {text.strip()[:40]}.")
 
 
 def _cover(entry: Any) -> str | None:
@@ -212,6 +263,38 @@ def _http_url(*candidates: Any) -> str | None:
 
 # ---- JSON Feed ---------------------------------------------------------------------------
 
+Text = str | None
+
+
+class _Feed(Row):
+    language: Text = None
+    items: list[Any] | None = None
+
+
+class _Author(Row):
+    name: Text = None
+    url: Text = None
+    avatar: Text = None
+
+
+class _Item(Row):
+    """The fields of an item read (the spec lets an id be a number, read as text)."""
+
+    id: Annotated[Any, one_of("text or a number", str, int, float)] = None
+    url: Text = None
+    title: Text = None
+    content_html: Text = None
+    content_text: Text = None
+    summary: Text = None
+    image: Text = None
+    banner_image: Text = None
+    date_published: Text = None
+    date_modified: Text = None
+    tags: list[str] | None = None
+    language: Text = None
+    authors: list[_Author] | None = None
+    author: _Author | None = None
+
 
 def _json_feed(raw: bytes, options: Options) -> Iterator[Item]:
     try:
@@ -220,10 +303,19 @@ def _json_feed(raw: bytes, options: Options) -> Iterator[Item]:
         raise ConversionFailed(f"Not a readable JSON Feed: {exc}") from exc
     if not isinstance(feed, dict) or "jsonfeed.org" not in str(feed.get("version", "")):
         raise ConversionFailed('Not a JSON Feed: no "version": "https://jsonfeed.org/...".')
+    try:
+        check_row(_Feed, feed)
+    except ItemFailed as exc:
+        problems = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        raise ConversionFailed(f"Not a readable JSON Feed: {problems}") from exc
     feed_lang = primary_lang(feed.get("language"), options.default_lang)
     for number, item in enumerate(feed.get("items") or [], 1):
-        if isinstance(item, dict):
+        try:
+            check_row(_Item, item)
             yield _converted("item", number, _json_item_line(item, feed_lang))
+        except ItemFailed as exc:
+            source_id = item.get("id") if isinstance(item, dict) else None
+            yield Failed("item", number, exc.errors, source_id=_text_or_none(source_id))
 
 
 def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
@@ -253,6 +345,10 @@ def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
             if isinstance(a, dict)
         ],
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int | float) else None
 
 
 def _iso(value: Any) -> str | None:

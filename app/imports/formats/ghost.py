@@ -15,7 +15,7 @@
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
 import orjson
 
@@ -23,10 +23,15 @@ from app.core.html import to_plain_text
 from app.imports.formats.common import (
     ConversionFailed,
     Converted,
+    Failed,
     Item,
+    ItemFailed,
     Options,
+    Row,
     author,
+    check_row,
     excerpt,
+    one_of,
     primary_lang,
     restrict,
     set_authors,
@@ -46,33 +51,167 @@ _STATUS = {"published": "published", "scheduled": "published", "sent": "publishe
 MEMBERS_ONLY = "<!--members-only-->"
 GHOST_URL = "__GHOST_URL__"
 
+# The fields read from each table's rows, typed (ids are numbers before Ghost 1).
+Id = Annotated[Any, one_of("text or a number", str, int, nullable=False)]
+Text = str | None
+# Epoch milliseconds in old versions.
+Moment = Annotated[Any, one_of("text or a number", str, int, float)]
+Flag = Annotated[Any, one_of("true, false, a number or text", bool, int, str)]
+
+
+class _Post(Row):
+    id: Id
+    uuid: Text = None
+    title: Text = None
+    slug: Text = None
+    html: Text = None
+    custom_excerpt: Text = None
+    status: Text = None
+    visibility: Text = None
+    type: Text = None
+    page: Flag = None
+    locale: Text = None
+    published_at: Moment = None
+    updated_at: Moment = None
+    feature_image: Text = None
+    feature_image_alt: Text = None
+    feature_image_caption: Text = None
+    featured: Flag = None
+    canonical_url: Text = None
+    author_id: Annotated[Any, one_of("text or a number", str, int)] = None
+
+
+class _Tag(Row):
+    id: Id
+    name: Text = None
+    slug: Text = None
+    visibility: Text = None
+
+
+class _PostTag(Row):
+    post_id: Id
+    tag_id: Id
+    sort_order: int | None = None
+
+
+class _PostAuthor(Row):
+    post_id: Id
+    author_id: Id
+    sort_order: int | None = None
+
+
+class _User(Row):
+    id: Id
+    name: Text = None
+    slug: Text = None
+    bio: Text = None
+    profile_image: Text = None
+    website: Text = None
+
+
+class _PostMeta(Row):
+    post_id: Id
+    feature_image_alt: Text = None
+    feature_image_caption: Text = None
+
+
+class _Setting(Row):
+    key: Text = None
+
+
+class _Locale(Row):
+    value: Text = None
+
+
+_LOCALE_KEYS = ("locale", "lang", "default_locale")
+# Each table: its rows' type, and what one is called in the report.
+_TABLES: dict[str, tuple[type[Row], str]] = {
+    "tags": (_Tag, "tag"),
+    "posts_tags": (_PostTag, "posts_tag"),
+    "users": (_User, "user"),
+    "posts_authors": (_PostAuthor, "posts_author"),
+    "posts_meta": (_PostMeta, "posts_meta"),
+    "settings": (_Setting, "setting"),
+}
+
 
 def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     data = _data(stream.read())
-    tags = {t["id"]: t for t in data.get("tags") or [] if t.get("visibility") != "internal"}
+    failed: list[Failed] = []
+    rows = {name: _rows(data, name, failed) for name in _TABLES}
+    tags = {t["id"]: t for t in rows["tags"] if t.get("visibility") != "internal"}
     links: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for link in data.get("posts_tags") or []:
+    for link in rows["posts_tags"]:
         links[link["post_id"]].append((link.get("sort_order") or 0, link["tag_id"]))
-    users = {u["id"]: u for u in data.get("users") or [] if isinstance(u, dict) and "id" in u}
+    users = {u["id"]: u for u in rows["users"]}
     bylines: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for link in data.get("posts_authors") or []:
+    for link in rows["posts_authors"]:
         bylines[link["post_id"]].append((link.get("sort_order") or 0, link["author_id"]))
-    metas = {m["post_id"]: m for m in data.get("posts_meta") or [] if "post_id" in m}
-    settings = {s.get("key"): s.get("value") for s in data.get("settings") or []}
+    metas = {m["post_id"]: m for m in rows["posts_meta"]}
+    settings = {s.get("key"): s.get("value") for s in rows["settings"]}
     # `locale` since Ghost 5, `lang` before, `default_locale` in Ghost 1.
     locale = settings.get("locale") or settings.get("lang") or settings.get("default_locale")
     site_lang = primary_lang(locale, options.default_lang)
-    for number, post in enumerate(data.get("posts") or [], 1):
+    yield from failed
+    for number, post in enumerate(_table(data, "posts"), 1):
         # `type` since Ghost 3; `page: 1` before.
-        kind = "page" if post.get("type") == "page" or post.get("page") in (1, "1") else "post"
-        lang = primary_lang(post.get("locale"), site_lang)
-        post_tags = [tags[tag_id] for _, tag_id in sorted(links[post["id"]]) if tag_id in tags]
-        # Ghost 1 and 2 name one author on the post itself.
-        order = sorted(bylines[post["id"]]) or [(0, str(post.get("author_id")))]
-        people = [users[user_id] for _, user_id in order if user_id in users]
-        item = _converted(kind, number, post, lang, post_tags, options.site_url)
-        _add_model_fields(item.line, post, metas.get(post["id"], {}), people, lang, options)
+        kind = "page" if _get(post, "type") == "page" or _get(post, "page") in (1, "1") else "post"
+        try:
+            check_row(_Post, post)
+            lang = primary_lang(post.get("locale"), site_lang)
+            post_tags = [
+                tags[tag_id] for _, tag_id in _ordered(links[post["id"]]) if tag_id in tags
+            ]
+            # Ghost 1 and 2 name one author on the post itself.
+            order = _ordered(bylines[post["id"]]) or [(0, str(post.get("author_id")))]
+            people = [users[user_id] for _, user_id in order if user_id in users]
+            item = _converted(kind, number, post, lang, post_tags, options.site_url)
+            _add_model_fields(item.line, post, metas.get(post["id"], {}), people, lang, options)
+        except ItemFailed as exc:
+            yield Failed(kind, number, exc.errors, source_id=_source_id(post))
+            continue
         yield item
+
+
+def _get(row: Any, name: str) -> Any:
+    return row.get(name) if isinstance(row, dict) else None
+
+
+def _source_id(row: Any) -> str | None:
+    value = _get(row, "id")
+    return str(value) if isinstance(value, str | int) else None
+
+
+def _table(data: dict[str, Any], name: str) -> list[Any]:
+    """A table of the export: a list (absent or null: empty); else the file is no export."""
+    table = data.get(name)
+    if table is None:
+        return []
+    if not isinstance(table, list):
+        raise ConversionFailed(f"Not a Ghost export: `db[0].data.{name}` is not a list.")
+    return table
+
+
+def _rows(data: dict[str, Any], name: str, failed: list[Failed]) -> list[dict[str, Any]]:
+    """The table's readable rows; each other one is a failed item of its own (a post that
+    names it goes on without it)."""
+    model, kind = _TABLES[name]
+    readable = []
+    for number, row in enumerate(_table(data, name), 1):
+        try:
+            check_row(model, row)
+            if name == "settings" and row.get("key") in _LOCALE_KEYS:
+                check_row(_Locale, row)
+        except ItemFailed as exc:
+            failed.append(Failed(kind, number, exc.errors, source_id=_source_id(row)))
+            continue
+        readable.append(row)
+    return readable
+
+
+def _ordered(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """By `sort_order`, then id (ids may be text or numbers)."""
+    return sorted(pairs, key=lambda pair: (pair[0], str(pair[1])))
 
 
 def _add_model_fields(
@@ -150,7 +289,7 @@ def _converted(
         "external_id": f"ghost:{post.get('uuid') or post['id']}",
         "original_lang": lang,
         "status": status,
-        "published_at": _date(post.get("published_at")),
+        "published_at": _date(post.get("published_at"), "published_at"),
         "tags": unique_tags([tag(t.get("name") or "", t.get("slug"), lang) for t in post_tags]),
         "translations": [
             {
@@ -162,7 +301,7 @@ def _converted(
             }
         ],
     }
-    updated = _date(post.get("updated_at"))
+    updated = _date(post.get("updated_at"), "updated_at")
     if updated:
         line["updated_at"] = updated
     if visibility != "public":
@@ -174,11 +313,14 @@ def _resolved(text: str, site_url: str | None) -> str:
     return text.replace(GHOST_URL, (site_url or "").rstrip("/"))
 
 
-def _date(value: Any) -> str | None:
+def _date(value: Any, name: str) -> str | None:
     """Ghost writes ISO 8601 in UTC (`2024-07-01T10:00:00.000Z`); epoch milliseconds in
     some old versions."""
     if isinstance(value, int | float):
-        return utc(datetime.fromtimestamp(value / 1000, UTC))
+        try:
+            return utc(datetime.fromtimestamp(value / 1000, UTC))
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ItemFailed.of(name, f"{value} ms since 1970 is no date.") from exc
     if not isinstance(value, str) or not value:
         return None
     try:

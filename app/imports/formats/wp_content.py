@@ -174,7 +174,7 @@ def shortcodes(
 
     def gallery(match: re.Match[str]) -> str:
         attributes = _attributes(match.group(1))
-        ids = [int(x) for x in re.findall(r"\d+", attributes.get("ids", "") or "")]
+        ids = [int(x) for x in re.findall(r"[0-9]{1,18}", attributes.get("ids", "") or "")]
         images = [attachments[i] for i in ids if i in attachments] if ids else children()
         if not images:
             return ""

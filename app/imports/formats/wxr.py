@@ -29,6 +29,7 @@ from email.utils import parsedate_to_datetime
 from typing import IO, Any, cast
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLPullParser
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from app.imports.formats.common import (
@@ -37,9 +38,11 @@ from app.imports.formats.common import (
     Item,
     Options,
     Skipped,
+    ascii_int,
     author,
     excerpt,
     primary_lang,
+    refused_xml,
     restrict,
     set_authors,
     set_cover,
@@ -57,7 +60,7 @@ _STATUS = {"publish": "published", "future": "published", "draft": "draft", "pen
 # A private post is published for the site's editors only: restricted.
 _STATUS |= {"private": "published"}
 _IMPORTED_TYPES = {"post", "page"}
-_SIZE_RE = re.compile(r's:5:"width";i:(\d+);s:6:"height";i:(\d+);')
+_SIZE_RE = re.compile(r's:5:"width";i:([0-9]{1,9});s:6:"height";i:([0-9]{1,9});')
 _SKIPPED_STATUS = {
     "trash": "In the trash.",
     "auto-draft": "An auto-draft (WordPress never saved it).",
@@ -111,8 +114,7 @@ class _Raw:
 
     @property
     def post_id(self) -> int:
-        text = self.fields.get("wp:post_id", "").strip()
-        return int(text) if text.isdigit() else 0
+        return ascii_int(self.fields.get("wp:post_id")) or 0
 
     @property
     def post_type(self) -> str:
@@ -132,7 +134,9 @@ class _Raw:
 def _events(stream: IO[bytes]) -> Iterator[tuple[str, Element, int]]:
     """(event, element, line) for the file, fed a line at a time so that an element's
     start knows its line; a file that stops being XML part-way says where."""
-    parser = XMLPullParser(events=("start", "end"), _parser=DefusedXMLParser(target=TreeBuilder()))
+    # WordPress never writes a DTD: one is refused, like any entity declaration.
+    defused = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True)
+    parser = XMLPullParser(events=("start", "end"), _parser=defused)
     number = 0
     try:
         for raw in stream:
@@ -146,6 +150,10 @@ def _events(stream: IO[bytes]) -> Iterator[tuple[str, Element, int]]:
     except ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else number
         raise ConversionFailed(f"Not a well-formed WXR file: {exc}", source_line=line) from exc
+    except DefusedXmlException as exc:
+        raise refused_xml(exc) from exc
+    except ValueError as exc:  # an encoding expat cannot read (Shift_JIS, Big5...)
+        raise ConversionFailed(f"Not a readable WXR file: {exc}.", source_line=number) from exc
 
 
 def _event(pair: Any, number: int) -> tuple[str, Element, int]:
@@ -271,7 +279,7 @@ def _read_site(stream: IO[bytes], site: _Site) -> None:
                     width=int(size.group(1)) if size else None,
                     height=int(size.group(2)) if size else None,
                 )
-                parent = int(raw.fields.get("wp:post_parent", "0").strip() or 0)
+                parent = ascii_int(raw.fields.get("wp:post_parent"))
                 if parent:
                     site.children.setdefault(parent, []).append(raw.post_id)
         for domain, nicename, name in raw.terms:
@@ -353,7 +361,10 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
         restricted = "Private"
     elif fields.get("wp:post_password", "").strip():
         restricted = "Password-protected"
-    thumbnail = meta.get("_thumbnail_id", "").strip()
+    thumbnail = ascii_int(meta.get("_thumbnail_id"))
+    written_id = fields.get("wp:post_id", "").strip()
+    if written_id and not raw.post_id:
+        notes.append(f"wp:post_id '{written_id[:40]}' is not a number: identified by its guid.")
     login = fields.get("dc:creator", "").strip()
     name = site.channel.get("authors", {}).get(login) or login
     body, teaser = render(
@@ -387,7 +398,7 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
         tags=_tags(raw, lang, site.categories),
         notes=notes,
         restricted=restricted,
-        cover=site.attachments.get(int(thumbnail)) if thumbnail.isdigit() else None,
+        cover=site.attachments.get(thumbnail) if thumbnail is not None else None,
         author=author(name, login, lang) if login else None,
         sticky=fields.get("wp:is_sticky", "0").strip() == "1",
         source_lang=meta.get("_wpml_import_source_language_code") or None,
