@@ -357,5 +357,5 @@ def checked_addresses(target: Target, deadline: float, *, allow_private: bool) -
             raise Refused(f"The host '{target.host}' resolves to '{text}'.") from None
         problem = None if allow_private else address_problem(address)
         if problem is not None:
-            raise PrivateAddress(f"The host '{target.host}' resolves to {problem}.")
+            raise PrivateAddress(f"The host '{target.host}' resolves to {problem}")
     return tuple(found)

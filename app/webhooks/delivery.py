@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the HTTP client loads with the first check or delivery
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 USER_AGENT = "Dopys-Webhooks/1.0"
 _ERROR_CHARS = 500
+ALLOW_HINT = "(set WEBHOOKS_ALLOW_PRIVATE=true to allow these)."
 
 
 def new_secret() -> str:
@@ -51,7 +52,7 @@ def target_problem(url: str, *, allow_private: bool) -> str | None:
     try:
         outbound.check(url, allow_private=allow_private)
     except outbound.PrivateAddress as exc:
-        return f"{exc} (set WEBHOOKS_ALLOW_PRIVATE=true to allow these)"
+        return f"{exc} {ALLOW_HINT}"
     except outbound.OutboundError as exc:
         return str(exc)
     return None
@@ -100,7 +101,7 @@ def send(
             max_bytes=max_response_bytes,
         )
     except outbound.PrivateAddress as exc:
-        return outcome(None, f"{exc} (set WEBHOOKS_ALLOW_PRIVATE=true to allow these)")
+        return outcome(None, f"{exc} {ALLOW_HINT}")
     except outbound.OutboundError as exc:
         return outcome(None, str(exc))
     status = answer.status_code
