@@ -31,7 +31,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.received: list[Received] = []
         self.statuses: list[int] = []  # answered in turn; 200 once used up
         self._lock = threading.Lock()
@@ -54,8 +54,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/hook"
 
     def accepted(self) -> list[Received]:
         with self._lock:
@@ -79,8 +79,8 @@ class Receiver:
 
 
 @contextmanager
-def receiving(port: int = 0) -> Iterator[Receiver]:
-    receiver = Receiver(port)
+def receiving(port: int = 0, host: str = "127.0.0.1") -> Iterator[Receiver]:
+    receiver = Receiver(port, host)
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:

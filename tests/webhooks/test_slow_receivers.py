@@ -102,7 +102,8 @@ def test_a_hundred_slow_receivers_hold_up_no_other_delivery_and_each_gets_one_re
 ) -> None:
     workers = 2 if database_url.startswith("postgresql") else 1  # two processes' worth
     settings = {**SLOW, "webhooks_timeout_seconds": 1.0, "webhooks_concurrency": 128 // workers}
-    client = [app_with(**settings) for _ in range(workers)][0]
+    clients = [app_with(**settings) for _ in range(workers)]
+    client = clients[0]
     with trickling(TRICKLE) as slow:
         hooks = [subscribe(client, admin_headers, f"{slow.base}/slow/{n}") for n in range(100)]
         fast_hook = subscribe(client, admin_headers, receiver.url)
