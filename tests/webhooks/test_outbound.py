@@ -1,6 +1,7 @@
 """The outbound guard under webhooks: a name that answers differently on each lookup
-(DNS rebinding) never steers a delivery to loopback, and IPv6 forms that carry a private
-IPv4 address are refused when a webhook is made and when it is delivered.
+(DNS rebinding) never steers a delivery to loopback, IPv6 forms that carry a private
+IPv4 address are refused when a webhook is made and when it is delivered, and TLS is
+checked for the name while the connection goes to the address that was checked.
 
 Lookups and connects are replaced at the guard's seams (app.core.outbound.resolve and
 .connect): a public address a fake name resolves to is never connected to for real, so
@@ -8,9 +9,13 @@ no traffic leaves this machine."""
 
 import ipaddress
 import itertools
+import shutil
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +25,7 @@ import pytest
 from app.core import outbound
 from tests.conftest import RecordingClient
 from tests.webhooks.conftest import deliveries, subscribe
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, receiving
 
 PUBLIC = "1.1.1.1"  # what a fake name answers when it looks harmless (never connected to)
 EMBEDDING = {  # IPv6 forms of private IPv4 addresses
@@ -131,3 +136,62 @@ def test_ipv6_forms_of_private_addresses_are_refused_at_delivery(
     )
     assert errors == expected
     assert network.connects == []
+
+
+def _certificates(folder: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA (trusted through SSL_CERT_FILE) and a certificate it signed for `name` only."""
+    ca_key, ca, key, request, cert = (
+        folder / n for n in ("ca.key", "ca.pem", "leaf.key", "leaf.csr", "leaf.pem")
+    )
+    ext = folder / "leaf.ext"
+    ext.write_text(f"subjectAltName=DNS:{name}\n")
+    for command in (
+        f"req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca -keyout {ca_key} -out {ca}",
+        f"req -newkey rsa:2048 -nodes -subj /CN={name} -keyout {key} -out {request}",
+        f"x509 -req -in {request} -CA {ca} -CAkey {ca_key} -CAcreateserial -days 1 "
+        f"-extfile {ext} -out {cert}",
+    ):
+        subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
+    return ca, cert, key
+
+
+@pytest.fixture
+def tls_receiver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[int, list[str | None]]]:
+    """An HTTPS receiver on loopback for `tls.test`: its port, and the server names (SNI)
+    its clients asked for."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make certificates")
+    ca, cert, key = _certificates(tmp_path, "tls.test")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # read when the guard makes its context
+    names: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    with receiving() as plain:
+        plain.server.socket = context.wrap_socket(plain.server.socket, server_side=True)
+        yield urlsplit(plain.url).port or 0, names
+
+
+def test_tls_is_checked_for_the_name_while_the_checked_address_is_connected_to(
+    app_with: Callable[..., RecordingClient],
+    admin_headers: dict[str, str],
+    network: Network,
+    tls_receiver: tuple[int, list[str | None]],
+) -> None:
+    port, server_names = tls_receiver
+    client = app_with()  # WEBHOOKS_ALLOW_PRIVATE (the receiver is on loopback)
+    network.names["tls.test"] = itertools.repeat(["127.0.0.1"])
+    network.names["other.test"] = itertools.repeat(["127.0.0.1"])
+    good = subscribe(client, admin_headers, f"https://tls.test:{port}/hook")
+    wrong = subscribe(client, admin_headers, f"https://other.test:{port}/hook")
+    _ping(client, admin_headers, good)
+    _ping(client, admin_headers, wrong)
+    [ok] = deliveries(client, admin_headers, good["id"])
+    [refused] = deliveries(client, admin_headers, wrong["id"])
+    assert (ok["state"], ok["attempts"][0]["status_code"]) == ("delivered", 200), ok
+    assert refused["state"] == "failed"
+    assert "CERTIFICATE_VERIFY_FAILED" in refused["attempts"][0]["error"], refused
+    assert sorted(n or "" for n in server_names) == ["other.test", "tls.test"]
+    assert network.connects == ["127.0.0.1", "127.0.0.1"]
