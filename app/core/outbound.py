@@ -16,10 +16,9 @@ import contextvars
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -333,19 +332,10 @@ def check(url: str, *, allow_private: bool, timeout: float = 10.0) -> None:
     checked_addresses(parse(url), time.monotonic() + timeout, allow_private=allow_private)
 
 
-_lookups: ThreadPoolExecutor | None = None
-
-
 def checked_addresses(target: Target, deadline: float, *, allow_private: bool) -> tuple[str, ...]:
     """The target's addresses, looked up once by the deadline, each one checked."""
-    global _lookups
-    if _lookups is None:  # a lookup may hang past any deadline: it runs apart
-        _lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbound-dns")
-    lookup = _lookups.submit(resolve, target.host, target.port)
     try:
-        found = lookup.result(timeout=max(0.0, deadline - time.monotonic()))
-    except FutureTimeout:
-        raise TimedOut(f"Looking up '{target.host}' timed out.") from None
+        found = _lookup(target, max(0.0, deadline - time.monotonic()))
     except (OSError, UnicodeError):
         raise Refused(f"The host '{target.host}' does not resolve.") from None
     if not found:
@@ -359,3 +349,25 @@ def checked_addresses(target: Target, deadline: float, *, allow_private: bool) -
         if problem is not None:
             raise PrivateAddress(f"The host '{target.host}' resolves to {problem}")
     return tuple(found)
+
+
+def _lookup(target: Target, timeout: float) -> list[str]:
+    """`resolve` on a thread of its own, waited for until `timeout`: a lookup may hang
+    past any deadline, and one that does holds up no other."""
+    result: list[list[str] | BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            result.append(resolve(target.host, target.port))
+        except BaseException as exc:  # handed to the caller
+            result.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="outbound-lookup", daemon=True).start()
+    if not done.wait(timeout):
+        raise TimedOut(f"Looking up '{target.host}' timed out.")
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]

@@ -5,7 +5,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, exists, insert, select, text, update
+from sqlalchemy import ColumnElement, Row, Table, delete, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -101,6 +101,7 @@ def has_pending_work(session: Session, now: datetime) -> bool:
         .where(
             WebhookDelivery.state == DeliveryState.PENDING,
             WebhookDelivery.next_attempt_at <= now,
+            _lease_free(now),
         )
         .limit(1)
     )
@@ -167,7 +168,7 @@ def claim(
         earlier.state == DeliveryState.PENDING,
         earlier.id < WebhookDelivery.id,
     )
-    free = WebhookDelivery.leased_until.is_(None) | (WebhookDelivery.leased_until <= now)
+    free = _lease_free(now)
     full = [sub for sub, count in busy.items() if count >= per_target]
     query = (
         select(WebhookDelivery.id, WebhookDelivery.subscription_id)
@@ -231,6 +232,11 @@ def renew_leases(
             .values(leased_until=lease_until)
             .execution_options(synchronize_session=False)
         )
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    """Not being sent: never leased, or the lease lapsed."""
+    return WebhookDelivery.leased_until.is_(None) | (WebhookDelivery.leased_until <= now)
 
 
 def skip(session: Session, ids: Sequence[int], now: datetime) -> None:
