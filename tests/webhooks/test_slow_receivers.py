@@ -117,3 +117,31 @@ def test_a_hundred_slow_receivers_hold_up_no_other_delivery_and_each_gets_one_re
     assert sorted(r.id for r in fast) == sorted(fast_ids)
     assert len(receiver.received) == 5
     _each_once(slow, sent)
+
+
+def test_the_lease_of_a_send_in_flight_is_renewed_until_it_ends(
+    app_with: Callable[..., RecordingClient],
+    admin_headers: dict[str, str],
+    sessions: sessionmaker[Session],
+) -> None:
+    deadline = 4.0  # the lease (2 x 4 + 5 s) is renewed every quarter: once at least
+    client = app_with(**{**SLOW, "webhooks_timeout_seconds": deadline})
+    leases: list[Any] = []
+    with trickling(TRICKLE) as slow:
+        hook = subscribe(client, admin_headers, f"{slow.base}/slow")
+        _ping(client, admin_headers, hook)
+        slow.wait_count(1, timeout=5)
+        stop_at = time.monotonic() + deadline + 5
+        while time.monotonic() < stop_at:
+            with sessions() as session:
+                row = session.execute(select(WebhookDelivery.state, WebhookDelivery.leased_until))
+                state, lease = row.one()
+            if state != DeliveryState.PENDING:
+                break
+            if lease not in leases:
+                leases.append(lease)
+            time.sleep(0.05)
+    assert len(leases) >= 2 and leases == sorted(leases), leases
+    [found] = deliveries(client, admin_headers, hook["id"])
+    assert found["state"] == "failed" and found["attempts"][0]["error"] == "Timed out."
+    assert len(slow.seen) == 1
