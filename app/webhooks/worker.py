@@ -117,7 +117,8 @@ class DeliveryWorker:
         self._renewed_at = time.monotonic()
         with self._lock:
             ids = list(self._flying)
-        service.renew(self.writes, self.settings, ids)
+        if ids:  # no write transaction for nothing
+            service.renew(self.writes, self.settings, ids)
 
     def prune(self) -> None:
         """Forget what finished longer ago than WEBHOOKS_RETENTION_DAYS."""
