@@ -192,7 +192,9 @@ class Settings(BaseSettings):
         default=0.2, ge=0, le=1, description="Each delay is stretched by up to ± this share."
     )
     webhooks_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Timeout of one delivery request."
+        default=10.0,
+        gt=0,
+        description="Deadline of one delivery: lookup, connect, send and the whole answer.",
     )
     webhooks_max_response_bytes: int = Field(
         default=64 * 1024, ge=0, description="How much of a receiver's answer is read."
@@ -201,7 +203,13 @@ class Settings(BaseSettings):
         default=30, gt=0, description="Days finished deliveries (and their events) are kept."
     )
     webhooks_concurrency: int = Field(
-        default=4, ge=1, le=64, description="Deliveries a worker sends at once."
+        default=16, ge=1, le=256, description="Deliveries a worker sends at once."
+    )
+    webhooks_concurrency_per_target: int = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="Deliveries a worker sends at once to one webhook (a slow one holds no more).",
     )
 
 

@@ -1,4 +1,5 @@
-"""Sending one webhook message: Standard Webhooks signing, target checks, one HTTP POST.
+"""Sending one webhook message: Standard Webhooks signing, target checks, one HTTP POST
+(through app.core.outbound, the guard every fetch of the server goes through).
 
 Signing (https://www.standardwebhooks.com/): `webhook-signature` is `v1,` + base64 of
 HMAC-SHA256 over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64 part of
@@ -8,20 +9,18 @@ the subscription's `whsec_` secret.
 import base64
 import hashlib
 import hmac
-import ipaddress
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-if TYPE_CHECKING:  # the HTTP client loads with the first delivery (make_client)
-    import httpx2
+if TYPE_CHECKING:  # the HTTP client loads with the first check or delivery
+    from app.core import outbound
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 USER_AGENT = "Dopys-Webhooks/1.0"
 _ERROR_CHARS = 500
+ALLOW_HINT = "(set WEBHOOKS_ALLOW_PRIVATE=true to allow these)."
 
 
 def new_secret() -> str:
@@ -38,7 +37,6 @@ def headers_for(secret: str, message_id: str, body: bytes, now: float) -> dict[s
     timestamp = int(now)
     return {
         "content-type": "application/json",
-        "user-agent": USER_AGENT,
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secret, message_id, timestamp, body),
@@ -46,35 +44,17 @@ def headers_for(secret: str, message_id: str, body: bytes, now: float) -> dict[s
 
 
 def target_problem(url: str, *, allow_private: bool) -> str | None:
-    """Why `url` may not receive webhooks, or None. http(s) only; unless allowed, every
-    address the host resolves to must be a public one (no loopback, private, link-local,
-    shared or reserved range), so a webhook cannot be aimed at the newsroom's own network."""
+    """Why `url` may not receive webhooks, or None: the outbound guard's check (http(s),
+    no credentials, every address the host resolves to a public one unless allowed), so
+    a webhook cannot be aimed at the newsroom's own network."""
+    from app.core import outbound
+
     try:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return "Not a valid URL."
-    if parts.scheme not in ("http", "https"):
-        return "Only http and https URLs can receive webhooks."
-    if not parts.hostname:
-        return "The URL has no host."
-    if parts.username or parts.password:
-        return "Credentials in the URL are not allowed; check the signature instead."
-    try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return f"The host '{parts.hostname}' does not resolve."
-    if allow_private:
-        return None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            return (
-                f"The host '{parts.hostname}' resolves to {address}, a loopback, private or "
-                "reserved address (set WEBHOOKS_ALLOW_PRIVATE=true to allow these)."
-            )
+        outbound.check(url, allow_private=allow_private)
+    except outbound.PrivateAddress as exc:
+        return f"{exc} {ALLOW_HINT}"
+    except outbound.OutboundError as exc:
+        return str(exc)
     return None
 
 
@@ -90,41 +70,41 @@ class Outcome:
 
 
 def send(
-    client: "httpx2.Client",
+    guard: "outbound.Guard",
     url: str,
     secret: str,
     message_id: str,
     body: bytes,
     *,
-    allow_private: bool,
+    deadline_seconds: float,
     max_response_bytes: int,
 ) -> Outcome:
-    """POST the message once. Redirects are not followed (a 3xx is a failure); at most
-    `max_response_bytes` of the answer are read."""
+    """POST the message once through the outbound guard: the address checked is the one
+    connected to, redirects are not followed (a 3xx is a failure), the whole exchange ends
+    by the deadline, and at most `max_response_bytes` of the answer are read."""
     started = time.monotonic()
 
     def outcome(status: int | None, error: str | None) -> Outcome:
         elapsed = int((time.monotonic() - started) * 1000)
         return Outcome(status, elapsed, error[:_ERROR_CHARS] if error else None)
 
-    problem = target_problem(url, allow_private=allow_private)
-    if problem is not None:
-        return outcome(None, problem)
-    headers = headers_for(secret, message_id, body, time.time())
-    import httpx2  # loaded already: the client is one
+    from app.core import outbound
 
+    headers = headers_for(secret, message_id, body, time.time())
     try:
-        with client.stream("POST", url, content=body, headers=headers) as response:
-            read = 0
-            for chunk in response.iter_raw():
-                read += len(chunk)
-                if read >= max_response_bytes:
-                    break
-            status = response.status_code
-    except httpx2.TimeoutException:
-        return outcome(None, "Timed out.")
-    except httpx2.HTTPError as exc:
-        return outcome(None, f"{type(exc).__name__}: {exc}")
+        answer = guard.request(
+            "POST",
+            url,
+            content=body,
+            headers=list(headers.items()),
+            deadline_seconds=deadline_seconds,
+            max_bytes=max_response_bytes,
+        )
+    except outbound.PrivateAddress as exc:
+        return outcome(None, f"{exc} {ALLOW_HINT}")
+    except outbound.OutboundError as exc:
+        return outcome(None, str(exc))
+    status = answer.status_code
     if 200 <= status < 300:
         return outcome(status, None)
     if 300 <= status < 400:
@@ -132,12 +112,9 @@ def send(
     return outcome(status, f"The receiver answered {status}.")
 
 
-def make_client(timeout: float) -> "httpx2.Client":
-    import httpx2
+def make_guard(allow_private: bool, connections: int) -> "outbound.Guard":
+    from app.core import outbound
 
-    return httpx2.Client(
-        timeout=httpx2.Timeout(timeout),
-        follow_redirects=False,
-        trust_env=False,
-        headers={"user-agent": USER_AGENT},
+    return outbound.Guard(
+        allow_private=allow_private, connections=connections, user_agent=USER_AGENT
     )

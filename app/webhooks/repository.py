@@ -1,11 +1,11 @@
 """All SQL of webhooks: the outbox, subscriptions, deliveries and attempts."""
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, exists, insert, select, text, update
+from sqlalchemy import ColumnElement, Row, Table, delete, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -101,6 +101,7 @@ def has_pending_work(session: Session, now: datetime) -> bool:
         .where(
             WebhookDelivery.state == DeliveryState.PENDING,
             WebhookDelivery.next_attempt_at <= now,
+            _lease_free(now),
         )
         .limit(1)
     )
@@ -141,13 +142,24 @@ def finish_dispatch(
 # ---- deliveries ---------------------------------------------------------------------
 
 Claimed = Row[int, str, int, uuid.UUID | None, int, str, str, str, str]
+# Rows read per free slot, so subscriptions at their limit do not hide the others' work.
+_CANDIDATES_PER_SLOT = 8
 
 
 def claim(
-    session: Session, now: datetime, lease_until: datetime, limit: int, only: int | None = None
+    session: Session,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    *,
+    per_target: int,
+    busy: Mapping[int, int],
+    only: int | None = None,
 ) -> list[Claimed]:
     """Deliveries due now, at most one per (subscription, article) and never one while an
-    earlier one for the same pair waits (order per article), leased to this worker.
+    earlier one for the same pair waits (order per article), leased to this worker; at most
+    `per_target` per subscription counting those this worker is still sending (`busy`:
+    subscription id -> sends in flight), so one slow receiver holds only its own share.
     PostgreSQL: FOR UPDATE SKIP LOCKED, so workers in any process never take the same row."""
     earlier = aliased(WebhookDelivery)
     waiting_before = exists().where(
@@ -156,23 +168,30 @@ def claim(
         earlier.state == DeliveryState.PENDING,
         earlier.id < WebhookDelivery.id,
     )
-    free = WebhookDelivery.leased_until.is_(None) | (WebhookDelivery.leased_until <= now)
+    free = _lease_free(now)
+    full = [sub for sub, count in busy.items() if count >= per_target]
     query = (
-        select(WebhookDelivery.id)
+        select(WebhookDelivery.id, WebhookDelivery.subscription_id)
         .where(
             WebhookDelivery.state == DeliveryState.PENDING,
             WebhookDelivery.next_attempt_at <= now,
             free,
             ~waiting_before,
+            WebhookDelivery.subscription_id.not_in(full),
         )
         .order_by(WebhookDelivery.id)
-        .limit(limit)
+        .limit(limit * _CANDIDATES_PER_SLOT)
     )
     if only is not None:
         query = query.where(WebhookDelivery.id == only)
     if _dialect(session) == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
+    taken = dict(busy)
+    ids: list[int] = []
+    for id_, subscription_id in session.execute(query):  # the rest stay free
+        if len(ids) < limit and taken.get(subscription_id, 0) < per_target:
+            taken[subscription_id] = taken.get(subscription_id, 0) + 1
+            ids.append(id_)
     if not ids:
         return []
     session.execute(
@@ -199,6 +218,25 @@ def claim(
         .order_by(WebhookDelivery.id)
     )
     return list(rows)  # type: ignore[arg-type]
+
+
+def renew_leases(
+    session: Session, ids: Collection[int], now: datetime, lease_until: datetime
+) -> None:
+    """Extend the leases of deliveries still being sent, those not lapsed only: a lapsed
+    one may be another worker's now."""
+    if ids:
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.leased_until > now)
+            .values(leased_until=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    """Not being sent: never leased, or the lease lapsed."""
+    return WebhookDelivery.leased_until.is_(None) | (WebhookDelivery.leased_until <= now)
 
 
 def skip(session: Session, ids: Sequence[int], now: datetime) -> None:

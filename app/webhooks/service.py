@@ -6,8 +6,7 @@ work, so a step that dies leaves the database as it was before it.
 
 import random
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -51,10 +50,9 @@ from app.webhooks.schemas import (
 )
 
 if TYPE_CHECKING:
-    import httpx2
+    from app.core import outbound
 
 DISPATCH_BATCH = 500
-CLAIM_PER_SENDER = 8  # deliveries claimed per round, per concurrent sender
 LEASE_MARGIN_SECONDS = 5.0
 _LIST_SCOPE = scope_of(kind="webhooks")
 
@@ -387,41 +385,68 @@ def _item(item: Any) -> dict[str, Any]:
 # ---- delivery -----------------------------------------------------------------------
 
 
-def deliver_round(
+def lease_seconds(settings: Settings) -> float:
+    """How long a claimed delivery is this worker's: longer than a send may last (its
+    deadline) with room to record it; renewed while the send runs (renew)."""
+    return settings.webhooks_timeout_seconds * 2 + LEASE_MARGIN_SECONDS
+
+
+def claim(
     sessions: sessionmaker[Session],
     settings: Settings,
-    client: "httpx2.Client",
-    executor: Executor,
     *,
+    limit: int,
+    busy: Mapping[int, int],
     only: int | None = None,
-) -> int:
-    """Claim what is due (or the delivery `only`), send it, record each outcome. Returns
-    how many were claimed."""
+) -> list[repo.Claimed]:
+    """Lease what is due (or the delivery `only`) for sending, at most `limit`, within each
+    subscription's share (`busy`: subscription id -> sends in flight); content events
+    whose article is no longer public are skipped, not sent."""
     now = utcnow()
-    lease = now + timedelta(seconds=settings.webhooks_timeout_seconds + LEASE_MARGIN_SECONDS)
+    lease = now + timedelta(seconds=lease_seconds(settings))
     with unit_of_work(sessions) as session:
         claimed = repo.claim(
-            session, now, lease, limit=settings.webhooks_concurrency * CLAIM_PER_SENDER, only=only
+            session,
+            now,
+            lease,
+            limit,
+            per_target=settings.webhooks_concurrency_per_target,
+            busy=busy,
+            only=only,
         )
         content = {r.article_id for r in claimed if carries_content(r.type) and r.article_id}
         live = repo.public_now(session, content, now)
-        stale = [r.id for r in claimed if carries_content(r.type) and r.article_id not in live]
-        repo.skip(session, stale, now)
-    todo = [r for r in claimed if r.id not in set(stale)]
-    send: Callable[[repo.Claimed], delivery.Outcome] = lambda r: delivery.send(  # noqa: E731
-        client,
-        r.url,
-        r.secret,
-        r.message_id,
-        r.payload.encode(),
-        allow_private=settings.webhooks_allow_private,
+        stale = {r.id for r in claimed if carries_content(r.type) and r.article_id not in live}
+        repo.skip(session, list(stale), now)
+    return [r for r in claimed if r.id not in stale]
+
+
+def renew(sessions: sessionmaker[Session], settings: Settings, ids: Collection[int]) -> None:
+    now = utcnow()
+    with unit_of_work(sessions) as session:
+        repo.renew_leases(session, ids, now, now + timedelta(seconds=lease_seconds(settings)))
+
+
+def send(guard: "outbound.Guard", settings: Settings, row: repo.Claimed) -> delivery.Outcome:
+    return delivery.send(
+        guard,
+        row.url,
+        row.secret,
+        row.message_id,
+        row.payload.encode(),
+        deadline_seconds=settings.webhooks_timeout_seconds,
         max_response_bytes=settings.webhooks_max_response_bytes,
     )
-    outcomes = list(executor.map(send, todo))
-    if todo:
+
+
+def record(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    results: Sequence[tuple[repo.Claimed, delivery.Outcome]],
+) -> None:
+    if results:
         with unit_of_work(sessions) as session:
-            _record(session, settings, list(zip(todo, outcomes, strict=True)))
-    return len(claimed)
+            _record(session, settings, results)
 
 
 def _record(

@@ -10,9 +10,19 @@ from sqlalchemy import Engine
 
 from tests.processes import ROOT, cli_env
 
-# Alembic (migrations), the webhook client, feed parsing (imports), feedgen with lxml (RSS
-# and Atom), the search analysers and their dictionary.
-LAZY = ["alembic", "httpx2", "feedparser", "charset_normalizer", "feedgen", "pymorphy3", "Stemmer"]
+# Alembic (migrations), the webhook client (httpcore2 under the outbound guard), feed
+# parsing (imports), feedgen with lxml (RSS and Atom), the search analysers and their
+# dictionary.
+LAZY = [
+    "alembic",
+    "httpx2",
+    "httpcore2",
+    "feedparser",
+    "charset_normalizer",
+    "feedgen",
+    "pymorphy3",
+    "Stemmer",
+]
 
 _WORKER = """
 import json, sys

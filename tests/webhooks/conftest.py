@@ -1,7 +1,8 @@
 """An app with its delivery worker running fast, a receiver, and admin keys."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -43,6 +44,21 @@ def hooked(db: Engine, database_url: str) -> Iterator[RecordingClient]:
     with RecordingClient(create_app(Settings(database_url=database_url, **FAST))) as client:
         yield client
         assert client.server_errors == []
+
+
+@pytest.fixture
+def app_with(db: Engine, database_url: str) -> Iterator[Callable[..., RecordingClient]]:
+    """HTTP into apps running the delivery worker with FAST settings changed by keywords."""
+    with ExitStack() as stack:
+        clients: list[RecordingClient] = []
+
+        def make(**settings: Any) -> RecordingClient:
+            config = Settings(database_url=database_url, **{**FAST, **settings})
+            clients.append(stack.enter_context(RecordingClient(create_app(config))))
+            return clients[-1]
+
+        yield make
+    assert [e for c in clients for e in c.server_errors] == []
 
 
 @pytest.fixture

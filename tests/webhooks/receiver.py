@@ -31,7 +31,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.received: list[Received] = []
         self.statuses: list[int] = []  # answered in turn; 200 once used up
         self._lock = threading.Lock()
@@ -54,8 +54,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/hook"
 
     def accepted(self) -> list[Received]:
         with self._lock:
@@ -79,8 +79,8 @@ class Receiver:
 
 
 @contextmanager
-def receiving(port: int = 0) -> Iterator[Receiver]:
-    receiver = Receiver(port)
+def receiving(port: int = 0, host: str = "127.0.0.1") -> Iterator[Receiver]:
+    receiver = Receiver(port, host)
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -88,3 +88,64 @@ def receiving(port: int = 0) -> Iterator[Receiver]:
     finally:
         receiver.server.shutdown()
         receiver.server.server_close()
+
+
+class _ManyAtOnce(ThreadingHTTPServer):
+    request_queue_size = 256  # a hundred connects at once, none waiting on a full backlog
+    daemon_threads = True
+
+
+class Trickler:
+    """A receiver that reads each message, then answers one byte every `interval` seconds
+    (status line first) until the client gives up or the test ends: per-read timeouts
+    never fire on it. Records when each request came, its path and its webhook-id."""
+
+    def __init__(self, interval: float) -> None:
+        self.seen: list[tuple[float, str, str]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        trickler = self
+        answer = b"HTTP/1.1 200 OK\r\nx-pad: " + b"a" * 1000 + b"\r\ncontent-length: 2\r\n\r\nok"
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", "0")))
+                with trickler._lock:
+                    trickler.seen.append((time.monotonic(), self.path, self.headers["webhook-id"]))
+                try:
+                    for i in range(len(answer)):
+                        self.wfile.write(answer[i : i + 1])
+                        if trickler._stop.wait(interval):
+                            break
+                except OSError:  # the client gave up
+                    pass
+                self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = _ManyAtOnce(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.seen)
+
+    def wait_count(self, count: int, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count() < count:
+            assert time.monotonic() < deadline, f"{self.count()} of {count} arrived"
+            time.sleep(0.02)
+
+
+@contextmanager
+def trickling(interval: float) -> Iterator[Trickler]:
+    trickler = Trickler(interval)
+    thread = threading.Thread(target=trickler.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield trickler
+    finally:
+        trickler._stop.set()
+        trickler.server.shutdown()
+        trickler.server.server_close()
