@@ -56,8 +56,10 @@ def start_server(
     return server, url
 
 
-def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
+def _wait_until_up(
+    url: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 30
+) -> None:
+    deadline = time.monotonic() + timeout
     while True:
         try:
             if httpx2.get(f"{url}/healthz", timeout=1).status_code == 200:
