@@ -241,6 +241,9 @@ def serve(
     port: Annotated[int, typer.Option(envvar="PORT", min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(envvar="WORKERS", min=1, help="Worker processes.")] = 1,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
+    demo: Annotated[
+        bool, typer.Option(envvar="DOPYS_DEMO", help="Load the demo content first (idempotent).")
+    ] = False,
 ) -> None:
     """Serve the API with uvicorn (migrating the database first, and creating it if it
     does not exist). Articles that lack a stored rendering are rendered in the background
@@ -255,6 +258,8 @@ def serve(
         )
     if migrate:
         migrations.upgrade(url, on_wait=_waiting)
+    if demo:
+        _load_demo()
     check_database(url)
     if migrate:
         threading.Thread(target=_render_stale_in_background, daemon=True).start()
@@ -312,7 +317,12 @@ def demo_load() -> None:
     """Load the seed page's article, sources, tag and fresh posts (idempotent), into a new
     database if there is none."""
     migrations.upgrade(_database(create=True), on_wait=_waiting)
+    _load_demo()
+
+
+def _load_demo() -> None:
     with _unit_of_work() as session:
+        migrations.serialize(session.connection())  # replicas loading it at once
         report = load_demo(session)
     console.print(
         f"Demo content: {report.created} articles created, {report.skipped} already there."

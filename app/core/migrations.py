@@ -78,6 +78,14 @@ def check(url: str) -> None:
     command.check(alembic_config(url))
 
 
+def serialize(connection: Connection) -> None:
+    """Make the caller's transaction wait for any other one that called this (setup steps
+    that check, then write, such as loading the demo in replicas starting together).
+    PostgreSQL: a transaction advisory lock; SQLite's writers are serialized already."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+
 @contextmanager
 def _locked(url: str, on_wait: OnWait | None) -> Iterator["Config"]:
     """Alembic's configuration for `url`, with this process holding the migration lock."""

@@ -46,7 +46,8 @@ def _count(engine: Engine, table: str) -> int:
 def test_three_servers_started_at_once_on_a_new_database_all_serve(
     new_database_url: str, tmp_path: Path
 ) -> None:
-    """As three replicas of a deployment start: one migrates, two wait for it, all serve."""
+    """As three replicas of the image start (DOPYS_DEMO=true): one migrates, two wait for
+    it; the demo is loaded once; all three serve it."""
     logs = [tmp_path / f"serve-{n}.log" for n in range(3)]
     ports = [free_port() for _ in logs]
     servers = []
@@ -55,7 +56,7 @@ def test_three_servers_started_at_once_on_a_new_database_all_serve(
             servers.append(
                 subprocess.Popen(
                     [DOPYS, "serve", "--port", str(port)],
-                    env=cli_env(new_database_url),
+                    env={**cli_env(new_database_url), "DOPYS_DEMO": "true"},
                     cwd=ROOT,
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -65,7 +66,9 @@ def test_three_servers_started_at_once_on_a_new_database_all_serve(
         for server, log, port in zip(servers, logs, ports, strict=True):
             url = f"http://127.0.0.1:{port}"
             _wait_until_up(url, server, log, timeout=120)  # three start on shared cores
-            assert httpx2.get(f"{url}/v1/articles", timeout=10).status_code == 200
+            feed = httpx2.get(f"{url}/v1/articles", params={"limit": 20}, timeout=10)
+            assert feed.status_code == 200
+            assert len(feed.json()["data"]) == 7, log.read_text()  # the demo, once
             assert "Cannot connect" not in log.read_text()
     finally:
         for server in servers:
