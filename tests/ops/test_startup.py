@@ -211,7 +211,7 @@ def test_serve_listens_and_renders_stale_articles_in_the_background(
     database_url: str, client: RecordingClient, editor_headers: dict[str, str], tmp_path: Path
 ) -> None:
     """After an upgrade that leaves articles without a stored rendering, `serve` renders
-    them beside the server instead of before listening."""
+    them beside the server instead of before listening. It listens where PORT says."""
     make_article(client, editor_headers, title="Гривня", body="<p>Курс гривні.</p>")
     engine = create_engine(database_url)
     try:
@@ -220,9 +220,10 @@ def test_serve_listens_and_renders_stale_articles_in_the_background(
         port = free_port()
         log = tmp_path / "serve.log"
         with log.open("wb") as out:
-            server = subprocess.Popen(
-                [DOPYS, "serve", "--port", str(port)], env=cli_env(database_url), cwd=ROOT,
-                stdout=out, stderr=subprocess.STDOUT,
+            server = subprocess.Popen(  # PORT and HOST: as scripts/serve and the image say
+                [DOPYS, "serve"],
+                env={**cli_env(database_url), "PORT": str(port), "HOST": "127.0.0.1"},
+                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:
             _wait_until_up(f"http://127.0.0.1:{port}", server, log)
