@@ -4,6 +4,7 @@ import and export articles, rebuild the search index."""
 import functools
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,15 +27,22 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-from sqlalchemy import make_url, text
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy import inspect, make_url, text
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.articles import fragments
 from app.articles.repository import next_change_seq
 from app.core import changes, migrations
-from app.core.config import get_settings
+from app.core.config import default_database_url, get_settings
 from app.core.db import create_db_engine, is_sqlite, make_session_factory, unit_of_work
+from app.core.errors import AppError
 from app.core.memory import limit_malloc_arenas
 from app.core.serving import server_options
 from app.demo.service import load_demo
@@ -85,6 +93,9 @@ def database_problem(url: str, exc: Exception) -> str:
             "sqlite:///dopys.sqlite3 or postgresql+psycopg://user:password@host/dbname."
         )
     reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError):
+        # Connected, and the database refused a statement: not a connection problem.
+        return f"The database {shown} refused a statement: {reason}"
     if is_sqlite(url):
         return (
             f"Cannot open the SQLite database {shown} ({reason}). Check that its directory "
@@ -108,6 +119,12 @@ def _database_errors(command: Callable[P, R]) -> Callable[P, R]:
             url = get_settings().database_url
             typer.echo(f"dopys: {database_problem(url, exc)}", err=True)
             raise typer.Exit(ExitCouldNotRun) from None
+        except (NoDatabase, migrations.MigrationRefused) as exc:
+            typer.echo(f"dopys: {exc}", err=True)
+            raise typer.Exit(ExitCouldNotRun) from None
+        except AppError as exc:  # what the API would answer with a 4xx: a line, exit 1
+            typer.echo(f"dopys: {exc}", err=True)
+            raise typer.Exit(1) from None
 
     return run
 
@@ -135,6 +152,70 @@ def check_database(url: str) -> None:
         engine.dispose()
 
 
+class NoDatabase(Exception):
+    """A command that works on an existing database found none where DATABASE_URL points."""
+
+
+def _database(*, create: bool = False) -> str:
+    """The configured database's URL, after saying which it is on stderr. Unless the
+    command creates databases (`serve`, `db upgrade`, `demo load`), one that does not exist
+    is refused here: opening a SQLite path would create an empty file, and a command run
+    with the wrong DATABASE_URL would silently work on a database no server reads."""
+    url = get_settings().database_url
+    path = _sqlite_path(url)
+    if not create:
+        _require_schema(url, path)
+    else:  # (a connection makes a SQLite file; for the default one, its directory first)
+        if path is not None and url == default_database_url():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        check_database(url)
+    typer.echo(f"Database: {_shown(url, path)}", err=True)
+    return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, absolute (None: not SQLite, or in memory)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).resolve()
+
+
+def _shown(url: str, path: Path | None) -> str:
+    """The URL with its password hidden, a SQLite file's path made absolute."""
+    return f"sqlite:///{path}" if path is not None else masked(url)
+
+
+def _require_schema(url: str, path: Path | None) -> None:
+    if path is not None and not path.exists():
+        raise NoDatabase(_no_database(url, path, "no such file"))
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            migrated = inspect(connection).has_table("alembic_version")
+    finally:
+        engine.dispose()
+    if not migrated:
+        raise NoDatabase(_no_database(url, path, "it holds no Dopys schema"))
+
+
+def _no_database(url: str, path: Path | None, why: str) -> str:
+    hint = ""
+    legacy = Path("dopys.sqlite3").resolve()
+    if url == default_database_url() and legacy.exists() and legacy != path:
+        hint = f" (the former default, {legacy}, is here: DATABASE_URL=sqlite:///{legacy})"
+    return (
+        f"No Dopys database at {_shown(url, path)} ({why}). Set DATABASE_URL to the database "
+        f"your server uses{hint}, or create this one with `dopys db upgrade`."
+    )
+
+
+def _waiting() -> None:
+    typer.echo("Another process is migrating the database; waiting for it.", err=True)
+
+
 @contextmanager
 def _unit_of_work() -> Iterator[Session]:
     """One transaction against the configured database; the engine is closed afterwards."""
@@ -156,23 +237,32 @@ def _write_sessions() -> Iterator[sessionmaker[Session]]:
 
 @cli.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    host: Annotated[str, typer.Option(envvar="HOST", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(envvar="WORKERS", min=1, help="Worker processes.")] = 1,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
+    demo: Annotated[
+        bool, typer.Option(envvar="DOPYS_DEMO", help="Load the demo content first (idempotent).")
+    ] = False,
 ) -> None:
-    """Serve the API with uvicorn (migrating the database first)."""
+    """Serve the API with uvicorn (migrating the database first, and creating it if it
+    does not exist). Articles that lack a stored rendering are rendered in the background
+    once the server listens (until then, and meanwhile, requests render what they need)."""
     import uvicorn
 
     settings = get_settings()
+    url = _database(create=migrate)
     if workers > 1 and not settings.redis_url:
         console.print(
             "[yellow]Rate limits are counted per worker; set REDIS_URL to share them.[/yellow]"
         )
     if migrate:
-        migrations.upgrade(settings.database_url)
-        _render_stale()
-    check_database(settings.database_url)
+        migrations.upgrade(url, on_wait=_waiting)
+    if demo:
+        _load_demo()
+    check_database(url)
+    if migrate:
+        threading.Thread(target=_render_stale_in_background, daemon=True).start()
     limit_malloc_arenas()
     options = server_options(settings, host, port, workers)
     uvicorn.run("app.main:create_app", factory=True, **options)
@@ -180,8 +270,10 @@ def serve(
 
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Apply migrations up to REVISION (at head, then store any missing renderings)."""
-    migrations.upgrade(get_settings().database_url, revision)
+    """Apply migrations up to REVISION (at head, then store any missing renderings),
+    creating the database if it does not exist. Any number may run at once: one migrates,
+    the others wait for it."""
+    migrations.upgrade(_database(create=True), revision, on_wait=_waiting)
     if revision == "head":
         _render_stale()
     console.print(f"[green]Database at {revision}.[/green]")
@@ -204,18 +296,33 @@ def _render_stale() -> None:
         console.print(f"Rendered {done} articles for the public endpoints.")
 
 
+def _render_stale_in_background() -> None:
+    """`serve`'s rendering, beside the server: a failure costs only speed (requests render
+    what has no stored rendering), so it is logged, not raised."""
+    try:
+        _render_stale()
+    except Exception as exc:
+        progress_console.print(f"[yellow]Rendering stopped:[/yellow] {exc}")
+
+
 @db_cli.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     """Revert migrations down to REVISION (`base` empties the schema)."""
-    migrations.downgrade(get_settings().database_url, revision)
+    migrations.downgrade(_database(), revision, on_wait=_waiting)
     console.print(f"[yellow]Database at {revision}.[/yellow]")
 
 
 @demo_cli.command("load")
 def demo_load() -> None:
-    """Load the seed page's article, sources, tag and fresh posts (idempotent)."""
-    migrations.upgrade(get_settings().database_url)
+    """Load the seed page's article, sources, tag and fresh posts (idempotent), into a new
+    database if there is none."""
+    migrations.upgrade(_database(create=True), on_wait=_waiting)
+    _load_demo()
+
+
+def _load_demo() -> None:
     with _unit_of_work() as session:
+        migrations.serialize(session.connection())  # replicas loading it at once
         report = load_demo(session)
     console.print(
         f"Demo content: {report.created} articles created, {report.skipped} already there."
@@ -230,6 +337,9 @@ def keys_create(
     ] = KeyScope.WRITE,
 ) -> None:
     """Create a key. The secret is shown once and never stored."""
+    if not name.strip():
+        raise typer.BadParameter("say who or what uses the key.", param_hint="--name")
+    _database()
     with _unit_of_work() as session:
         new = keys.create_key(session, name=name, scope=scope)
         key_id = new.key.id
@@ -241,6 +351,7 @@ def keys_create(
 def keys_list() -> None:
     """List keys (never their secrets)."""
     table = Table("id", "name", "scope", "prefix", "created", "revoked")
+    _database()
     with _unit_of_work() as session:
         for key in keys.list_keys(session):
             table.add_row(
@@ -257,6 +368,7 @@ def keys_list() -> None:
 @keys_cli.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
     """Revoke a key; requests with it fail from now on."""
+    _database()
     with _unit_of_work() as session:
         keys.revoke_key(session, key_id)
     console.print(f"Key {key_id} revoked.")
@@ -282,7 +394,7 @@ def webhooks_add(
     from app.webhooks.schemas import WebhookCreate
 
     settings = get_settings()
-    migrations.upgrade(settings.database_url)
+    migrations.upgrade(_database())
     try:
         data = WebhookCreate.model_validate(
             {
@@ -315,6 +427,7 @@ def webhooks_list() -> None:
     from app.webhooks import service as webhooks
 
     table = Table("id", "url", "events", "filters", "status", "created")
+    _database()
     with _unit_of_work() as session:
         for subscription in webhooks_repo.all_subscriptions(session):
             read = webhooks.read(subscription)
@@ -336,6 +449,7 @@ def webhooks_remove(webhook_id: Annotated[int, typer.Argument(help="The webhook'
     from app.core.errors import NotFound
     from app.webhooks import service as webhooks
 
+    _database()
     try:
         with _unit_of_work() as session:
             webhooks.remove(session, webhook_id)
@@ -353,6 +467,7 @@ def webhooks_test(webhook_id: Annotated[int, typer.Argument(help="The webhook's 
     from app.webhooks.worker import DeliveryWorker
 
     settings = get_settings()
+    _database()
     try:
         with _unit_of_work() as session:
             queued = webhooks.ping(session, webhook_id)
@@ -385,7 +500,7 @@ def webhooks_work() -> None:
     from app.webhooks.worker import DeliveryWorker
 
     settings = get_settings()
-    migrations.upgrade(settings.database_url)
+    migrations.upgrade(_database())
     engine = create_db_engine(settings.database_url)
     worker = DeliveryWorker(engine, settings)
     stop = threading.Event()
@@ -431,7 +546,7 @@ def import_command(
     settings = get_settings()
     options = Options(default_lang=lang or settings.default_lang, site_url=site_url)
     if url is None:
-        migrations.upgrade(settings.database_url)  # before the progress line starts
+        migrations.upgrade(_database())  # before the progress line starts
     from app.imports import transfer
 
     try:
@@ -494,7 +609,7 @@ def export_command(
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     if url is None:  # an unusable database is reported before any output file is made
-        migrations.upgrade(get_settings().database_url)
+        migrations.upgrade(_database())
     from app.imports import transfer
 
     try:
@@ -514,7 +629,7 @@ def export_command(
 def search_reindex() -> None:
     """Analyse every translation again for search (after upgrading the analyser or its
     dictionary): a batch per transaction, so the site keeps serving and writing."""
-    engine = create_db_engine(get_settings().database_url)
+    engine = create_db_engine(_database())
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -687,7 +802,7 @@ def _notes_table(title: str, notes: list[ItemNote], total: int) -> Table:
 
 
 # Every command, present and future, reports an unusable database in one line (exit 2).
-for _group in (cli, db_cli, demo_cli, keys_cli):
+for _group in (cli, db_cli, demo_cli, keys_cli, search_cli, webhooks_cli):
     for _command in _group.registered_commands:
         if _command.callback is not None:
             _command.callback = _database_errors(_command.callback)

@@ -50,9 +50,11 @@ def run_migrations_online() -> None:
         return
     url = config.attributes.get("url") or get_settings().database_url
     engine = create_db_engine(url)
-    with engine.connect() as conn:
-        run_with(conn)
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            run_with(conn)
+    finally:  # an unknown revision raises in there
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -62,9 +62,12 @@ def start_server(
     pytest.fail(f"dopys serve found no free port:\n{log.read_text()}")
 
 
-def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path, start: int) -> bool:
-    """True once the server answers; False if it lost its port to another process."""
-    deadline = time.monotonic() + 30
+def _wait_until_up(
+    url: str, server: subprocess.Popen[bytes], log: Path, start: int = 0, timeout: float = 30
+) -> bool:
+    """True once the server answers; False if it lost its port to another process (its
+    log from byte `start` on says so)."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
             if httpx2.get(f"{url}/healthz", timeout=1).status_code == 200:

@@ -1,6 +1,7 @@
 """One place for every setting; read from the environment (prefix-free, 12-factor)."""
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,15 +11,28 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.i18n import is_valid_lang, normalize_lang
 
-DEFAULT_SQLITE_PATH = Path("dopys.sqlite3")
+
+def default_sqlite_path() -> Path:
+    """Where the database lives when DATABASE_URL names none: the user's data directory
+    (XDG Base Directory: $XDG_DATA_HOME, else ~/.local/share), the same file whatever the
+    current directory, so that a command run elsewhere cannot start a second database."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or "~/.local/share").expanduser()
+    if not data_home.is_absolute():  # the specification says to ignore a relative one
+        data_home = Path.home() / ".local" / "share"
+    return data_home / "dopys" / "dopys.sqlite3"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_sqlite_path()}"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
-        description="SQLAlchemy URL: a SQLite file by default, postgresql+psycopg://... in prod",
+        default_factory=default_database_url,
+        description="SQLAlchemy URL: by default a SQLite file in the user's data directory "
+        "($XDG_DATA_HOME/dopys/dopys.sqlite3); postgresql+psycopg://... in production",
     )
     database_read_url: str | None = Field(
         default=None, description="Optional read replica used for public reads."

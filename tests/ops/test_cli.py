@@ -122,17 +122,25 @@ UNUSABLE_DATABASES = [
         "DATABASE_URL: sqlite:/// or postgresql+psycopg://.",
     ),
 ]
+# Commands that create a missing database, then those that refuse to.
+CREATING_COMMANDS = [["db", "upgrade"], ["demo", "load"], ["serve", "--port", "1"]]
 EVERY_COMMAND = [
-    ["db", "upgrade"],
+    *CREATING_COMMANDS,
     ["db", "downgrade", "base"],
-    ["demo", "load"],
     ["keys", "create", "--name", "bot"],
     ["keys", "list"],
     ["keys", "revoke", "1"],
+    ["webhooks", "list"],
+    ["webhooks", "remove", "1"],
+    ["search", "reindex"],
     ["export"],
     ["import", "-"],
     ["serve", "--no-migrate", "--port", "1"],
 ]
+NO_SUCH_FILE = (
+    "dopys: No Dopys database at sqlite:///{tmp}/no-such-dir/dopys.sqlite3 (no such file). Set "
+    "DATABASE_URL to the database your server uses, or create this one with `dopys db upgrade`."
+)
 
 
 @pytest.mark.parametrize(("url", "message"), UNUSABLE_DATABASES)
@@ -148,7 +156,10 @@ def test_every_command_reports_an_unusable_database_in_one_line_exit_2(
         for command in EVERY_COMMAND:
             result = CliRunner().invoke(cli, command, input="")
             assert result.exit_code == 2, (command, result.output)
-            assert result.stderr == message + "\n", command
+            expected = message
+            if "no-such-dir" in url and command not in CREATING_COMMANDS:
+                expected = NO_SUCH_FILE.format(tmp=tmp_path)
+            assert result.stderr == expected + "\n", command
             assert "s3cret" not in result.output
     finally:
         get_settings.cache_clear()

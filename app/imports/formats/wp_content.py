@@ -1,11 +1,14 @@
-"""WordPress post content as WordPress renders it: `wpautop` for classic posts, the built-in
-shortcodes (`[caption]`, `[gallery]`, `[embed]`, `[audio]`, `[video]`), oEmbed URLs on a
-line of their own, and the `<!--more-->` split.
+"""WordPress post content as its site showed it: paragraphs for classic posts, the
+built-in shortcodes (`[caption]`, `[gallery]`, `[embed]`, `[audio]`, `[video]`), oEmbed URLs
+on a line of their own, and the `<!--more-->` split.
 
-`wpautop` follows the steps of WordPress's own function (wp-includes/formatting.php,
-WordPress 5.x, GPL-2.0-or-later), regular expression for regular expression, so a classic
-post gets the paragraphs its site showed; no maintained Python package does this (PyPI has
-none). Block-editor posts (`<!-- wp:` comments) are stored already rendered and skip it.
+A classic post is stored as text with line breaks, and WordPress shows it with paragraphs
+made from them ("auto-paragraphs", documented for `wpautop`). `paragraphs` does the same
+from that documented behaviour, written here (not derived from WordPress's code): a blank
+line ends a paragraph, a single line break is a `<br />`, block elements (headings, lists,
+tables, figures, quotations...) stand alone instead of being wrapped, and `<pre>`,
+`<script>`, `<style>`, `<textarea>` and comments are kept exactly. Block-editor posts
+(`<!-- wp:` comments) are stored already rendered and skip it.
 """
 
 import html
@@ -13,100 +16,103 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-_ALLBLOCKS = (
-    r"(?:table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre"
-    r"|form|map|area|blockquote|address|math|style|p|h[1-6]|hr|fieldset|legend|section"
-    r"|article|aside|hgroup|header|footer|nav|figure|figcaption|details|menu|summary)"
+# Elements that stand alone: a paragraph ends before one and starts again after it.
+_BLOCKS = frozenset(
+    ("address", "article", "aside", "blockquote", "caption", "col", "colgroup", "dd",
+     "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer",
+     "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "legend", "li",
+     "main", "math", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody",
+     "td", "tfoot", "th", "thead", "tr", "ul")
+)  # fmt: skip
+# Blocks whose text is made into paragraphs, as at the top level; in the others (a list
+# item, a table cell, a heading, a figure...) it keeps its place and only gets `<br />`s.
+_FLOW = frozenset(
+    ("article", "aside", "blockquote", "details", "div", "fieldset", "footer", "form",
+     "header", "main", "nav", "section")
+)  # fmt: skip
+_VOID = frozenset({"col", "hr"})
+# Elements kept byte for byte (their line breaks are not paragraph breaks), comments, tags.
+_TOKEN = re.compile(
+    r"(?P<verbatim><(?P<kept>pre|script|style|textarea)\b[^>]*>.*?</(?P=kept)\s*>)"
+    r"|(?P<comment><!--.*?-->)"
+    r"|(?P<tag></?(?P<name>[a-zA-Z][\w:-]*)(?:\s[^>]*)?/?>)",
+    re.DOTALL | re.IGNORECASE,
 )
-# wp_html_split(): comments, CDATA, else an element up to its ">" (PHP's conditional
-# subpattern written as an alternation).
-_HTML_SPLIT_RE = re.compile(
-    r"(<(?:!--(?:-(?!->)|[^-])*+(?:-->)?"
-    r"|!\[CDATA\[[^\]]*+(?:\](?!\]>)[^\]]*+)*+(?:\]\]>)?"
-    r"|[^>]*>?))"
-)
-_NEWLINE_IN_TAG = " <!-- wpnl --> "
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+# A line break that a <br> already ends needs no second one.
+_LINE_BREAK = re.compile(r"(?<!<br>)(?<!<br/>)(?<!<br />)[ \t]*\n")
+_COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
+_KEPT_NEWLINE = "\x00"  # a newline inside a tag or a kept element, while lines are read
 
 
-def _replace_in_html_tags(text: str, needle: str, replacement: str) -> str:
-    parts = _HTML_SPLIT_RE.split(text)
-    for i in range(1, len(parts), 2):
-        parts[i] = parts[i].replace(needle, replacement)
-    return "".join(parts)
+def paragraphs(text: str) -> str:
+    """A classic post's text as HTML: paragraphs from blank lines, `<br />` from single
+    line breaks, block elements left unwrapped, preformatted text unchanged."""
+    out: list[str] = []
+    run: list[str] = []  # text and inline markup since the last block tag
+    open_blocks: list[str] = []
+    position = 0
+
+    def flow() -> bool:
+        return not open_blocks or open_blocks[-1] in _FLOW
+
+    def flush() -> None:
+        if done := _run_html("".join(run), as_paragraphs=flow()):
+            out.append(done)
+        run.clear()
+
+    for match in _TOKEN.finditer(text):
+        run.append(text[position : match.start()])
+        position = match.end()
+        token = match.group(0)
+        name = (match.group("kept") or match.group("name") or "").lower()
+        if match.group("comment") or name not in _BLOCKS:  # inline: part of the run
+            run.append(token.replace("\n", _KEPT_NEWLINE))
+        else:
+            flush()
+            closing = token.startswith("</")
+            if not closing and flow() and out and not out[-1].endswith("\n"):
+                out.append("\n")
+            out.append(token)
+            if closing:
+                _close(open_blocks, name)
+            elif name not in _VOID and not token.endswith("/>") and name != "pre":
+                open_blocks.append(name)
+            if (closing or name in _VOID or name == "pre") and flow():
+                out.append("\n")
+    run.append(text[position:])
+    flush()
+    return "".join(out)
 
 
-def _sub(pattern: str, replacement: str | Callable[[re.Match[str]], str], text: str) -> str:
-    return re.sub(pattern, replacement, text)
+def _close(open_blocks: list[str], name: str) -> None:
+    """Closes `name` and any block left open inside it; a stray end tag closes nothing."""
+    if name in open_blocks:
+        del open_blocks[len(open_blocks) - 1 - open_blocks[::-1].index(name) :]
 
 
-def wpautop(text: str, br: bool = True) -> str:
-    """Double line breaks become paragraphs, single ones `<br />` (WordPress's wpautop)."""
-    if not text.strip():
-        return ""
-    text += "\n"
-    pre_tags: dict[str, str] = {}
-    if "<pre" in text:
-        parts = text.split("</pre>")
-        last = parts.pop()
-        text = ""
-        for i, part in enumerate(parts):
-            start = part.find("<pre")
-            if start == -1:  # malformed HTML
-                text += part
-                continue
-            name = f"<pre wp-pre-tag-{i}></pre>"
-            pre_tags[name] = part[start:] + "</pre>"
-            text += part[:start] + name
-        text += last
-    text = _sub(r"<br\s*/?>\s*<br\s*/?>", "\n\n", text)
-    text = _sub(r"(<" + _ALLBLOCKS + r"[\s/>])", r"\n\n\1", text)
-    text = _sub(r"(</" + _ALLBLOCKS + r">)", r"\1\n\n", text)
-    text = _sub(r"(<hr\s*?/?>)", r"\1\n\n", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _replace_in_html_tags(text, "\n", _NEWLINE_IN_TAG)
-    if "<option" in text:
-        text = _sub(r"\s*<option", "<option", text)
-        text = _sub(r"</option>\s*", "</option>", text)
-    if "</object>" in text:
-        text = _sub(r"(<object[^>]*>)\s*", r"\1", text)
-        text = _sub(r"\s*</object>", "</object>", text)
-        text = _sub(r"\s*(</?(?:param|embed)[^>]*>)\s*", r"\1", text)
-    if "<source" in text or "<track" in text:
-        text = _sub(r"([<\[](?:audio|video)[^>\]]*[>\]])\s*", r"\1", text)
-        text = _sub(r"\s*([<\[]/(?:audio|video)[>\]])", r"\1", text)
-        text = _sub(r"\s*(<(?:source|track)[^>]*>)\s*", r"\1", text)
-    if "<figcaption" in text:
-        text = _sub(r"\s*(<figcaption[^>]*>)", r"\1", text)
-        text = _sub(r"</figcaption>\s*", "</figcaption>", text)
-    text = _sub(r"\n\n+", "\n\n", text)
-    pieces = [p for p in re.split(r"\n\s*\n", text) if p]
-    text = "".join(f"<p>{piece.strip(chr(10))}</p>\n" for piece in pieces)
-    text = _sub(r"<p>\s*</p>", "", text)
-    text = _sub(r"<p>([^<]+)</(div|address|form)>", r"<p>\1</p></\2>", text)
-    text = _sub(r"<p>\s*(</?" + _ALLBLOCKS + r"[^>]*>)\s*</p>", r"\1", text)
-    text = _sub(r"<p>(<li.+?)</p>", r"\1", text)
-    text = re.sub(r"<p><blockquote([^>]*)>", r"<blockquote\1><p>", text, flags=re.IGNORECASE)
-    text = text.replace("</blockquote></p>", "</p></blockquote>")
-    text = _sub(r"<p>\s*(</?" + _ALLBLOCKS + r"[^>]*>)", r"\1", text)
-    text = _sub(r"(</?" + _ALLBLOCKS + r"[^>]*>)\s*</p>", r"\1", text)
-    if br:
-        text = re.sub(
-            r"<(script|style|svg).*?</\1>",
-            lambda m: m.group(0).replace("\n", "<WPPreserveNewline />"),
-            text,
-            flags=re.DOTALL,
-        )
-        text = text.replace("<br>", "<br />").replace("<br/>", "<br />")
-        text = _sub(r"(?<!<br />)\s*\n", "<br />\n", text)
-        text = text.replace("<WPPreserveNewline />", "\n")
-    text = _sub(r"(</?" + _ALLBLOCKS + r"[^>]*>)\s*<br />", r"\1", text)
-    text = _sub(r"<br />(\s*</?(?:p|li|div|dl|dd|dt|th|pre|td|ul|ol)[^>]*>)", r"\1", text)
-    text = _sub(r"\n</p>$", "</p>", text)
-    for name, original in pre_tags.items():
-        text = text.replace(name, original)
-    if "<!-- wpnl -->" in text:
-        text = text.replace(_NEWLINE_IN_TAG, "\n").replace("<!-- wpnl -->", "\n")
-    return text
+def _run_html(run: str, *, as_paragraphs: bool) -> str:
+    text = run.replace("\r\n", "\n").replace("\r", "\n")
+    if as_paragraphs:
+        pieces = [p.strip() for p in _BLANK_LINE.split(text)]
+        html_ = "".join(_paragraph(p) for p in pieces if p)
+    else:  # the whitespace around it stays as it was
+        core = text.strip()
+        if not core:
+            return text.replace(_KEPT_NEWLINE, "\n")
+        start = text.index(core[0])
+        html_ = text[:start] + _line_breaks(core) + text[start + len(core) :]
+    return html_.replace(_KEPT_NEWLINE, "\n")
+
+
+def _paragraph(text: str) -> str:
+    if not _COMMENTS.sub("", text).strip():  # only comments: nothing to show in a <p>
+        return text + "\n"
+    return f"<p>{_line_breaks(text)}</p>\n"
+
+
+def _line_breaks(text: str) -> str:
+    return _LINE_BREAK.sub("<br />\n", text)
 
 
 # ---- shortcodes -------------------------------------------------------------------------
@@ -248,12 +254,12 @@ def render(
     children: Callable[[], list[Image]],
 ) -> tuple[str, str | None]:
     """A post's HTML as its site showed it, and the teaser before `<!--more-->` if any
-    (WordPress's order: embeds, then wpautop for classic posts, then shortcodes)."""
+    (WordPress's order: embeds, then paragraphs for classic posts, then shortcodes)."""
     content, teaser = split_more(content)
     classic = "<!-- wp:" not in content
 
     def show(text: str) -> str:
         text = embeds_to_links(shortcodes(text, attachments, children))
-        return wpautop(text).rstrip("\n") if classic else text
+        return paragraphs(text).rstrip("\n") if classic else text
 
     return show(content), show(teaser) if teaser is not None else None
