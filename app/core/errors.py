@@ -74,6 +74,10 @@ class Conflict(AppError):
     status, code, title = 409, "conflict", "Conflict"
 
 
+class RequestTimeout(AppError):
+    status, code, title = 408, "request-timeout", "Request body too slow"
+
+
 class PreconditionFailed(AppError):
     status, code, title = 412, "precondition-failed", "Precondition failed"
 
