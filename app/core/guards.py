@@ -155,6 +155,7 @@ class RequestGuard:
         self.max_body_bytes = max_body_bytes
         self.max_import_bytes = max_import_bytes
         self.settings = settings
+        self.routes = _Routes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -169,7 +170,7 @@ class RequestGuard:
             return
         import_ = is_import(scope["method"], scope["path"])
         limit = self.max_import_bytes if import_ else self.max_body_bytes
-        route = _route(scope)
+        route = self.routes.find(scope)
         error = await self._refusal(scope, route, limit, import_=import_)
         if error is not None:
             await reject(scope, receive, send, error)
@@ -229,13 +230,30 @@ class RequestGuard:
             await reject(scope, body.receive, send, body.cut)
 
 
-def _route(scope: Scope) -> Any:
-    """The API route the router will pick for this request (as errors._allowed_methods
-    looks it up), or None where it answers 404 or 405."""
-    for context in iter_route_contexts(scope["app"].routes):
-        if context.matches(scope)[0] == Match.FULL:
-            return context if hasattr(context, "body_field") else None
-    return None
+class _Routes:
+    """The app's routes by method, in the router's order, to find the API route the router
+    will pick for a request (as errors._allowed_methods looks it up), or None where it
+    answers 404 or 405. Listed at the first request: the routes are all in by then."""
+
+    def __init__(self) -> None:
+        self._by_method: dict[str, list[Any]] | None = None
+
+    def find(self, scope: Scope) -> Any:
+        if self._by_method is None:
+            self._by_method = _by_method(scope["app"].routes)
+        for context in self._by_method.get(scope["method"], ()):
+            if context.matches(scope)[0] == Match.FULL:
+                return context if hasattr(context, "body_field") else None
+        return None
+
+
+def _by_method(routes: list[Any]) -> dict[str, list[Any]]:
+    contexts = list(iter_route_contexts(routes))
+    methods = {method for context in contexts for method in context.methods or ()}
+    return {
+        method: [c for c in contexts if c.methods is None or method in c.methods]
+        for method in methods
+    }
 
 
 def close_if_unread(scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
