@@ -271,8 +271,10 @@ def close_if_unread(scope: Scope, receive: Receive, send: Send) -> tuple[Receive
 
     async def closing_send(message: Message) -> None:
         if message["type"] == "http.response.start" and not done:
-            headers = [*message.get("headers", ()), (b"connection", b"close")]
-            message = {**message, "headers": headers}
+            headers = list(message.get("headers", ()))
+            if not any(name.lower() == b"connection" for name, _ in headers):
+                headers.append((b"connection", b"close"))
+                message = {**message, "headers": headers}
         await send(message)
 
     return watching_receive, closing_send

@@ -47,7 +47,7 @@ _trim: asyncio.TimerHandle | None = None
 def _trim_soon(loop: asyncio.AbstractEventLoop) -> None:
     """A connection that dropped an unread body took in up to a few hundred KB before its
     refusal; glibc keeps such freed memory (a flood of 100 of them left the process 5%
-    larger). Trimming once a second at most costs a few milliseconds whatever the flood."""
+    larger). Trimming, once a second at most, takes well under a millisecond."""
     global _trim
     if _trim is None:
         _trim = loop.call_later(TRIM_DELAY_SECONDS, _trimmed)
