@@ -194,14 +194,13 @@ class RequestGuard:
         self, scope: Scope, route: Any, limit: int, *, import_: bool
     ) -> AppError | None:
         """What a request with a body is refused for before any of the body is read."""
-        method = scope["method"]
-        if method in BODILESS_METHODS:
-            return PayloadTooLarge(f"A {method} request takes no body.")
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             return _too_large(limit, import_=import_)
         if route is None:
             return None  # the router's 404 or 405, which reads no body
+        if scope["method"] in BODILESS_METHODS:
+            return PayloadTooLarge(f"A {scope['method']} request takes no body.")
         return await authenticate_first(scope, required_scopes(route.dependant))
 
     async def _guarded(self, scope: Scope, body: _Body, send: Send) -> None:
