@@ -18,7 +18,7 @@ from app.core.config import Settings, get_settings
 from app.core.cors import CORS_EXPOSED_HEADERS, CORS_METHODS, CORS_REQUEST_HEADERS, Cors
 from app.core.db import create_db_engine, make_session_factory
 from app.core.errors import install_error_handlers
-from app.core.guards import RequestGuard
+from app.core.guards import RequestGuard, close_if_unread, has_body
 from app.core.memory import freeze_startup_heap, thaw_startup_heap
 from app.core.ratelimit import RateLimiter, make_store
 from app.core.tokens import TokenSigner, secret_loader
@@ -47,13 +47,16 @@ class DopysAPI(FastAPI):
     answered before the middleware stack, which has nothing to add to it (reads are not
     rate-limited, it has no body to bound, and its coding is settled). HEAD is answered
     as the GET it stands for, without the body (RFC 9110 §9.3.2), as CDNs, link checkers
-    and `curl -I` expect; FastAPI routes know only the methods they declare."""
+    and `curl -I` expect; FastAPI routes know only the methods they declare. A response
+    to a request whose body it has not read closes the connection (guards.close_if_unread)."""
 
     front_door: caching.PublicCache | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "HEAD":
             scope, send = {**scope, "method": "GET"}, _without_body(send)
+        if scope["type"] == "http" and has_body(scope):
+            receive, send = close_if_unread(scope, receive, send)
         if self.front_door is not None and await self.front_door.answer_early(scope, send):
             return
         await super().__call__(scope, receive, send)
@@ -148,6 +151,7 @@ def install_middleware(app: DopysAPI, settings: Settings) -> None:
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
+        settings=settings,
     )
     app.add_middleware(RateLimiter, settings=settings, store=app.state.rate_limit_store)
     if settings.cors_origins:

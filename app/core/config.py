@@ -147,6 +147,18 @@ class Settings(BaseSettings):
         description="Seconds `dopys serve` waits for a request's complete headers (from the "
         "connection's first byte, or the end of the previous response) before closing it.",
     )
+    http_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds the API waits for a request body (408 and the connection closed "
+        "past it), plus one for every `http_body_min_rate` bytes received: a small body "
+        "must come within it, a long upload must keep up that rate on average.",
+    )
+    http_body_min_rate: int = Field(
+        default=65_536,
+        gt=0,
+        description="Bytes a second a long upload must average (see `http_body_timeout`).",
+    )
     http_keep_alive_timeout: int = Field(
         default=5, ge=1, description="Seconds an idle keep-alive connection stays open."
     )

@@ -4,13 +4,16 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import Scope
 
 from app.core import caching
 from app.core.config import Settings
-from app.core.errors import BadRequest, FieldError, Forbidden, Unauthorized
+from app.core.errors import AppError, BadRequest, FieldError, Forbidden, Unauthorized
 from app.core.i18n import LANG_PATTERN, joined_header, negotiate_lang
 from app.core.inline import end_read, ended, run_read
 from app.keys.service import bearer_key, find_active_key, grants
@@ -76,6 +79,9 @@ _bearer = HTTPBearer(auto_error=False, description="An API key made with `dopys 
 
 
 def _authenticate(request: Request, needed: KeyScope) -> ApiKey:
+    checked: ApiKey | None = request.scope.get(_CHECKED_KEY)
+    if checked is not None and grants(checked, needed):
+        return checked  # authenticate_first found it for this very request
     lines = request.headers.getlist("authorization")
     if not lines:
         raise Unauthorized(
@@ -114,6 +120,41 @@ def require_admin_key(
     _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
     return _authenticate(request, KeyScope.ADMIN)
+
+
+_CHECKED_KEY = "dopys.checked_key"
+
+
+def required_scopes(dependant: Dependant | None) -> list[KeyScope]:
+    """The key scopes a route's dependencies (its router's included) require."""
+    needed: list[KeyScope] = []
+    pending = [dependant] if dependant is not None else []
+    while pending:
+        current = pending.pop()
+        for dependency in current.dependencies:
+            if dependency.call is require_write_key:
+                needed.append(KeyScope.WRITE)
+            elif dependency.call is require_admin_key:
+                needed.append(KeyScope.ADMIN)
+            pending.append(dependency)
+    return needed
+
+
+async def authenticate_first(scope: Scope, needed: list[KeyScope]) -> AppError | None:
+    """The 401 or 403 of a request whose route needs a key, found from its headers alone:
+    FastAPI reads a body before it runs dependencies, so a stranger's upload would be
+    taken in whole before its 401. The key found is kept for the route's own check. If the
+    database cannot say, the route's check answers (its 503) once the body is in."""
+    request = Request(scope)
+    engine = request.app.state.read_engine
+    try:
+        for scope_needed in needed:
+            scope[_CHECKED_KEY] = await run_read(engine, _authenticate, request, scope_needed)
+    except (Unauthorized, Forbidden) as error:
+        return error
+    except SQLAlchemyError:
+        scope.pop(_CHECKED_KEY, None)
+    return None
 
 
 async def get_lang(

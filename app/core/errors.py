@@ -74,6 +74,10 @@ class Conflict(AppError):
     status, code, title = 409, "conflict", "Conflict"
 
 
+class RequestTimeout(AppError):
+    status, code, title = 408, "request-timeout", "Request body too slow"
+
+
 class PreconditionFailed(AppError):
     status, code, title = 412, "precondition-failed", "Precondition failed"
 
@@ -244,9 +248,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-# What any write can meet before its route runs: an unparseable body (400), the body size
-# limit (413, app.core.guards) and the rate limit (429, app.core.ratelimit).
-WRITE_STATUSES = (400, 413, 429)
+# What any write can meet before its route runs: an unparseable body (400), the body
+# deadline (408) and size limit (413, app.core.guards), and the rate limit (429,
+# app.core.ratelimit).
+WRITE_STATUSES = (400, 408, 413, 429)
 # Every route that touches the database answers 503 while the database is unreachable.
 DATABASE_STATUSES = (503,)
 
@@ -264,6 +269,7 @@ _STATUS_DESCRIPTIONS = {
     401: "Missing or invalid API key",
     403: "API key lacks the required scope",
     404: "Not found",
+    408: "The request body did not arrive in time",
     409: "Conflict with stored content",
     412: "The resource changed since it was read",
     413: "Request body too large",

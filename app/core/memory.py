@@ -44,6 +44,12 @@ def release_freed_memory(engine: Engine | None = None) -> None:
     if engine is not None and engine.dialect.name == "sqlite":
         engine.dispose()
     gc.collect()
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Free pages of the heap back to the system (glibc keeps them otherwise), without a
+    collection: for buffers just freed, as a refused upload's (app.core.serving)."""
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)

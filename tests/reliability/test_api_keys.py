@@ -64,8 +64,9 @@ def test_every_write_route_rejects_a_missing_an_unknown_and_a_read_only_key(
             ("basic", {"Authorization": "Basic dXNlcjpwYXNz"}),
             ("reader", reader_headers),
         ):
+            body = None if endpoint.method == "GET" else {}  # a GET with a body is a 413
             response = client.request(
-                endpoint.method, endpoint.url(values), json={}, headers=headers
+                endpoint.method, endpoint.url(values), json=body, headers=headers
             )
             answers[(endpoint.method, endpoint.path, who)] = response.status_code
             if response.status_code == 401:
