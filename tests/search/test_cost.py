@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.orm import sessionmaker
 
 from app.core.config import Settings
 from app.core.db import make_session_factory
