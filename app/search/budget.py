@@ -12,6 +12,7 @@ served again as a success).
 """
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,9 @@ R = TypeVar("R")
 _SQLITE_STEPS = 1000
 _RETRY_AFTER_S = 5
 _PG_QUERY_CANCELED = "57014"
+_PG_CANCEL_TIMEOUT_S = 2.0
+
+logger = logging.getLogger(__name__)
 
 
 class OverBudget(ServiceUnavailable):
@@ -68,7 +72,10 @@ class Stop:
         with self._lock:
             self._set = True
             if self._interrupt is not None:
-                self._interrupt()
+                try:
+                    self._interrupt()
+                except Exception:  # the budget still ends it
+                    logger.warning("could not interrupt a search", exc_info=True)
 
     @contextmanager
     def interrupting(self, interrupt: Callable[[], object]) -> Iterator[None]:
@@ -132,6 +139,8 @@ def _postgres_bound(
     connection: Connection, deadline: float, stop: Stop, budget_ms: int
 ) -> Iterator[None]:
     def timeout(_conn: Connection, cursor: Any, *_args: Any) -> None:
+        if stop.is_set:  # a cancel sent between two statements finds none to cancel
+            raise ClientGone()
         left_ms = int((deadline - time.monotonic()) * 1000)
         if left_ms <= 0:
             raise OverBudget(budget_ms)
@@ -140,7 +149,7 @@ def _postgres_bound(
     dbapi: Any = connection.connection.dbapi_connection
     event.listen(connection, "before_cursor_execute", timeout)
     try:
-        with stop.interrupting(dbapi.cancel_safe):
+        with stop.interrupting(lambda: dbapi.cancel_safe(timeout=_PG_CANCEL_TIMEOUT_S)):
             yield
     finally:
         event.remove(connection, "before_cursor_execute", timeout)
