@@ -3,6 +3,7 @@ minutes, a time budget answered 503, short prefixes refused, a fuzz of FTS synta
 stop-word phrases, and a search stopped when its client goes away."""
 
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -152,13 +153,20 @@ def test_the_issues_queries_with_longer_prefixes_answer_within_the_budget(
 @contextmanager
 def _translations_locked(engine: Engine) -> Iterator[None]:
     """PostgreSQL: article_translations locked by another transaction, so a search waits
-    on the lock, as long as a slow scan (the wait counts against statement_timeout)."""
-    with engine.connect() as conn:
-        conn.execute(text("LOCK TABLE article_translations IN ACCESS EXCLUSIVE MODE"))
+    on the lock, as long as a slow scan (the wait counts against statement_timeout). Given
+    up after 10 s, so a search that waits for ever fails the test instead of hanging it."""
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute("LOCK TABLE article_translations IN ACCESS EXCLUSIVE MODE")
+        release = threading.Timer(10, raw.rollback)
+        release.start()
         try:
             yield
         finally:
-            conn.rollback()
+            release.cancel()
+            raw.rollback()
+    finally:
+        raw.close()
 
 
 @contextmanager
