@@ -162,6 +162,12 @@ class Settings(BaseSettings):
     http_keep_alive_timeout: int = Field(
         default=5, ge=1, description="Seconds an idle keep-alive connection stays open."
     )
+    search_time_budget_ms: int = Field(
+        default=2000,
+        ge=1,
+        description="Milliseconds one search's statements may run; past it the search is "
+        "stopped and answered 503 with Retry-After.",
+    )
 
     @field_validator("site_languages", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDe
 from app.core.schemas import PageMeta
 from app.core.sparse import FieldsParam, IncludeParam
 from app.search import analysis, service
+from app.search.budget import Stop, until_disconnected
 from app.search.schemas import HIT_FIELDS, SearchResults
 
 router = APIRouter(
@@ -29,7 +30,7 @@ router = APIRouter(
     response_model=SearchResults,
     responses={**public_responses(link=True), **problem_responses(400, 404, 422)},
 )
-def search_articles(
+async def search_articles(
     request: Request,
     session: ReadSessionDep,
     settings: SettingsDep,
@@ -64,25 +65,32 @@ def search_articles(
     reader's language plus their `rank` and a `snippet` with the matches marked."""
     selected = list_item_fields(fields, include, also=HIT_FIELDS)
     depends_on(request, filters.depends)
-    with analysis.query_languages(settings.site_languages):  # each language's word forms
-        page = service.search(
-            session,
-            make_locale(settings, lang),
-            q,
-            filters.where,
-            cursor=cursor,
-            limit=limit,
-            scope=filters.scope,
-            signer=signer,
-            with_body="body" in selected,
-            with_snippet="snippet" in selected,
+
+    # In a worker thread, within SEARCH_TIME_BUDGET_MS, stopped if the client goes away.
+    def respond(stop: Stop) -> Response:
+        with analysis.query_languages(settings.site_languages):  # each language's word forms
+            page = service.search(
+                session,
+                make_locale(settings, lang),
+                q,
+                filters.where,
+                cursor=cursor,
+                limit=limit,
+                scope=filters.scope,
+                signer=signer,
+                with_body="body" in selected,
+                with_snippet="snippet" in selected,
+                budget_ms=settings.search_time_budget_ms,
+                stop=stop,
+            )
+        meta = PageMeta(next_cursor=page.next_cursor, limit=limit)
+        return page_response(
+            request,
+            SearchResults(data=[], meta=meta),
+            [hit.json(selected) for hit in page.items],
+            lang=lang,
+            sparse=fields is not None,
+            next_cursor=meta.next_cursor,
         )
-    meta = PageMeta(next_cursor=page.next_cursor, limit=limit)
-    return page_response(
-        request,
-        SearchResults(data=[], meta=meta),
-        [hit.json(selected) for hit in page.items],
-        lang=lang,
-        sparse=fields is not None,
-        next_cursor=meta.next_cursor,
-    )
+
+    return await until_disconnected(request, respond)

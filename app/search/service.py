@@ -24,10 +24,14 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor, scope_of
 from app.core.tokens import TokenSigner
 from app.search import repository as repo
+from app.search.budget import Stop, bounded
 from app.search.query import Query, parse
 from app.search.snippets import BODY_CHARS, snippet, snippet_sources
 
 MAX_WORDS = 16
+# A prefix* needs this many letters or digits: a shorter one matches a large share of all
+# words (every one starting with `a`), which costs as much as reading the index.
+MIN_PREFIX = 3
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ def search_query(q: str) -> Query:
         raise _invalid_q("Give at least one word: letters or digits.")
     if query.size > MAX_WORDS:
         raise _invalid_q(f"Give at most {MAX_WORDS} words.")
+    if any(item.prefix and len(item.tokens[-1]) < MIN_PREFIX for item in query.raw_items):
+        raise _invalid_q(
+            f"Give a prefix* at least {MIN_PREFIX} letters or digits long: a shorter one "
+            "matches too many words."
+        )
     return query
 
 
@@ -75,13 +84,17 @@ def search(
     signer: TokenSigner,
     with_body: bool = False,
     with_snippet: bool = True,
+    budget_ms: int,
+    stop: Stop | None = None,
 ) -> SearchPage:
+    """`budget_ms` bounds the search's statements (budget.bounded); `stop` ends them early."""
     query = search_query(q)
     cursor_scope = scope_of(kind="search", words=query.key(), **scope)
     after = _position(decode_cursor(signer, cursor, cursor_scope, 3)) if cursor else None
-    rows = repo.search_page(
-        session, query, now=locale.now, where=where, after=after, limit=limit + 1
-    )
+    with bounded(session, budget_ms, stop):
+        rows = repo.search_page(
+            session, query, now=locale.now, where=where, after=after, limit=limit + 1
+        )
     more = len(rows) > limit
     rows = rows[:limit]
     ids = [row.id for row in rows]

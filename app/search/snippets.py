@@ -10,6 +10,7 @@ never markup.
 import html
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from app.core.html import sanitized_to_plain_text
@@ -112,12 +113,20 @@ def _marks(lang: str, query: Query, text: str) -> list[_Mark]:
 
 def _best_window(marks: list[_Mark]) -> tuple[_Mark, set[int]]:
     """The mark starting the passage (_REACH long) that covers the most items (the
-    earliest of equals), and those items."""
+    earliest of equals), and those items. One pass, the passage sliding along the marks
+    (sorted, not overlapping): a body full of prefix matches has thousands."""
     best, best_items = marks[0], set[int]()
+    inside: Counter[int] = Counter()  # items of the marks in the passage, counted
+    end = 0
     for anchor in marks:
-        items = {m.item for m in marks if anchor.start <= m.start < anchor.start + _REACH}
-        if len(items) > len(best_items):
-            best, best_items = anchor, items
+        while end < len(marks) and marks[end].start < anchor.start + _REACH:
+            inside[marks[end].item] += 1
+            end += 1
+        if len(inside) > len(best_items):
+            best, best_items = anchor, set(inside)
+        inside[anchor.item] -= 1
+        if not inside[anchor.item]:
+            del inside[anchor.item]
     return best, best_items
 
 
