@@ -8,6 +8,8 @@
 - a `members`/`paid`/`tiers` post is never public: restricted (its body never served
   publicly), with the part before `<!--members-only-->` (Ghost's public preview) as its
   excerpt;
+- an email-only newsletter (`status: sent`, or `posts_meta.email_only`) was never on the
+  website: imported as a draft, never public, with a remark;
 - pages (`type: page`, or `page: 1` before Ghost 3) become pages;
 - the site's `locale` setting is the language of its posts (else `--lang`).
 """
@@ -42,7 +44,7 @@ from app.imports.formats.common import (
 )
 from app.imports.formats.wp_content import embeds_to_links
 
-_STATUS = {"published": "published", "scheduled": "published", "sent": "published"}
+_STATUS = {"published": "published", "scheduled": "published"}
 MEMBERS_ONLY = "<!--members-only-->"
 GHOST_URL = "__GHOST_URL__"
 
@@ -72,7 +74,22 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
         people = [users[user_id] for _, user_id in order if user_id in users]
         item = _converted(kind, number, post, lang, post_tags, options.site_url)
         _add_model_fields(item.line, post, metas.get(post["id"], {}), people, lang, options)
+        _unpublish_newsletter(item, post, metas.get(post["id"], {}))
         yield item
+
+
+def _unpublish_newsletter(item: Converted, post: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Ghost's email-only posts went to subscribers' inboxes (often to paying members only)
+    and never to the site: a draft here (its sent date kept), for an editor to publish."""
+    email_only = meta.get("email_only") in (True, 1, "1")
+    if post.get("status") != "sent" and not email_only:
+        return
+    item.line["status"] = "draft"
+    flag = ", email_only" if email_only else ""
+    item.notes.append(
+        f"An email-only newsletter (status '{post.get('status')}'{flag}), never on the "
+        "website: imported as a draft, not public."
+    )
 
 
 def _add_model_fields(
