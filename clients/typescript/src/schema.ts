@@ -2286,6 +2286,11 @@ export interface components {
             names: {
                 [key: string]: string;
             };
+            /**
+             * Parent
+             * @description The slug of the section this one is under (an imported WordPress category's parent); null at the top.
+             */
+            parent?: string | null;
             /** Slug */
             slug: string;
         };
