@@ -38,7 +38,7 @@ from app.core.db import create_db_engine, is_sqlite, make_session_factory, unit_
 from app.core.memory import limit_malloc_arenas
 from app.core.serving import server_options
 from app.demo.service import load_demo
-from app.imports.conversion import ImportStopped
+from app.imports.conversion import ImportStopped, NoItems
 from app.imports.formats import Format
 from app.imports.formats.common import ConversionFailed, Options
 from app.imports.schemas import ImportReport, ItemNote
@@ -410,8 +410,9 @@ def import_command(
     lang: Annotated[
         str | None,
         typer.Option(
-            help="Language of posts that name none and whose file names none (WordPress "
-            "channel <language>, feed language); default: the site's."
+            help="The file's language, over the one it declares (WordPress channel "
+            "<language>, feed language, Ghost locale); items that name their own keep it. "
+            "Default: the file's, else the site's."
         ),
     ] = None,
     site_url: Annotated[
@@ -429,7 +430,7 @@ def import_command(
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     settings = get_settings()
-    options = Options(default_lang=lang or settings.default_lang, site_url=site_url)
+    options = Options(default_lang=settings.default_lang, site_url=site_url, lang=lang)
     if url is None:
         migrations.upgrade(settings.database_url)  # before the progress line starts
     from app.imports import transfer
@@ -452,6 +453,9 @@ def import_command(
                         languages=settings.site_languages,
                         progress=progress,
                     )
+    except NoItems as exc:
+        progress_console.print(f"[red]Import failed:[/red] {exc}")
+        raise typer.Exit(ExitOnFailedLines) from exc
     except ImportStopped as exc:
         if exc.report.items:
             _print_report(exc.report)
@@ -635,6 +639,8 @@ def _print_report(report: ImportReport) -> None:
         console.print(_notes_table("Skipped", report.skipped_items, report.skipped))
     if report.notes:
         console.print(_notes_table("Imported with a remark", report.notes, len(report.notes)))
+    for remark in report.remarks:
+        console.print(f"Note: {remark}", highlight=False)
     if not report.errors:
         return
     located = any(e.item is not None for e in report.errors)

@@ -217,6 +217,10 @@ class ImportReport(BaseModel):
         default=[],
         description="Items imported with a remark (e.g. a private post kept as a draft).",
     )
+    remarks: list[str] = Field(
+        default=[],
+        description="About the whole file: an encoding guessed, a language assumed.",
+    )
     truncated: bool = Field(
         default=False,
         description="The body is an export (it began with the export header) that does not "

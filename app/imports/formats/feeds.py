@@ -27,6 +27,8 @@ from app.imports.formats.common import (
     Converted,
     Item,
     Options,
+    Remark,
+    Skipped,
     author,
     excerpt,
     http_url,
@@ -38,6 +40,7 @@ from app.imports.formats.common import (
     slug_from_link,
     tag,
     title_or_text,
+    undeclared_lang,
     unique_tags,
     utc,
 )
@@ -57,11 +60,49 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
 
     parsed = feedparser.parse(_utf8_unless_declared(raw))
     if parsed.bozo and not parsed.entries:
-        raise ConversionFailed(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}")
-    feed_lang = primary_lang(parsed.feed.get("language"), options.default_lang)
+        # No items at all: the import says so (app.imports.conversion.NoItems), and why.
+        yield Remark(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}.")
+        return
+    declared = parsed.feed.get("language")
+    remark = undeclared_lang(options, declared)
+    if remark is not None:
+        yield remark
+    feed_lang = options.file_lang(declared)
     kind = "entry" if str(parsed.get("version", "")).startswith("atom") else "item"
-    for number, entry in enumerate(parsed.entries, 1):
-        yield _converted(kind, number, _entry_line(entry, feed_lang))
+    inherited = primary_lang(declared, "") if options.lang else None
+    yield from _distinct(
+        _converted(kind, number, _entry_line(entry, feed_lang, inherited))
+        for number, entry in enumerate(parsed.entries, 1)
+    )
+
+
+def _distinct(items: Iterator[Converted]) -> Iterator[Item]:
+    """Items that share one guid (a podcast's re-posted episode): a true repeat (the same
+    content) is skipped; another item gets an identity of its own. Either is reported."""
+    first: dict[str, tuple[int, str]] = {}  # identity -> (item, content digest)
+    for item in items:
+        key, digest = item.line["external_id"], _content_digest(item.line)
+        if key not in first:
+            first[key] = (item.item, digest)
+            yield item
+            continue
+        number, seen = first[key]
+        if digest == seen:
+            why = f"A repeat of item {number}: the same guid '{key}' and the same content."
+            yield Skipped(item.kind, item.item, why, source_id=key)
+            continue
+        item.line["external_id"] = item.source_id = f"{key}#{digest[:12]}"
+        item.notes.append(
+            f"Shares its guid '{key}' with item {number}, with other content: imported as an "
+            f"article of its own (external_id '{item.source_id}')."
+        )
+        yield item
+
+
+def _content_digest(line: dict[str, Any]) -> str:
+    text = line["translations"][0]
+    content = f"{text['title']}\n{line.get('published_at') or ''}\n{text['body']}"
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 def _utf8_unless_declared(raw: bytes) -> bytes:
@@ -85,12 +126,14 @@ def _converted(kind: str, number: int, line: dict[str, Any]) -> Converted:
     return Converted(kind, number, line, source_id=line["external_id"], notes=notes)
 
 
-def _identity(guid: str | None, link: str | None, title: str, date: str | None) -> str:
+def _identity(guid: str | None, link: str | None, title: str, date: str | None, body: str) -> str:
+    """The guid, else the link, else the item's content: two undated "Daily briefing"
+    items with different text are two articles, never one overwriting the other."""
     if guid and guid.strip():
         return guid.strip()
     if link and link.strip():
         return link.strip()
-    digest = hashlib.sha256(f"{title}\n{date or ''}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{title}\n{date or ''}\n{body}".encode()).hexdigest()[:32]
     return f"feed-item:{digest}"
 
 
@@ -120,7 +163,7 @@ def _line(
     if note:
         notes.append(note)
     line: dict[str, Any] = {
-        "external_id": _identity(guid, link, title, published),
+        "external_id": _identity(guid, link, title, published, body),
         "original_lang": lang,
         "status": "published",
         "published_at": published,
@@ -142,20 +185,23 @@ def _line(
     return line
 
 
-def _entry_line(entry: Any, feed_lang: str) -> dict[str, Any]:
+def _entry_line(entry: Any, feed_lang: str, inherited: str | None = None) -> dict[str, Any]:
+    """`inherited`: the language the feed declares, when the operator's overrides it (an
+    item's xml:lang inherited from the feed's is then the feed's, not the item's own)."""
     title_detail = entry.get("title_detail") or {}
     content = entry.get("content") or []
-    lang = primary_lang(
+    own = primary_lang(
         entry.get("language")
         or title_detail.get("language")
         or (content[0].get("language") if content else None),
-        feed_lang,
+        "",
     )
+    lang = own if own and own != inherited else feed_lang
     summary = entry.get("summary", "")
     body = paragraphs(content[0].get("value", "") if content else summary)
     # Plain dict lookups: feedparser's own get() maps one date onto the other, with a warning.
     published = _moment(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
-    return _line(
+    line = _line(
         guid=entry.get("id"),
         link=entry.get("link"),
         lang=lang,
@@ -174,6 +220,19 @@ def _entry_line(entry: Any, feed_lang: str) -> dict[str, Any]:
             if isinstance(a, dict)
         ],
     )
+    if published is None:
+        _note_unread_date(line, dict.get(entry, "published") or dict.get(entry, "updated"))
+    return line
+
+
+def _note_unread_date(line: dict[str, Any], raw: Any) -> None:
+    """A date given but not readable (`Seg, 24 Set 2018`: Portuguese names) is said, with
+    what became of the item's date, never silently replaced."""
+    if isinstance(raw, str) and raw.strip():
+        line["_notes"].append(
+            f"Date '{raw.strip()}' could not be read: published with the import time as its "
+            "date (set the date in the editor)."
+        )
 
 
 def _title(value: str, media_type: str | None) -> str:
@@ -220,10 +279,15 @@ def _json_feed(raw: bytes, options: Options) -> Iterator[Item]:
         raise ConversionFailed(f"Not a readable JSON Feed: {exc}") from exc
     if not isinstance(feed, dict) or "jsonfeed.org" not in str(feed.get("version", "")):
         raise ConversionFailed('Not a JSON Feed: no "version": "https://jsonfeed.org/...".')
-    feed_lang = primary_lang(feed.get("language"), options.default_lang)
-    for number, item in enumerate(feed.get("items") or [], 1):
-        if isinstance(item, dict):
-            yield _converted("item", number, _json_item_line(item, feed_lang))
+    remark = undeclared_lang(options, feed.get("language"))
+    if remark is not None:
+        yield remark
+    feed_lang = options.file_lang(feed.get("language"))
+    yield from _distinct(
+        _converted("item", number, _json_item_line(item, feed_lang))
+        for number, item in enumerate(feed.get("items") or [], 1)
+        if isinstance(item, dict)
+    )
 
 
 def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
@@ -231,7 +295,7 @@ def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
     html = item.get("content_html")
     body = html if isinstance(html, str) else paragraphs(str(item.get("content_text") or ""))
     summary = item.get("summary")
-    return _line(
+    line = _line(
         guid=str(item["id"]) if item.get("id") is not None else None,
         link=item.get("url") if isinstance(item.get("url"), str) else None,
         lang=lang,
@@ -253,6 +317,9 @@ def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
             if isinstance(a, dict)
         ],
     )
+    if line["published_at"] is None:
+        _note_unread_date(line, item.get("date_published") or item.get("date_modified"))
+    return line
 
 
 def _iso(value: Any) -> str | None:

@@ -39,6 +39,7 @@ from app.imports.formats.common import (
     slug_from,
     tag,
     title_or_text,
+    undeclared_lang,
     unique_tags,
     utc,
 )
@@ -63,7 +64,10 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     settings = {s.get("key"): s.get("value") for s in data.get("settings") or []}
     # `locale` since Ghost 5, `lang` before, `default_locale` in Ghost 1.
     locale = settings.get("locale") or settings.get("lang") or settings.get("default_locale")
-    site_lang = primary_lang(locale, options.default_lang)
+    site_lang = options.file_lang(locale)
+    remark = undeclared_lang(options, locale)
+    if remark is not None:
+        yield remark
     for number, post in enumerate(data.get("posts") or [], 1):
         # `type` since Ghost 3; `page: 1` before.
         kind = "page" if post.get("type") == "page" or post.get("page") in (1, "1") else "post"

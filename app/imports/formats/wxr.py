@@ -48,6 +48,7 @@ from app.imports.formats.common import (
     slug_from,
     tag,
     title_or_text,
+    undeclared_lang,
     unique_tags,
     utc,
 )
@@ -329,7 +330,10 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     stream = _seekable(stream)
     site = _survey(stream)
     stream.seek(0)
-    default_lang = primary_lang(site.channel.get("language"), options.default_lang)
+    default_lang = options.file_lang(site.channel.get("language"))
+    remark = undeclared_lang(options, site.channel.get("language"))
+    if remark is not None:
+        yield remark
     waiting: dict[str, list[_Post]] = {}
     for raw in _items(stream, {}):
         reason = _why_skipped(raw)
