@@ -1,13 +1,16 @@
 """RSS 2.0 and Atom (parsed with feedparser) and JSON Feed 1.0/1.1: a wire service, an old
 site's feed, a podcast or a YouTube channel.
 
-- identity: the guid / Atom id / JSON Feed id, else the link, else a hash of title and date;
+- identity: the guid / Atom id / JSON Feed id, else the link, else a hash of the title,
+  date and body; a second item with a guid already seen is a repeat (skipped) or, with
+  other content, an article of its own;
 - slug: the link's last path segment when it is one (not `watch?v=...`), else the title's;
   a slug another article holds gets `-2`, `-3`... (the import is lenient about slugs);
 - title: an item without one is titled from its text;
 - language: the item's `xml:lang`, else the feed's `<language>` / `xml:lang`, else `--lang`;
-- encoding: as declared; an XML feed that declares none and is not UTF-8 (KOI8-R,
-  windows-1251...) is decoded as charset-normalizer detects it, not as mojibake.
+- encoding: as declared (BOM, XML declaration, the upload's charset); a feed that declares
+  none and is not UTF-8 (Latin-1, KOI8-R, windows-1251...) is read in the likeliest
+  Western or Cyrillic code page (charset-normalizer), and the report says which.
 """
 
 import calendar
@@ -58,7 +61,14 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
         return
     import feedparser  # here: a server that never imports a feed never loads it
 
-    parsed = feedparser.parse(_utf8_unless_declared(raw))
+    data, guessed = _decoded(raw, options.charset)
+    if guessed is not None:
+        yield Remark(
+            f"The file declares no encoding and is not UTF-8: read as {guessed}, the likeliest "
+            "(declare it in the XML declaration, or send charset= with the upload, to be sure)."
+        )
+    headers = {"content-type": f"application/xml; charset={options.charset}"}
+    parsed = feedparser.parse(data, response_headers=headers if options.charset else None)
     if parsed.bozo and not parsed.entries:
         # No items at all: the import says so (app.imports.conversion.NoItems), and why.
         yield Remark(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}.")
@@ -105,20 +115,41 @@ def _content_digest(line: dict[str, Any]) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def _utf8_unless_declared(raw: bytes) -> bytes:
-    """Bytes feedparser reads right: an XML file without an encoding declaration is UTF-8
-    by definition, but old feeds in KOI8-R or windows-1251 often declare nothing."""
-    if raw.startswith(_BOMS) or _DECLARED_RE.match(raw):
-        return raw
+# Code pages an undeclared feed may be in, the likelier first where two read equally well
+# (Portuguese reads as well in cp1250 as in cp1252, but is Western): Western, Cyrillic,
+# Central European. charset-normalizer's full list holds Baltic and other pages that
+# read Latin-1 text "without chaos" and garble it.
+_LIKELY_CODE_PAGES = ("cp1252", "cp1251", "koi8_u", "koi8_r", "iso8859_15", "cp1250", "iso8859_2")
+
+
+def _decoded(raw: bytes, charset: str | None) -> tuple[bytes, str | None]:
+    """Bytes feedparser reads right, and the code page guessed if one was: as declared
+    (a BOM, the XML declaration, the upload's charset), else UTF-8 when it is, else the
+    likeliest of the Western and Cyrillic code pages."""
+    if charset or raw.startswith(_BOMS) or _DECLARED_RE.match(raw):
+        return raw, None
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         import charset_normalizer
 
-        best = charset_normalizer.from_bytes(raw).best()
-        if best is not None:
-            return str(best).encode("utf-8")
-    return raw
+        matches = list(charset_normalizer.from_bytes(raw, cp_isolation=list(_LIKELY_CODE_PAGES)))
+        if matches:
+            best = min(matches, key=_likelihood)
+            return str(best).encode("utf-8"), best.encoding
+    return raw, None
+
+
+def _likelihood(match: Any) -> tuple[float, float, int]:
+    rank = min(
+        (
+            _LIKELY_CODE_PAGES.index(c)
+            for c in match.could_be_from_charset
+            if c in _LIKELY_CODE_PAGES
+        ),
+        default=len(_LIKELY_CODE_PAGES),
+    )
+    return round(match.chaos, 2), -round(match.coherence, 2), rank
 
 
 def _converted(kind: str, number: int, line: dict[str, Any]) -> Converted:
