@@ -67,8 +67,13 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
             f"The file declares no encoding and is not UTF-8: read as {guessed}, the likeliest "
             "(declare it in the XML declaration, or send charset= with the upload, to be sure)."
         )
-    headers = {"content-type": f"application/xml; charset={options.charset}"}
-    parsed = feedparser.parse(data, response_headers=headers if options.charset else None)
+    headers = (
+        {"content-type": f"application/xml; charset={options.charset}"} if options.charset else {}
+    )
+    parsed = feedparser.parse(data, response_headers=headers)
+    base = _base_for_relative_links(parsed)
+    if base is not None:  # read again, relative links resolved where the feed lives
+        parsed = feedparser.parse(data, response_headers={**headers, "content-location": base})
     if parsed.bozo and not parsed.entries:
         # No items at all: the import says so (app.imports.conversion.NoItems), and why.
         yield Remark(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}.")
@@ -84,6 +89,16 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
         _converted(kind, number, _entry_line(entry, feed_lang, inherited))
         for number, entry in enumerate(parsed.entries, 1)
     )
+
+
+def _base_for_relative_links(parsed: Any) -> str | None:
+    """Where a feed with relative item links and no xml:base lives: its `self` link, else
+    its site's; None when every link is absolute already (or there is nothing to go on)."""
+    if all(http_url(e.get("link")) or not e.get("link") for e in parsed.entries):
+        return None
+    links = parsed.feed.get("links") or []
+    candidates = [x.get("href") for x in links if x.get("rel") == "self"]
+    return _http_url(*candidates, parsed.feed.get("link"))
 
 
 def _distinct(items: Iterator[Converted]) -> Iterator[Item]:
@@ -253,6 +268,12 @@ def _entry_line(entry: Any, feed_lang: str, inherited: str | None = None) -> dic
     )
     if published is None:
         _note_unread_date(line, dict.get(entry, "published") or dict.get(entry, "updated"))
+    link = entry.get("link")
+    if link and not http_url(link):
+        line["_notes"].append(
+            f"Link '{link}' is relative and the feed names no address to resolve it against: "
+            "not kept as the article's canonical URL."
+        )
     return line
 
 
