@@ -186,6 +186,12 @@ def _converted(
     updated = _date(post.get("updated_at"))
     if updated:
         line["updated_at"] = updated
+    raw_date = post.get("published_at")
+    if line["published_at"] is None and raw_date not in (None, "") and status == "published":
+        notes.append(
+            f"Date '{raw_date}' (published_at) could not be read: published with the import "
+            "time as its date (set the date in the editor)."
+        )
     if visibility != "public":
         restrict(line, notes, f"Visibility '{visibility}'")
     return Converted(kind, number, line, source_id=str(post.get("id")), notes=notes)

@@ -381,6 +381,7 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
     published = _date(fields.get("wp:post_date_gmt"))
     if published is None and raw.status in ("publish", "private"):
         published = _rfc822(fields.get("pubDate"))
+        _note_unread_dates(fields, published, notes)
     site_url = site.channel.get("site")
     key = (
         f"{site_url}/?p={raw.post_id}"
@@ -485,6 +486,21 @@ def _note_merged(found: list[dict[str, Any] | None], notes: list[str]) -> None:
 
 def _name(item: dict[str, Any]) -> str:
     return "'" + "', '".join(item["names"].values()) + "'" if item["names"] else "(no name)"
+
+
+def _note_unread_dates(fields: dict[str, str], published: str | None, notes: list[str]) -> None:
+    """A published post whose dates say something but read as none: said, with its values."""
+    given = {
+        name: fields.get(name, "").strip()
+        for name in ("wp:post_date_gmt", "wp:post_date", "pubDate")
+        if fields.get(name, "").strip()
+    }
+    if published is None and given:
+        values = ", ".join(f"{name} '{value}'" for name, value in given.items())
+        notes.append(
+            f"No readable date ({values}): published with the import time as its date (set "
+            "the date in the editor)."
+        )
 
 
 def _date(gmt: str | None) -> str | None:
