@@ -56,6 +56,7 @@ progress_console = Console(stderr=True)
 
 ExitOnFailedLines = 1
 ExitCouldNotRun = 2
+ExitInterrupted = 130  # as a shell reports SIGINT
 SHOWN_ERRORS = 50
 SHOWN_ITEMS = 5
 
@@ -435,8 +436,10 @@ def import_command(
         migrations.upgrade(settings.database_url)  # before the progress line starts
     from app.imports import transfer
 
+    seen: list[ImportReport] = []  # the report as batches commit: what Ctrl-C leaves
     try:
-        with _input(file) as stream, _progress(file, stream) as progress:
+        with _input(file) as stream, _progress(file, stream) as shown:
+            progress = _keeping(shown, seen)
             if url is not None:
                 report = transfer.import_remote(
                     stream, fmt, options, url, key or "", dry_run=dry_run, progress=progress
@@ -453,6 +456,9 @@ def import_command(
                         languages=settings.site_languages,
                         progress=progress,
                     )
+    except KeyboardInterrupt as exc:
+        progress_console.print(_interrupted(seen[0] if seen else None, remote=url is not None))
+        raise typer.Exit(ExitInterrupted) from exc
     except NoItems as exc:
         progress_console.print(f"[red]Import failed:[/red] {exc}")
         raise typer.Exit(ExitOnFailedLines) from exc
@@ -481,6 +487,33 @@ def import_command(
             "is an article this import takes (see the skipped items)."
         )
         raise typer.Exit(ExitOnFailedLines)
+
+
+def _keeping(progress: "transfer.Progress", seen: list[ImportReport]) -> "transfer.Progress":
+    """`progress`, also keeping the report it is given (the import's own, counted batch by
+    batch as each commits)."""
+
+    def update(lines: int, report: ImportReport | None) -> None:
+        if report is not None and not seen:
+            seen.append(report)
+        progress(lines, report)
+
+    return update
+
+
+def _interrupted(report: ImportReport | None, *, remote: bool) -> str:
+    """What Ctrl-C left: whole batches are stored (the one being written is rolled back),
+    and a re-run finishes the import."""
+    again = "To finish, run the same command again: what is stored already is reported unchanged."
+    if remote:
+        return f"[red]Interrupted.[/red] The server keeps the batches it had committed. {again}"
+    if report is None or report.dry_run:
+        return "[red]Interrupted.[/red] Nothing was stored."
+    return (
+        f"[red]Interrupted.[/red] Stored before the stop, in whole batches: {report.created} "
+        f"created, {report.updated} updated, {report.unchanged} unchanged, {report.failed} "
+        f"failed; the batch being written was rolled back. {again}"
+    )
 
 
 @cli.command("export")
