@@ -64,3 +64,27 @@ def test_two_terms_that_come_out_with_one_slug_are_reported_as_merged(
     assert [(n["item"], n["source_id"], n["message"]) for n in report["notes"]] == [
         (3, "103", "Terms 'Foo A' and 'Foo-A' have one slug, 'foo-a': imported as one tag.")
     ]
+
+
+def test_an_export_carries_each_tags_parents_and_imports_back_unchanged(
+    client: RecordingClient, editor_headers: dict[str, str]
+) -> None:
+    import_file(client, editor_headers, FIXTURES / "wordpress-category-tree.xml", "wxr")
+
+    text = client.get("/v1/exports", headers=editor_headers).text
+
+    lines = {line["external_id"]: line for line in exported_articles(text)}
+    assert lines[f"{SITE}/?p=102"]["tags"] == [
+        {
+            "slug": "news-politics",
+            "names": {"en": "News"},
+            "kind": "section",
+            "parent": {"slug": "politics", "names": {"en": "Politics"}, "kind": "section"},
+        }
+    ]
+    again = client.post(
+        "/v1/imports",
+        content=text.encode(),
+        headers={**editor_headers, "Content-Type": "application/x-ndjson"},
+    )
+    assert counts(again.json()) == (0, 0, 3, 0)
