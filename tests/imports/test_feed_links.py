@@ -18,6 +18,11 @@ def test_relative_item_links_are_resolved_against_the_feeds_address(
     assert counts(report) == (2, 0, 0, 0)
     assert report["notes"] == []
     lines = exported_articles(client.get("/v1/exports", headers=editor_headers).text)
+    # Ids are identities: kept as the feed writes them, never resolved.
+    assert sorted(line["external_id"] for line in lines) == [
+        "/2024/04/02/ferry-closed",
+        "/2024/05/20/river-ferry",
+    ]
     stored = {line["canonical_url"]: line["translations"][0] for line in lines}
     assert sorted(stored) == [
         f"{SITE}/2024/04/02/ferry-closed/",

@@ -73,7 +73,9 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     parsed = feedparser.parse(data, response_headers=headers)
     base = _base_for_relative_links(parsed)
     if base is not None:  # read again, relative links resolved where the feed lives
+        first = parsed.entries
         parsed = feedparser.parse(data, response_headers={**headers, "content-location": base})
+        _keep_identities(first, parsed.entries)
     if parsed.bozo and not parsed.entries:
         # No items at all: the import says so (app.imports.conversion.NoItems), and why.
         yield Remark(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}.")
@@ -94,11 +96,27 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
 def _base_for_relative_links(parsed: Any) -> str | None:
     """Where a feed with relative item links and no xml:base lives: its `self` link, else
     its site's; None when every link is absolute already (or there is nothing to go on)."""
-    if all(http_url(e.get("link")) or not e.get("link") for e in parsed.entries):
+    if all(http_url(e.get("link")) or not _own_link(e) for e in parsed.entries):
         return None
     links = parsed.feed.get("links") or []
     candidates = [x.get("href") for x in links if x.get("rel") == "self"]
     return _http_url(*candidates, parsed.feed.get("link"))
+
+
+def _own_link(entry: Any) -> bool:
+    """The item gives a link of its own (not only a permalink guid, feedparser's `link`
+    then)."""
+    return bool(entry.get("link")) and not entry.get("guidislink")
+
+
+def _keep_identities(first: list[Any], resolved: list[Any]) -> None:
+    """Guids as the feed writes them (feedparser resolves them against the base too: a
+    guid is an identity, never rewritten), and a link that was only the guid kept so."""
+    for before, after in zip(first, resolved, strict=False):
+        if before.get("id") is not None:
+            after["id"] = before["id"]
+        if before.get("guidislink"):
+            after["link"] = before.get("link")
 
 
 def _distinct(items: Iterator[Converted]) -> Iterator[Item]:
@@ -269,7 +287,7 @@ def _entry_line(entry: Any, feed_lang: str, inherited: str | None = None) -> dic
     if published is None:
         _note_unread_date(line, dict.get(entry, "published") or dict.get(entry, "updated"))
     link = entry.get("link")
-    if link and not http_url(link):
+    if _own_link(entry) and not http_url(link):
         line["_notes"].append(
             f"Link '{link}' is relative and the feed names no address to resolve it against: "
             "not kept as the article's canonical URL."
