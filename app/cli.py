@@ -3,6 +3,7 @@ import and export articles, rebuild the search index."""
 
 import functools
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -438,8 +439,8 @@ def import_command(
 
     seen: list[ImportReport] = []  # the report as batches commit: what Ctrl-C leaves
     try:
-        with _input(file) as stream, _progress(file, stream) as shown:
-            progress = _keeping(shown, seen)
+        with _input(file) as stream, _progress(file, stream) as shown, _StopAtBatchEnd() as stop:
+            progress = _keeping(shown, seen, stop)
             if url is not None:
                 report = transfer.import_remote(
                     stream, fmt, options, url, key or "", dry_run=dry_run, progress=progress
@@ -489,14 +490,42 @@ def import_command(
         raise typer.Exit(ExitOnFailedLines)
 
 
-def _keeping(progress: "transfer.Progress", seen: list[ImportReport]) -> "transfer.Progress":
+class _StopAtBatchEnd:
+    """Ctrl-C stops the import once the batch being written is committed and counted (so
+    the report says exactly what is stored); a second Ctrl-C stops it at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def __enter__(self) -> "_StopAtBatchEnd":
+        self._previous = signal.signal(signal.SIGINT, self._ask)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _ask(self, *_: object) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+        progress_console.print("Stopping after the batch being written (Ctrl-C again: at once).")
+
+    def check(self) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+
+
+def _keeping(
+    progress: "transfer.Progress", seen: list[ImportReport], stop: _StopAtBatchEnd
+) -> "transfer.Progress":
     """`progress`, also keeping the report it is given (the import's own, counted batch by
-    batch as each commits)."""
+    batch as each commits), and stopping there when Ctrl-C asked to."""
 
     def update(lines: int, report: ImportReport | None) -> None:
         if report is not None and not seen:
             seen.append(report)
         progress(lines, report)
+        stop.check()
 
     return update
 
@@ -512,7 +541,7 @@ def _interrupted(report: ImportReport | None, *, remote: bool) -> str:
     return (
         f"[red]Interrupted.[/red] Stored before the stop, in whole batches: {report.created} "
         f"created, {report.updated} updated, {report.unchanged} unchanged, {report.failed} "
-        f"failed; the batch being written was rolled back. {again}"
+        f"failed; nothing is stored part-way. {again}"
     )
 
 
