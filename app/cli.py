@@ -3,6 +3,7 @@ import and export articles, rebuild the search index."""
 
 import functools
 import re
+import signal
 import sys
 import threading
 import time
@@ -46,7 +47,7 @@ from app.core.errors import AppError
 from app.core.memory import limit_malloc_arenas
 from app.core.serving import server_options
 from app.demo.service import load_demo
-from app.imports.conversion import ImportStopped
+from app.imports.conversion import ImportStopped, NoItems
 from app.imports.formats import Format
 from app.imports.formats.common import ConversionFailed, Options
 from app.imports.schemas import ImportReport, ItemNote
@@ -64,6 +65,7 @@ progress_console = Console(stderr=True)
 
 ExitOnFailedLines = 1
 ExitCouldNotRun = 2
+ExitInterrupted = 130  # as a shell reports SIGINT
 SHOWN_ERRORS = 50
 SHOWN_ITEMS = 5
 
@@ -525,8 +527,9 @@ def import_command(
     lang: Annotated[
         str | None,
         typer.Option(
-            help="Language of posts that name none and whose file names none (WordPress "
-            "channel <language>, feed language); default: the site's."
+            help="The file's language, over the one it declares (WordPress channel "
+            "<language>, feed language, Ghost locale); items that name their own keep it. "
+            "Default: the file's, else the site's."
         ),
     ] = None,
     site_url: Annotated[
@@ -544,13 +547,15 @@ def import_command(
     if url is not None and not key:
         raise typer.BadParameter("--url needs --key (a write-scope API key).")
     settings = get_settings()
-    options = Options(default_lang=lang or settings.default_lang, site_url=site_url)
+    options = Options(default_lang=settings.default_lang, site_url=site_url, lang=lang)
     if url is None:
         migrations.upgrade(_database())  # before the progress line starts
     from app.imports import transfer
 
+    seen: list[ImportReport] = []  # the report as batches commit: what Ctrl-C leaves
     try:
-        with _input(file) as stream, _progress(file, stream) as progress:
+        with _input(file) as stream, _progress(file, stream) as shown, _StopAtBatchEnd() as stop:
+            progress = _keeping(shown, seen, stop)
             if url is not None:
                 report = transfer.import_remote(
                     stream, fmt, options, url, key or "", dry_run=dry_run, progress=progress
@@ -567,6 +572,12 @@ def import_command(
                         languages=settings.site_languages,
                         progress=progress,
                     )
+    except KeyboardInterrupt as exc:
+        progress_console.print(_interrupted(seen[0] if seen else None, remote=url is not None))
+        raise typer.Exit(ExitInterrupted) from exc
+    except NoItems as exc:
+        progress_console.print(f"[red]Import failed:[/red] {exc}")
+        raise typer.Exit(ExitOnFailedLines) from exc
     except ImportStopped as exc:
         if exc.report.items:
             _print_report(exc.report)
@@ -592,6 +603,61 @@ def import_command(
             "is an article this import takes (see the skipped items)."
         )
         raise typer.Exit(ExitOnFailedLines)
+
+
+class _StopAtBatchEnd:
+    """Ctrl-C stops the import once the batch being written is committed and counted (so
+    the report says exactly what is stored); a second Ctrl-C stops it at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def __enter__(self) -> "_StopAtBatchEnd":
+        self._previous = signal.signal(signal.SIGINT, self._ask)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _ask(self, *_: object) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+        progress_console.print("Stopping after the batch being written (Ctrl-C again: at once).")
+
+    def check(self) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+
+
+def _keeping(
+    progress: "transfer.Progress", seen: list[ImportReport], stop: _StopAtBatchEnd
+) -> "transfer.Progress":
+    """`progress`, also keeping the report it is given (the import's own, counted batch by
+    batch as each commits), and stopping there when Ctrl-C asked to."""
+
+    def update(lines: int, report: ImportReport | None) -> None:
+        if report is not None and not seen:
+            seen.append(report)
+        progress(lines, report)
+        stop.check()
+
+    return update
+
+
+def _interrupted(report: ImportReport | None, *, remote: bool) -> str:
+    """What Ctrl-C left: whole batches are stored (the one being written is rolled back),
+    and a re-run finishes the import."""
+    again = "To finish, run the same command again: what is stored already is reported unchanged."
+    if remote:
+        return f"[red]Interrupted.[/red] The server keeps the batches it had committed. {again}"
+    if report is None or report.dry_run:
+        return "[red]Interrupted.[/red] Nothing was stored."
+    return (
+        f"[red]Interrupted.[/red] Stored before the stop, in whole batches: {report.created} "
+        f"created, {report.updated} updated, {report.unchanged} unchanged, {report.failed} "
+        f"failed; nothing is stored part-way. {again}"
+    )
 
 
 @cli.command("export")
@@ -750,6 +816,8 @@ def _print_report(report: ImportReport) -> None:
         console.print(_notes_table("Skipped", report.skipped_items, report.skipped))
     if report.notes:
         console.print(_notes_table("Imported with a remark", report.notes, len(report.notes)))
+    for remark in report.remarks:
+        console.print(f"Note: {remark}", highlight=False)
     if not report.errors:
         return
     located = any(e.item is not None for e in report.errors)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from app.models import Article
+from app.models import Article, Tag
 
 ArticleRow = Row[*tuple[Any, ...]]
 
@@ -24,6 +24,20 @@ def articles_by_id(session: Session, ids: Collection[uuid.UUID]) -> list[Article
     if not ids:
         return []
     return list(session.execute(_ARTICLE.where(Article.id.in_(ids)).order_by(Article.id)).all())
+
+
+def tag_tree(session: Session, tag_ids: Collection[int]) -> dict[int, Row[Any]]:
+    """These tags and their parents, up to the top: (id, slug, kind, parent_id) by id. One
+    query a level: one in all when no tag has a parent."""
+    found: dict[int, Row[Any]] = {}
+    wanted = set(tag_ids)
+    while wanted:
+        rows = session.execute(
+            select(Tag.id, Tag.slug, Tag.kind, Tag.parent_id).where(Tag.id.in_(wanted))
+        ).all()
+        found.update({row.id: row for row in rows})
+        wanted = {row.parent_id for row in rows if row.parent_id is not None} - found.keys()
+    return found
 
 
 _ARTICLE = select(

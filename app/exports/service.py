@@ -65,6 +65,23 @@ def stored_lines(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID
     return {line["id"]: line for line in _lines(session, repo.articles_by_id(session, ids))}
 
 
+def _tag(tag: Any, names: dict[int, dict[str, str]], tree: dict[int, Any]) -> dict[str, Any]:
+    """A tag as an import line gives it, its parents nested (`parent` only when it has one,
+    so a flat site's export reads as before); a loop in the stored tree is cut."""
+    item: dict[str, Any] = {}  # a holder: its "parent" is the tag itself
+    node, seen = item, set()
+    while tag is not None and tag.slug not in seen:
+        seen.add(tag.slug)
+        node["parent"] = {
+            "slug": tag.slug,
+            "names": _names(names.get(tag.id, {})),
+            "kind": tag.kind,
+        }
+        node = node["parent"]
+        tag = tree.get(tag.parent_id)
+    return dict(item["parent"])
+
+
 def _grouped(rows: Sequence[Any]) -> dict[Any, list[Any]]:
     grouped: dict[Any, list[Any]] = defaultdict(list)
     for row in rows:
@@ -82,7 +99,9 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
     author_ids = sorted({a.id for v in authors.values() for a in v})
     author_names, author_bios = articles_repo.author_names(session, author_ids)
     citations = _grouped(articles_repo.citations_of(session, ids))
-    tag_names = articles_repo.tag_names(session, sorted({t.id for v in tags.values() for t in v}))
+    tag_ids = {t.id for v in tags.values() for t in v}
+    tree = repo.tag_tree(session, tag_ids)
+    tag_names = articles_repo.tag_names(session, sorted(tree))
     source_names = articles_repo.source_names(
         session, sorted({c.source_id for v in citations.values() for c in v})
     )
@@ -104,10 +123,7 @@ def _lines(session: Session, rows: Sequence[repo.ArticleRow]) -> Iterator[dict[s
                 else None
             ),
             "featured": row.featured,
-            "tags": [
-                {"slug": t.slug, "names": _names(tag_names.get(t.id, {})), "kind": t.kind}
-                for t in tags[row.id]
-            ],
+            "tags": [_tag(tree[t.id], tag_names, tree) for t in tags[row.id]],
             "authors": [
                 {
                     "slug": a.slug,

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from app.imports.formats.common import ConversionFailed, Converted, Failed, Item
+from app.imports.formats.common import ConversionFailed, Converted, Failed, Item, Remark
 from app.imports.schemas import ImportReport, ItemNote, KindCounts, LineError
 from app.imports.service import ImportRun, NumberedLine
 
@@ -22,6 +22,15 @@ class ImportStopped(Exception):
     def __init__(self, message: str, report: ImportReport) -> None:
         super().__init__(message)
         self.report = report
+
+
+class NoItems(ImportStopped):
+    """The file holds no item at all (an empty file, an HTML page sent as a feed...)."""
+
+
+def nothing_imported(report: ImportReport) -> bool:
+    """A file with items none of which was stored (or found stored already)."""
+    return bool(report.items) and not (report.created + report.updated + report.unchanged)
 
 
 class _Sources:
@@ -68,6 +77,9 @@ def import_items(
 
     try:
         for item in items:
+            if isinstance(item, Remark):
+                report.remarks.append(item.message)
+                continue
             seen += 1
             report.items += 1
             if isinstance(item, Converted):
@@ -97,6 +109,13 @@ def import_items(
         raise ImportStopped(_stopped(exc, report), report) from exc
     flush()
     _locate(report, sources)
+    if not report.items:
+        why = " ".join(report.remarks)
+        raise NoItems(
+            f"No items found in this {report.format} file (empty, or an HTML page?): nothing "
+            f"was imported.{' ' + why if why else ''}",
+            report,
+        )
     return report
 
 

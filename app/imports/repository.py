@@ -3,9 +3,21 @@
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    CursorResult,
+    Row,
+    Table,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -19,6 +31,7 @@ from app.models import (
     ArticleTranslation,
     ArticleType,
     Citation,
+    Tag,
 )
 from app.models.base import Base
 from app.taxonomy.service import Taxonomy
@@ -103,6 +116,20 @@ def ensure_taxonomy(
     if names:
         session.execute(insert(taxonomy.name_model), names)
     return _ids_by_slug(session, taxonomy, wanted), len(created)
+
+
+def set_tag_parents(session: Session, parents: Mapping[int, int]) -> int:
+    """Give each tag (by id) its parent, where it has none yet: one statement. How many
+    were given one."""
+    parents = {child: parent for child, parent in parents.items() if child != parent}
+    if not parents:
+        return 0
+    result = session.execute(
+        update(Tag)
+        .where(Tag.id.in_(parents), Tag.parent_id.is_(None))
+        .values(parent_id=case(parents, value=Tag.id))
+    )
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 def _ids_by_slug(session: Session, taxonomy: Taxonomy, slugs: Collection[str]) -> dict[str, int]:

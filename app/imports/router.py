@@ -16,6 +16,7 @@ from app.core.config import Settings
 from app.core.deps import SettingsDep, require_write_key
 from app.core.errors import (
     WRITE_STATUSES,
+    FieldError,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
@@ -23,7 +24,7 @@ from app.core.errors import (
 )
 from app.core.memory import release_freed_memory
 from app.core.schemas import Lang, Url
-from app.imports.conversion import ImportStopped, import_items
+from app.imports.conversion import ImportStopped, import_items, nothing_imported
 from app.imports.formats import CONVERTERS, Format
 from app.imports.formats.common import Options
 from app.imports.parsing import LineSplitter
@@ -95,7 +96,11 @@ async def import_articles(
     ] = Format.NDJSON,
     lang: Annotated[
         Lang | None,
-        Query(description="Language of items that name none, in a file that names none."),
+        Query(
+            description="The file's language, over the one it declares (a feed's, a WordPress "
+            "channel's, a Ghost site's locale); items that name their own keep it. Default: "
+            "the file's, else the site's."
+        ),
     ] = None,
     site_url: Annotated[
         Url | None, Query(description="The old site's address (Ghost's __GHOST_URL__).")
@@ -120,7 +125,12 @@ async def import_articles(
     run.report.format = format.value
     try:
         if format != Format.NDJSON:
-            options = Options(default_lang=lang or settings.default_lang, site_url=site_url)
+            options = Options(
+                default_lang=settings.default_lang,
+                site_url=site_url,
+                lang=lang,
+                charset=_charset(request),
+            )
             return await _convert(request, settings, run, format, options)
         return await _stream(request, settings, run)
     finally:
@@ -148,9 +158,42 @@ async def _convert(
         spool.seek(0)
         stream: IO[bytes] = spool
         try:
-            return await run_in_threadpool(import_items, CONVERTERS[fmt](stream, options), run)
+            report = await run_in_threadpool(import_items, CONVERTERS[fmt](stream, options), run)
         except ImportStopped as exc:
             raise ValidationFailed(str(exc)) from exc
+    if nothing_imported(report):
+        raise _nothing_imported(report)
+    return report
+
+
+def _nothing_imported(report: ImportReport) -> ValidationFailed:
+    """A file whose every item was skipped or failed: a 422 that says why, item by item
+    (`items[3].translations[0].lang`: the third item of the file, and its field)."""
+    problems = [
+        (
+            n.item,
+            FieldError(field=f"items[{n.item}]", message=_at(n.kind, n.source_line, n.message)),
+        )
+        for n in report.skipped_items
+    ] + [
+        (
+            e.item or e.line,
+            FieldError(
+                field=f"items[{e.item or e.line}]" + (f".{e.field}" if e.field else ""),
+                message=_at(e.kind or "item", e.source_line, e.message),
+            ),
+        )
+        for e in report.errors
+    ]
+    return ValidationFailed(
+        f"Nothing imported: the file has {report.items} items and none of them was stored "
+        f"({report.skipped} skipped, {report.failed} failed).",
+        errors=[problem for _, problem in sorted(problems, key=lambda p: p[0])],
+    )
+
+
+def _at(kind: str, source_line: int | None, message: str) -> str:
+    return f"{kind}{f' (line {source_line})' if source_line else ''}: {message}"
 
 
 async def _stream(request: Request, settings: Settings, run: ImportRun) -> ImportReport:
@@ -256,6 +299,15 @@ def _body(request: Request, settings: Settings) -> AsyncIterator[bytes]:
     if _coding(request) == IDENTITY:
         return request.stream()
     return gunzipped(request.stream(), settings.max_import_bytes)
+
+
+def _charset(request: Request) -> str | None:
+    """The upload's declared charset (`Content-Type: application/rss+xml; charset=...`)."""
+    for param in request.headers.get("content-type", "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None
 
 
 def _too_large(limit: int, report: ImportReport) -> str:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from app.articles.schemas import CoverInput, ExternalId, TranslationCreate, Via
 from app.core.schemas import InputModel, Lang, Name, Slug, SourceKind, Timestamp, Url
@@ -12,12 +12,36 @@ from app.taxonomy.schemas import Bios, Links, TagKind
 
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
 MAX_TAGS = 1000
+MAX_TAG_DEPTH = 20
 
 
 class TagLine(InputModel):
     slug: Slug
     names: dict[Lang, Name] = Field(default={}, description="Used when the tag is created.")
     kind: TagKind = Field(default="topic", description="Used when the tag is created.")
+    parent: "TagItem | None" = Field(
+        default=None,
+        description="The section it is under (a slug, or the tag itself, with its own "
+        "parent): set when the tag is created or has none yet.",
+    )
+
+    @model_validator(mode="after")
+    def _no_cycle(self) -> "TagLine":
+        seen = {self.slug}
+        parent = self.parent
+        while parent is not None:
+            if parent.slug in seen or len(seen) > MAX_TAG_DEPTH:
+                raise ValueError(f"The parents of tag '{self.slug}' loop or go too deep.")
+            seen.add(parent.slug)
+            parent = parent.parent
+        return self
+
+    def lineage(self) -> list["TagLine"]:
+        """The tag, then its parent, its parent's parent..."""
+        chain: list[TagLine] = [self]
+        while chain[-1].parent is not None:
+            chain.append(chain[-1].parent)
+        return chain
 
 
 class SourceLine(InputModel):
@@ -44,6 +68,7 @@ TagItem = Annotated[TagLine, BeforeValidator(_bare_slug, json_schema_input_type=
 AuthorItem = Annotated[
     AuthorLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | AuthorLine)
 ]
+TagLine.model_rebuild()
 SourceItem = Annotated[
     SourceLine, BeforeValidator(_bare_slug, json_schema_input_type=Slug | SourceLine)
 ]
@@ -193,6 +218,10 @@ class ImportReport(BaseModel):
     notes: list[ItemNote] = Field(
         default=[],
         description="Items imported with a remark (e.g. a private post kept as a draft).",
+    )
+    remarks: list[str] = Field(
+        default=[],
+        description="About the whole file: an encoding guessed, a language assumed.",
     )
     truncated: bool = Field(
         default=False,

@@ -624,9 +624,13 @@ class _Batch:
         sources: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
         authors: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
         bios: dict[str, dict[str, str]] = {}
+        parents: dict[str, str] = {}  # tag slug -> its parent's
         for plan in plans:
             for tag in plan.line.tags:
-                tags.setdefault(tag.slug, (tag.names, {"kind": tag.kind}))
+                for item in tag.lineage():
+                    tags.setdefault(item.slug, (item.names, {"kind": item.kind}))
+                    if item.parent is not None:
+                        parents.setdefault(item.slug, item.parent.slug)
             for author in plan.line.authors:
                 extra = {"photo_url": author.photo_url, "links": author.links}
                 authors.setdefault(author.slug, (author.names, extra))
@@ -636,6 +640,9 @@ class _Batch:
                 extra = {"kind": source.kind, "homepage_url": source.homepage_url}
                 sources.setdefault(source.slug, (source.names, extra))
         tag_ids, new_tags = repo.ensure_taxonomy(self.session, TAGS, tags, self.now)
+        new_tags += repo.set_tag_parents(
+            self.session, {tag_ids[child]: tag_ids[parent] for child, parent in parents.items()}
+        )
         source_ids, new_sources = repo.ensure_taxonomy(self.session, SOURCES, sources, self.now)
         author_ids, new_authors = repo.ensure_taxonomy(
             self.session, AUTHORS, authors, self.now, bios

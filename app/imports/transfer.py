@@ -100,7 +100,8 @@ def import_remote(
     params: dict[str, str] = {"dry_run": "true"} if dry_run else {}
     if fmt != Format.NDJSON:
         params["format"] = fmt.value
-        params["lang"] = options.default_lang
+        if options.lang:
+            params["lang"] = options.lang
         if options.site_url:
             params["site_url"] = options.site_url
     response = _request(

@@ -15,12 +15,16 @@ class Tag(Base):
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     # "section" (a WordPress category, a front page's section) or "topic" (a plain tag).
     kind: Mapped[str] = mapped_column(String(20), default="topic", server_default="topic")
+    # The section it is under (a WordPress category's parent): "News" under Sport and
+    # "News" under Politics are two tags, each with its parent. (Tags are never deleted.)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     names: Mapped[list["TagName"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="TagName.lang"
     )
+    parent: Mapped["Tag | None"] = relationship(remote_side=[id], lazy="raise")
 
 
 class TagName(Base):

@@ -35,6 +35,11 @@ class TaxonomyRead(BaseModel):
 
 class TagRead(TaxonomyRead):
     kind: TagKind = Field(description="`section` (a front page's section) or `topic`.")
+    parent: str | None = Field(
+        default=None,
+        description="The slug of the section this one is under (an imported WordPress "
+        "category's parent); null at the top.",
+    )
 
 
 class SourceRead(TaxonomyRead):

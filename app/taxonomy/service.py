@@ -51,10 +51,17 @@ class Taxonomy:
     # of those articles (rendered again; sync delivers them again).
     shown_fields: tuple[str, ...] = ()
     required_fields: tuple[str, ...] = ()  # never null: a null in an update leaves them be
+    loaded: tuple[str, ...] = ()  # relationships a read shows, loaded with the item
 
 
 TAGS = Taxonomy(
-    "tag", Tag, TagName, ("kind",), shown_fields=("names", "kind"), required_fields=("kind",)
+    "tag",
+    Tag,
+    TagName,
+    ("kind",),
+    shown_fields=("names", "kind"),
+    required_fields=("kind",),
+    loaded=("parent",),
 )
 SOURCES = Taxonomy(
     "source",
@@ -87,7 +94,7 @@ def to_read(taxonomy: Taxonomy, item: Item, locale: Locale) -> TaxonomyRead:
         return AuthorRead(**fields, bio=locale.name(bios, ""), bios=bios)
     if isinstance(item, Source):
         return SourceRead(**fields)
-    return TagRead(**fields)
+    return TagRead(**fields, parent=item.parent.slug if item.parent else None)
 
 
 def list_page(
@@ -96,7 +103,7 @@ def list_page(
     """Alphabetical by slug, keyset-paginated like the feed."""
     model = taxonomy.model
     scope = scope_of(kind=taxonomy.kind)
-    query = select(model).options(selectinload(model.names)).order_by(model.slug).limit(limit + 1)
+    query = select(model).options(*_loads(taxonomy)).order_by(model.slug).limit(limit + 1)
     if cursor:
         (after,) = decode_cursor(signer, cursor, scope, 1)
         if not isinstance(after, str) or not re.fullmatch(SLUG_PATTERN, after):
@@ -112,13 +119,16 @@ def get(session: Session, taxonomy: Taxonomy, slug: str) -> Item:
     model = taxonomy.model
     item = cast(
         Item | None,
-        session.scalars(
-            select(model).where(model.slug == slug).options(selectinload(model.names))
-        ).first(),
+        session.scalars(select(model).where(model.slug == slug).options(*_loads(taxonomy))).first(),
     )
     if item is None:
         raise NotFound(f"No {taxonomy.kind} has the slug '{slug}'.")
     return item
+
+
+def _loads(taxonomy: Taxonomy) -> list[Any]:
+    model = taxonomy.model
+    return [selectinload(model.names), *(selectinload(getattr(model, r)) for r in taxonomy.loaded)]
 
 
 def id_of(session: Session, taxonomy: Taxonomy, slug: str) -> int:
@@ -141,7 +151,9 @@ def create(session: Session, taxonomy: Taxonomy, data: Create) -> Item:
     model = taxonomy.model
     if session.scalar(select(model.id).where(model.slug == data.slug)) is not None:
         raise Conflict(f"A {taxonomy.kind} with the slug '{data.slug}' already exists.")
-    item = model(slug=data.slug, names=[], **{f: getattr(data, f) for f in taxonomy.extra_fields})
+    extra = {f: getattr(data, f) for f in taxonomy.extra_fields}
+    # A new item has no parent: say so, so its read loads nothing.
+    item = model(slug=data.slug, names=[], **extra, **dict.fromkeys(taxonomy.loaded))
     _set_names(taxonomy, item, data.names, getattr(data, "bios", {}))
     session.add(item)
     next_change_seq(session, [changes.TAXONOMY])  # no article has it yet

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.imports.formats import CONVERTERS, Format
-from app.imports.formats.common import ConversionFailed, Options
+from app.imports.formats.common import ConversionFailed, Options, Remark
 from tests.conftest import RecordingClient
 from tests.imports.helpers import counts, import_file
 
@@ -116,18 +116,23 @@ def test_rss_items_import_with_guid_as_external_id_and_bad_items_reported(
     report = _import(client, editor_headers, "wire.rss", Format.RSS)
 
     assert counts(report) == (4, 0, 0, 0)
-    # No guid, no link, no title: identified by a hash of title and date, titled from its text.
+    # No guid, no link, no title: identified by a hash of its content, titled from its text.
     assert [(n["item"], n["message"]) for n in report["notes"]] == [
-        (4, "No title: titled from its text.")
+        (
+            3,
+            "Date 'учора ввечері' could not be read: published with the import time as its "
+            "date (set the date in the editor).",
+        ),
+        (4, "No title: titled from its text."),
     ]
     stored = _exported(client, editor_headers)
     assert sorted(stored) == [
-        "feed-item:01ba4719c80b6fe911b091a7c05124b6",
+        "feed-item:08b134f1dd1f8c39415ff6c0c7e86ed8",
         "https://wire.example.com/p/777",
         "https://wire.example.com/society/bez-guid/",  # no guid: the link
         "wire-2024-07-01-0042",
     ]
-    assert _versions(stored["feed-item:01ba4719c80b6fe911b091a7c05124b6"]) == [
+    assert _versions(stored["feed-item:08b134f1dd1f8c39415ff6c0c7e86ed8"]) == [
         ("uk", "Ні guid, ні посилання, ні заголовка.", "ni-guid-ni-posylannia-ni-zaholovka")
     ]
     article = _article(client, "tsiny-na-haz-zrosly")
@@ -217,5 +222,10 @@ def test_a_file_that_is_not_of_its_format_is_refused_with_a_reason(
 ) -> None:
     from io import BytesIO
 
+    if fmt == Format.RSS:  # no items at all: said, and the import fails with NoItems
+        [remark] = list(CONVERTERS[fmt](BytesIO(content), Options("uk")))
+        assert isinstance(remark, Remark)
+        assert remark.message.startswith("Not a readable RSS or Atom feed")
+        return
     with pytest.raises(ConversionFailed, match="Not a"):
         list(CONVERTERS[fmt](BytesIO(content), Options("uk")))

@@ -33,6 +33,11 @@ def test_members_and_paid_posts_are_never_public_and_keep_their_preview_as_excer
     assert [(n["item"], n["message"]) for n in report["notes"]] == [
         (1, f"Visibility 'paid' {restricted}"),
         (2, f"Visibility 'members' {restricted}"),
+        (
+            2,
+            "An email-only newsletter (status 'sent'), never on the website: imported as a "
+            "draft, not public.",
+        ),
     ]
     assert report["skipped_items"] == []
     stored = _exported(client, editor_headers)
@@ -68,15 +73,14 @@ def test_members_and_paid_posts_are_never_public_and_keep_their_preview_as_excer
         ["https://marta.example.org"],
     )
     assert paid["featured"] is True
-    assert stored[MEMBERS]["visibility"] == "restricted"
-    for slug in ("kudy-podilysia-hroshi-na-ukryttia", "shchotyzhnevyi-lyst"):
-        article = client.get(f"/v1/articles/{slug}").json()
-        assert (article["visibility"], article["body"]) == ("restricted", None)
+    assert (stored[MEMBERS]["visibility"], stored[MEMBERS]["status"]) == ("restricted", "draft")
+    article = client.get("/v1/articles/kudy-podilysia-hroshi-na-ukryttia").json()
+    assert (article["visibility"], article["body"]) == ("restricted", None)
+    assert client.get("/v1/articles/shchotyzhnevyi-lyst").status_code == 404  # a newsletter
     paywalled = client.get("/v1/articles/kudy-podilysia-hroshi-na-ukryttia").json()
     assert paywalled["excerpt"] == "Ми отримали кошториси трьох шкіл. Два з них завищені вдвічі."
     feed = client.get("/v1/articles").json()["data"]
     assert [(item["slug"], item["visibility"]) for item in feed] == [
-        ("shchotyzhnevyi-lyst", "restricted"),
         ("kudy-podilysia-hroshi-na-ukryttia", "restricted"),
         ("mist", "public"),
     ]

@@ -21,7 +21,8 @@ def test_import_creates_articles_with_tags_and_both_translations(
         "kinds": {
             "article": {"created": 3, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
         },
-        "skipped": 0, "skipped_items": [], "notes": [], "truncated": False,
+        "skipped": 0, "skipped_items": [], "notes": [], "remarks": [],
+        "truncated": False,
     }  # fmt: skip
     # The slug's (Ukrainian) translation, its names in Ukrainian too (issue 20): an
     # explicit `lang=en` would serve the English translation (issue 14), Accept-Language

@@ -29,6 +29,7 @@ def test_tags_are_localized_and_paginated(
                 "names": {"en": "Sport"},
                 "articles_url": "/v1/articles?tag=sport",
                 "kind": "topic",
+                "parent": None,
             }
         ],
         "meta": {"next_cursor": None, "limit": 2},

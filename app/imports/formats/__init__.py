@@ -49,12 +49,20 @@ def _as_line_text(line: dict[str, Any]) -> dict[str, Any]:
         for name in _TRANSLATION_TEXT:
             if name in translation:
                 translation[name] = _html_text(translation[name])
-    for item in [*line.get("tags", []), *line.get("authors", [])]:
+    for item in [*_with_parents(line.get("tags", [])), *line.get("authors", [])]:
         if isinstance(item, dict):
             for name in ("names", "bios"):
                 if name in item:
                     item[name] = {lang: _html_text(v) for lang, v in item[name].items()}
     return line
+
+
+def _with_parents(tags: list[Any]) -> Iterator[Any]:
+    """Each tag, then its parents (a tag line nests them)."""
+    for item in tags:
+        while isinstance(item, dict):
+            yield item
+            item = item.get("parent")
 
 
 def _stripping(convert: Converter) -> Converter:

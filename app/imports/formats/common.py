@@ -121,6 +121,13 @@ class Options:
 
     default_lang: str
     site_url: str | None = None
+    # Given by the operator (--lang, lang=): the file's language, over the one it declares.
+    lang: str | None = None
+    charset: str | None = None  # the upload's Content-Type charset
+
+    def file_lang(self, declared: str | None) -> str:
+        """The language of a file's items that name none: the operator's, else the file's."""
+        return primary_lang(self.lang or declared, self.default_lang)
 
 
 @dataclass
@@ -158,7 +165,27 @@ class Failed:
     source_id: str | None = None
 
 
-Item = Converted | Skipped | Failed
+@dataclass
+class Remark:
+    """Something about the whole file the report must say (an encoding guessed, a language
+    assumed); not an item."""
+
+    message: str
+
+
+Item = Converted | Skipped | Failed | Remark
+
+
+def undeclared_lang(options: Options, declared: str | None) -> Remark | None:
+    """The remark for a file that names no language (and the operator gave none)."""
+    if options.lang or primary_lang(declared, ""):
+        return None
+    return Remark(
+        f"The file names no language: its items that name none are labelled "
+        f"'{options.default_lang}' (the site's default; --lang or lang= sets another)."
+    )
+
+
 Converter = Callable[[IO[bytes], Options], Iterator[Item]]
 
 

@@ -1,13 +1,16 @@
 """RSS 2.0 and Atom (parsed with feedparser) and JSON Feed 1.0/1.1: a wire service, an old
 site's feed, a podcast or a YouTube channel.
 
-- identity: the guid / Atom id / JSON Feed id, else the link, else a hash of title and date;
+- identity: the guid / Atom id / JSON Feed id, else the link, else a hash of the title,
+  date and body; a second item with a guid already seen is a repeat (skipped) or, with
+  other content, an article of its own;
 - slug: the link's last path segment when it is one (not `watch?v=...`), else the title's;
   a slug another article holds gets `-2`, `-3`... (the import is lenient about slugs);
 - title: an item without one is titled from its text;
 - language: the item's `xml:lang`, else the feed's `<language>` / `xml:lang`, else `--lang`;
-- encoding: as declared; an XML feed that declares none and is not UTF-8 (KOI8-R,
-  windows-1251...) is decoded as charset-normalizer detects it, not as mojibake.
+- encoding: as declared (BOM, XML declaration, the upload's charset); a feed that declares
+  none and is not UTF-8 (Latin-1, KOI8-R, windows-1251...) is read in the likeliest
+  Western or Cyrillic code page (charset-normalizer), and the report says which.
 """
 
 import calendar
@@ -32,7 +35,9 @@ from app.imports.formats.common import (
     Item,
     ItemFailed,
     Options,
+    Remark,
     Row,
+    Skipped,
     author,
     check_row,
     excerpt,
@@ -47,6 +52,7 @@ from app.imports.formats.common import (
     slug_from_link,
     tag,
     title_or_text,
+    undeclared_lang,
     unique_tags,
     utc,
 )
@@ -65,14 +71,41 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     _refuse_entities(raw)
     import feedparser  # here: a server that never imports a feed never loads it
 
-    parsed = feedparser.parse(_utf8_unless_declared(raw))
+    data, guessed = _decoded(raw, options.charset)
+    if guessed is not None:
+        yield Remark(
+            f"The file declares no encoding and is not UTF-8: read as {guessed}, the likeliest "
+            "(declare it in the XML declaration, or send charset= with the upload, to be sure)."
+        )
+    headers = (
+        {"content-type": f"application/xml; charset={options.charset}"} if options.charset else {}
+    )
+    parsed = feedparser.parse(data, response_headers=headers)
+    base = _base_for_relative_links(parsed)
+    if base is not None:  # read again, relative links resolved where the feed lives
+        first = parsed.entries
+        parsed = feedparser.parse(data, response_headers={**headers, "content-location": base})
+        _keep_identities(first, parsed.entries)
     if parsed.bozo and not parsed.entries:
-        raise ConversionFailed(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}")
-    feed_lang = primary_lang(parsed.feed.get("language"), options.default_lang)
+        # No items at all: the import says so (app.imports.conversion.NoItems), and why.
+        yield Remark(f"Not a readable RSS or Atom feed: {parsed.get('bozo_exception')}.")
+        return
+    declared = parsed.feed.get("language")
+    remark = undeclared_lang(options, declared)
+    if remark is not None:
+        yield remark
+    feed_lang = options.file_lang(declared)
     kind = "entry" if str(parsed.get("version", "")).startswith("atom") else "item"
-    for number, entry in enumerate(parsed.entries, 1):
+    inherited = primary_lang(declared, "") if options.lang else None
+    yield from _distinct(_entries(kind, parsed.entries, feed_lang, inherited))
+
+
+def _entries(
+    kind: str, entries: list[Any], feed_lang: str, inherited: str | None
+) -> Iterator[Item]:
+    for number, entry in enumerate(entries, 1):
         try:
-            yield _converted(kind, number, _entry_line(entry, feed_lang))
+            yield _converted(kind, number, _entry_line(entry, feed_lang, inherited))
         except ItemFailed as exc:
             yield Failed(kind, number, exc.errors, source_id=entry.get("id"))
 
@@ -99,20 +132,99 @@ def _refuse_entities(raw: bytes) -> None:
 _PROLOG_CHUNK = 1 << 16
 
 
-def _utf8_unless_declared(raw: bytes) -> bytes:
-    """Bytes feedparser reads right: an XML file without an encoding declaration is UTF-8
-    by definition, but old feeds in KOI8-R or windows-1251 often declare nothing."""
-    if raw.startswith(_BOMS) or _DECLARED_RE.match(raw):
-        return raw
+def _base_for_relative_links(parsed: Any) -> str | None:
+    """Where a feed with relative item links and no xml:base lives: its `self` link, else
+    its site's; None when every link is absolute already (or there is nothing to go on)."""
+    if all(http_url(e.get("link")) or not _own_link(e) for e in parsed.entries):
+        return None
+    links = parsed.feed.get("links") or []
+    candidates = [x.get("href") for x in links if x.get("rel") == "self"]
+    return _http_url(*candidates, parsed.feed.get("link"))
+
+
+def _own_link(entry: Any) -> bool:
+    """The item gives a link of its own (not only a permalink guid, feedparser's `link`
+    then)."""
+    return bool(entry.get("link")) and not entry.get("guidislink")
+
+
+def _keep_identities(first: list[Any], resolved: list[Any]) -> None:
+    """Guids as the feed writes them (feedparser resolves them against the base too: a
+    guid is an identity, never rewritten), and a link that was only the guid kept so."""
+    for before, after in zip(first, resolved, strict=False):
+        if before.get("id") is not None:
+            after["id"] = before["id"]
+        if before.get("guidislink"):
+            after["link"] = before.get("link")
+
+
+def _distinct(items: Iterator[Item]) -> Iterator[Item]:
+    """Items that share one guid (a podcast's re-posted episode): a true repeat (the same
+    content) is skipped; another item gets an identity of its own. Either is reported."""
+    first: dict[str, tuple[int, str]] = {}  # identity -> (item, content digest)
+    for item in items:
+        if not isinstance(item, Converted):
+            yield item  # a failed item has no identity to share
+            continue
+        key, digest = item.line["external_id"], _content_digest(item.line)
+        if key not in first:
+            first[key] = (item.item, digest)
+            yield item
+            continue
+        number, seen = first[key]
+        if digest == seen:
+            why = f"A repeat of item {number}: the same guid '{key}' and the same content."
+            yield Skipped(item.kind, item.item, why, source_id=key)
+            continue
+        item.line["external_id"] = item.source_id = f"{key}#{digest[:12]}"
+        item.notes.append(
+            f"Shares its guid '{key}' with item {number}, with other content: imported as an "
+            f"article of its own (external_id '{item.source_id}')."
+        )
+        yield item
+
+
+def _content_digest(line: dict[str, Any]) -> str:
+    text = line["translations"][0]
+    content = f"{text['title']}\n{line.get('published_at') or ''}\n{text['body']}"
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+# Code pages an undeclared feed may be in, the likelier first where two read equally well
+# (Portuguese reads as well in cp1250 as in cp1252, but is Western): Western, Cyrillic,
+# Central European. charset-normalizer's full list holds Baltic and other pages that
+# read Latin-1 text "without chaos" and garble it.
+_LIKELY_CODE_PAGES = ("cp1252", "cp1251", "koi8_u", "koi8_r", "iso8859_15", "cp1250", "iso8859_2")
+
+
+def _decoded(raw: bytes, charset: str | None) -> tuple[bytes, str | None]:
+    """Bytes feedparser reads right, and the code page guessed if one was: as declared
+    (a BOM, the XML declaration, the upload's charset), else UTF-8 when it is, else the
+    likeliest of the Western and Cyrillic code pages."""
+    if charset or raw.startswith(_BOMS) or _DECLARED_RE.match(raw):
+        return raw, None
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         import charset_normalizer
 
-        best = charset_normalizer.from_bytes(raw).best()
-        if best is not None:
-            return str(best).encode("utf-8")
-    return raw
+        matches = list(charset_normalizer.from_bytes(raw, cp_isolation=list(_LIKELY_CODE_PAGES)))
+        if matches:
+            best = min(matches, key=_likelihood)
+            return str(best).encode("utf-8"), best.encoding
+    return raw, None
+
+
+def _likelihood(match: Any) -> tuple[float, float, int]:
+    rank = min(
+        (
+            _LIKELY_CODE_PAGES.index(c)
+            for c in match.could_be_from_charset
+            if c in _LIKELY_CODE_PAGES
+        ),
+        default=len(_LIKELY_CODE_PAGES),
+    )
+    return round(match.chaos, 2), -round(match.coherence, 2), rank
 
 
 def _converted(kind: str, number: int, line: dict[str, Any]) -> Converted:
@@ -120,12 +232,14 @@ def _converted(kind: str, number: int, line: dict[str, Any]) -> Converted:
     return Converted(kind, number, line, source_id=line["external_id"], notes=notes)
 
 
-def _identity(guid: str | None, link: str | None, title: str, date: str | None) -> str:
+def _identity(guid: str | None, link: str | None, title: str, date: str | None, body: str) -> str:
+    """The guid, else the link, else the item's content: two undated "Daily briefing"
+    items with different text are two articles, never one overwriting the other."""
     if guid and guid.strip():
         return guid.strip()
     if link and link.strip():
         return link.strip()
-    digest = hashlib.sha256(f"{title}\n{date or ''}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{title}\n{date or ''}\n{body}".encode()).hexdigest()[:32]
     return f"feed-item:{digest}"
 
 
@@ -155,7 +269,7 @@ def _line(
     if note:
         notes.append(note)
     line: dict[str, Any] = {
-        "external_id": _identity(guid, link, title, published),
+        "external_id": _identity(guid, link, title, published, body),
         "original_lang": lang,
         "status": "published",
         "published_at": published,
@@ -177,21 +291,24 @@ def _line(
     return line
 
 
-def _entry_line(entry: Any, feed_lang: str) -> dict[str, Any]:
+def _entry_line(entry: Any, feed_lang: str, inherited: str | None = None) -> dict[str, Any]:
+    """`inherited`: the language the feed declares, when the operator's overrides it (an
+    item's xml:lang inherited from the feed's is then the feed's, not the item's own)."""
     title_detail = entry.get("title_detail") or {}
     content = entry.get("content") or []
-    lang = primary_lang(
+    own = primary_lang(
         entry.get("language")
         or title_detail.get("language")
         or (content[0].get("language") if content else None),
-        feed_lang,
+        "",
     )
+    lang = own if own and own != inherited else feed_lang
     summary = entry.get("summary", "")
     body = paragraphs(content[0].get("value", "") if content else summary)
     # Plain dict lookups: feedparser's own get() maps one date onto the other, with a warning.
     published = _moment(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
     _check_year(dict.get(entry, "published" if dict.get(entry, "published_parsed") else "updated"))
-    return _line(
+    line = _line(
         guid=entry.get("id"),
         link=entry.get("link"),
         lang=lang,
@@ -210,6 +327,25 @@ def _entry_line(entry: Any, feed_lang: str) -> dict[str, Any]:
             if isinstance(a, dict)
         ],
     )
+    if published is None:
+        _note_unread_date(line, dict.get(entry, "published") or dict.get(entry, "updated"))
+    link = entry.get("link")
+    if _own_link(entry) and not http_url(link):
+        line["_notes"].append(
+            f"Link '{link}' is relative and the feed names no address to resolve it against: "
+            "not kept as the article's canonical URL."
+        )
+    return line
+
+
+def _note_unread_date(line: dict[str, Any], raw: Any) -> None:
+    """A date given but not readable (`Seg, 24 Set 2018`: Portuguese names) is said, with
+    what became of the item's date, never silently replaced."""
+    if isinstance(raw, str) and raw.strip():
+        line["_notes"].append(
+            f"Date '{raw.strip()}' could not be read: published with the import time as its "
+            "date (set the date in the editor)."
+        )
 
 
 def _title(value: str, media_type: str | None) -> str:
@@ -308,8 +444,15 @@ def _json_feed(raw: bytes, options: Options) -> Iterator[Item]:
     except ItemFailed as exc:
         problems = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
         raise ConversionFailed(f"Not a readable JSON Feed: {problems}") from exc
-    feed_lang = primary_lang(feed.get("language"), options.default_lang)
-    for number, item in enumerate(feed.get("items") or [], 1):
+    remark = undeclared_lang(options, feed.get("language"))
+    if remark is not None:
+        yield remark
+    feed_lang = options.file_lang(feed.get("language"))
+    yield from _distinct(_json_items(feed.get("items") or [], feed_lang))
+
+
+def _json_items(items: list[Any], feed_lang: str) -> Iterator[Item]:
+    for number, item in enumerate(items, 1):
         try:
             check_row(_Item, item)
             yield _converted("item", number, _json_item_line(item, feed_lang))
@@ -323,7 +466,7 @@ def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
     html = item.get("content_html")
     body = html if isinstance(html, str) else paragraphs(str(item.get("content_text") or ""))
     summary = item.get("summary")
-    return _line(
+    line = _line(
         guid=str(item["id"]) if item.get("id") is not None else None,
         link=item.get("url") if isinstance(item.get("url"), str) else None,
         lang=lang,
@@ -345,6 +488,9 @@ def _json_item_line(item: dict[str, Any], feed_lang: str) -> dict[str, Any]:
             if isinstance(a, dict)
         ],
     )
+    if line["published_at"] is None:
+        _note_unread_date(line, item.get("date_published") or item.get("date_modified"))
+    return line
 
 
 def _text_or_none(value: Any) -> str | None:

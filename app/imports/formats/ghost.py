@@ -8,6 +8,8 @@
 - a `members`/`paid`/`tiers` post is never public: restricted (its body never served
   publicly), with the part before `<!--members-only-->` (Ghost's public preview) as its
   excerpt;
+- an email-only newsletter (`status: sent`, or `posts_meta.email_only`) was never on the
+  website: imported as a draft, never public, with a remark;
 - pages (`type: page`, or `page: 1` before Ghost 3) become pages;
 - the site's `locale` setting is the language of its posts (else `--lang`).
 """
@@ -42,12 +44,13 @@ from app.imports.formats.common import (
     slug_from,
     tag,
     title_or_text,
+    undeclared_lang,
     unique_tags,
     utc,
 )
 from app.imports.formats.wp_content import embeds_to_links
 
-_STATUS = {"published": "published", "scheduled": "published", "sent": "published"}
+_STATUS = {"published": "published", "scheduled": "published"}
 MEMBERS_ONLY = "<!--members-only-->"
 GHOST_URL = "__GHOST_URL__"
 
@@ -151,7 +154,10 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     settings = {s.get("key"): s.get("value") for s in rows["settings"]}
     # `locale` since Ghost 5, `lang` before, `default_locale` in Ghost 1.
     locale = settings.get("locale") or settings.get("lang") or settings.get("default_locale")
-    site_lang = primary_lang(locale, options.default_lang)
+    site_lang = options.file_lang(locale)
+    remark = undeclared_lang(options, locale)
+    if remark is not None:
+        yield remark
     yield from failed
     for number, post in enumerate(_table(data, "posts"), 1):
         # `type` since Ghost 3; `page: 1` before.
@@ -167,6 +173,7 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
             people = [users[user_id] for _, user_id in order if user_id in users]
             item = _converted(kind, number, post, lang, post_tags, options.site_url)
             _add_model_fields(item.line, post, metas.get(post["id"], {}), people, lang, options)
+            _unpublish_newsletter(item, post, metas.get(post["id"], {}))
         except ItemFailed as exc:
             yield Failed(kind, number, exc.errors, source_id=_source_id(post))
             continue
@@ -212,6 +219,20 @@ def _rows(data: dict[str, Any], name: str, failed: list[Failed]) -> list[dict[st
 def _ordered(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """By `sort_order`, then id (ids may be text or numbers)."""
     return sorted(pairs, key=lambda pair: (pair[0], str(pair[1])))
+
+
+def _unpublish_newsletter(item: Converted, post: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Ghost's email-only posts went to subscribers' inboxes (often to paying members only)
+    and never to the site: a draft here (its sent date kept), for an editor to publish."""
+    email_only = meta.get("email_only") in (True, 1, "1")
+    if post.get("status") != "sent" and not email_only:
+        return
+    item.line["status"] = "draft"
+    flag = ", email_only" if email_only else ""
+    item.notes.append(
+        f"An email-only newsletter (status '{post.get('status')}'{flag}), never on the "
+        "website: imported as a draft, not public."
+    )
 
 
 def _add_model_fields(
@@ -304,6 +325,12 @@ def _converted(
     updated = _date(post.get("updated_at"), "updated_at")
     if updated:
         line["updated_at"] = updated
+    raw_date = post.get("published_at")
+    if line["published_at"] is None and raw_date not in (None, "") and status == "published":
+        notes.append(
+            f"Date '{raw_date}' (published_at) could not be read: published with the import "
+            "time as its date (set the date in the editor)."
+        )
     if visibility != "public":
         restrict(line, notes, f"Visibility '{visibility}'")
     return Converted(kind, number, line, source_id=str(post.get("id")), notes=notes)

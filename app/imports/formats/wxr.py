@@ -51,6 +51,7 @@ from app.imports.formats.common import (
     slug_from,
     tag,
     title_or_text,
+    undeclared_lang,
     unique_tags,
     utc,
 )
@@ -215,9 +216,19 @@ def _read_channel_element(name: str, element: Element, channel: dict[str, Any]) 
         channel.setdefault("authors", {})[login] = fields.get("wp:author_display_name") or full
     elif name == "wp:category":
         fields = {_key(c.tag): (c.text or "").strip() for c in element}
-        channel.setdefault("categories", set()).add(
-            slug_from(fields.get("wp:category_nicename")) or slug_from(fields.get("wp:cat_name"))
-        )
+        slug = slug_from(fields.get("wp:category_nicename")) or slug_from(fields.get("wp:cat_name"))
+        channel.setdefault("categories", set()).add(slug)
+        _read_category_tree(fields, slug, channel)
+
+
+def _read_category_tree(fields: dict[str, str], slug: str | None, channel: dict[str, Any]) -> None:
+    """A category's name and parent (`wp:category_parent` holds the parent's nicename)."""
+    if slug is None:
+        return
+    channel.setdefault("category_names", {})[slug] = fields.get("wp:cat_name", "")
+    parent = slug_from(fields.get("wp:category_parent"))
+    if parent and parent != slug:
+        channel.setdefault("category_parents", {})[slug] = parent
 
 
 def _read_item(element: Element, number: int, source_line: int) -> _Raw:
@@ -327,7 +338,10 @@ def convert(stream: IO[bytes], options: Options) -> Iterator[Item]:
     stream = _seekable(stream)
     site = _survey(stream)
     stream.seek(0)
-    default_lang = primary_lang(site.channel.get("language"), options.default_lang)
+    default_lang = options.file_lang(site.channel.get("language"))
+    remark = undeclared_lang(options, site.channel.get("language"))
+    if remark is not None:
+        yield remark
     waiting: dict[str, list[_Post]] = {}
     for raw in _items(stream, {}):
         reason = _why_skipped(raw)
@@ -378,6 +392,7 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
     published = _date(fields.get("wp:post_date_gmt"))
     if published is None and raw.status in ("publish", "private"):
         published = _rfc822(fields.get("pubDate"))
+        _note_unread_dates(fields, published, notes)
     site_url = site.channel.get("site")
     key = (
         f"{site_url}/?p={raw.post_id}"
@@ -395,7 +410,7 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
         status=status,
         published_at=published,
         updated_at=_date(fields.get("wp:post_modified_gmt")),
-        tags=_tags(raw, lang, site.categories),
+        tags=_tags(raw, lang, site, notes),
         notes=notes,
         restricted=restricted,
         cover=site.attachments.get(thumbnail) if thumbnail is not None else None,
@@ -405,25 +420,98 @@ def _post(raw: _Raw, site: _Site, default_lang: str) -> _Post:
     )
 
 
-def _tags(raw: _Raw, lang: str, categories: set[str | None]) -> list[dict[str, Any]]:
-    """Categories first (the first is the section), then tags; every one of them. WXR 1.0
-    writes each term twice, bare (a category) or `domain="tag"`, then again with its
-    nicename: the one with the nicename counts. A tag whose slug a category has keeps apart
+def _tags(raw: _Raw, lang: str, site: _Site, notes: list[str]) -> list[dict[str, Any]]:
+    """Categories first (the first is the section), then tags; every one of them, each term
+    known by its nicename (its slug), so that "News" under Sport and "News" under Politics
+    stay two sections, each with its parent. A tag whose slug a category has keeps apart
     from it as `<slug>-tag` (WordPress keeps the two taxonomies apart; slugs here are one)."""
-    chosen: dict[bool, dict[str, str]] = {False: {}, True: {}}  # is a tag -> name -> nicename
-    for domain, nicename, name in raw.terms:
-        if domain in ("category", "", "post_tag", "tag"):
-            names = chosen[domain in ("post_tag", "tag")]
-            if not names.get(name):
-                names[name] = nicename
     found: list[dict[str, Any] | None] = []
-    for is_tag, names in chosen.items():
-        for name, nicename in names.items():
+    for is_tag in (False, True):
+        for name, nicename in _terms(raw, is_tag):
             item = tag(name, nicename or None, lang, "topic" if is_tag else "section")
-            if item is not None and is_tag and item["slug"] in categories:
+            if item is not None and is_tag and item["slug"] in site.categories:
                 item["slug"] = f"{item['slug']}-tag"
+            elif item is not None and not is_tag:
+                _add_parents(item, site, lang)
             found.append(item)
+    _note_merged(found, notes)
     return unique_tags(found)
+
+
+_TAG_DOMAINS = ("post_tag", "tag")
+_CATEGORY_DOMAINS = ("category", "")
+
+
+def _terms(raw: _Raw, tags: bool) -> list[tuple[str, str]]:
+    """The item's categories (or tags) in order: (name, nicename), each term once. WXR 1.0
+    writes each term twice, bare then again with its nicename: the bare copy takes the
+    nicename of the named one that follows it (names are not unique: nicenames are)."""
+    domains = _TAG_DOMAINS if tags else _CATEGORY_DOMAINS
+    found: list[list[str]] = []  # [name, nicename]; "" until the named copy comes
+    for domain, nicename, name in raw.terms:
+        if domain not in domains:
+            continue
+        nicename = nicename.strip()
+        if not nicename:
+            found.append([name, ""])
+        elif all(nice != nicename for _, nice in found):
+            bare = next((f for f in found if f[0] == name and not f[1]), None)
+            if bare is not None:
+                bare[1] = nicename
+            else:
+                found.append([name, nicename])
+    named = {name for name, nice in found if nice}
+    terms: list[tuple[str, str]] = []
+    for name, nice in found:
+        if (nice or name not in named) and (name, nice) not in terms:
+            terms.append((name, nice))
+    return terms
+
+
+def _add_parents(item: dict[str, Any], site: _Site, lang: str) -> None:
+    """The category's parent, and its parent's, as the channel's `wp:category` list says."""
+    parents, names = (
+        site.channel.get("category_parents", {}),
+        site.channel.get("category_names", {}),
+    )
+    node, seen = item, {item["slug"]}
+    while (parent := parents.get(node["slug"])) and parent not in seen and len(seen) < 20:
+        seen.add(parent)
+        node["parent"] = tag(names.get(parent, ""), parent, lang, "section")
+        node = node["parent"]
+
+
+def _note_merged(found: list[dict[str, Any] | None], notes: list[str]) -> None:
+    """Two terms that come out with one slug (`News` and `news`...) are one tag: say so."""
+    first: dict[str, dict[str, Any]] = {}
+    for item in found:
+        if item is None:
+            continue
+        kept = first.setdefault(item["slug"], item)
+        if kept is not item and kept["names"] != item["names"]:
+            notes.append(
+                f"Terms {_name(kept)} and {_name(item)} have one slug, '{item['slug']}': "
+                "imported as one tag."
+            )
+
+
+def _name(item: dict[str, Any]) -> str:
+    return "'" + "', '".join(item["names"].values()) + "'" if item["names"] else "(no name)"
+
+
+def _note_unread_dates(fields: dict[str, str], published: str | None, notes: list[str]) -> None:
+    """A published post whose dates say something but read as none: said, with its values."""
+    given = {
+        name: fields.get(name, "").strip()
+        for name in ("wp:post_date_gmt", "wp:post_date", "pubDate")
+        if fields.get(name, "").strip()
+    }
+    if published is None and given:
+        values = ", ".join(f"{name} '{value}'" for name, value in given.items())
+        notes.append(
+            f"No readable date ({values}): published with the import time as its date (set "
+            "the date in the editor)."
+        )
 
 
 def _date(gmt: str | None) -> str | None:

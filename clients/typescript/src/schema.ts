@@ -1601,6 +1601,12 @@ export interface components {
              */
             notes: components["schemas"]["ItemNote"][];
             /**
+             * Remarks
+             * @description About the whole file: an encoding guessed, a language assumed.
+             * @default []
+             */
+            remarks: string[];
+            /**
              * Skipped
              * @description Items of a converted file not imported.
              * @default 0
@@ -2286,6 +2292,11 @@ export interface components {
             names: {
                 [key: string]: string;
             };
+            /**
+             * Parent
+             * @description The slug of the section this one is under (an imported WordPress category's parent); null at the top.
+             */
+            parent?: string | null;
             /** Slug */
             slug: string;
         };
@@ -5490,7 +5501,7 @@ export interface operations {
                 dry_run?: boolean;
                 /** @description What the body is: NDJSON lines, or another system's export. */
                 format?: components["schemas"]["Format"];
-                /** @description Language of items that name none, in a file that names none. */
+                /** @description The file's language, over the one it declares (a feed's, a WordPress channel's, a Ghost site's locale); items that name their own keep it. Default: the file's, else the site's. */
                 lang?: string | null;
                 /** @description The old site's address (Ghost's __GHOST_URL__). */
                 site_url?: string | null;
