@@ -86,7 +86,7 @@ def test_wordpress_polylang_export_imports_posts_with_linked_translations(
     scheduled = stored["https://old.example.org/?p=104"]
     assert (scheduled["status"], scheduled["published_at"]) == (
         "published",
-        "2031-03-01T06:00:00+00:00",
+        "2031-03-01T06:00:00Z",
     )
     assert client.get("/v1/articles/zaplanovano").status_code == 404  # scheduled, not yet public
 
@@ -101,7 +101,7 @@ def test_wordpress_wpml_translation_group_becomes_one_article_led_by_the_origina
 
     line = _exported(client, editor_headers)["https://wpml.example.org/?p=40"]
     assert line["original_lang"] == "en"
-    assert line["published_at"] == "2024-02-20T13:00:00+00:00"
+    assert line["published_at"] == "2024-02-20T13:00:00Z"
     assert [t["slug"] for t in line["tags"]] == ["world", "czechia"]
     english = "Czech Republic is ready to search for ammunition"
     assert _versions(line) == [

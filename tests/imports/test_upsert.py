@@ -17,7 +17,7 @@ def test_import_creates_articles_with_tags_and_both_translations(
     assert report == {
         "created": 3, "updated": 0, "unchanged": 0, "failed": 0,
         "errors": [], "errors_omitted": 0, "dry_run": False,
-        "format": "ndjson", "items": 0,
+        "format": "ndjson", "items": 3,
         "kinds": {
             "article": {"created": 3, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
         },
