@@ -15,6 +15,7 @@ time but never show old data. `refresh_stale` renders those in bounded batches
 (`dopys db upgrade` runs it after the migrations).
 """
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -29,13 +30,15 @@ from sqlalchemy.orm import Session
 from app.articles import repository as repo
 from app.articles.rendering import Bundle, Locale
 from app.articles.schemas import SUMMARY_FIELDS, ArticleListItem, ArticleRead
+from app.articles.structured import Publisher
 from app.core.config import Settings
 from app.models import Article, ArticleRendering, ArticleTranslation, utcnow
 
 # Bump when what Bundle renders changes in a way the response schemas do not show (a
 # fallback rule, a computed value): stored renderings of older code are then not served.
 # 2: every name in the language of the translation shown (it was the reader's).
-RENDERING_FORMAT = 2
+# 3: article pages carry their schema.org data (structured_data).
+RENDERING_FORMAT = 3
 RENDERER_KEY = "dopys.renderer"  # Session.info: the Renderer of the app's sessions
 BATCH = 200  # articles rendered per statement batch
 
@@ -51,25 +54,32 @@ class Renderer:
     languages: tuple[str, ...]
     default_lang: str
     url_template: str
+    publisher: Publisher
     fingerprint: str
 
     @classmethod
     def of(cls, settings: Settings) -> "Renderer":
         languages = tuple(settings.site_languages)
+        publisher = Publisher.of(settings)
         shape = {
             "format": RENDERING_FORMAT,
             "languages": languages,
             "default_lang": settings.default_lang,
             "url_template": settings.frontend_url_template,
+            "publisher": dataclasses.asdict(publisher),
             "schemas": [m.model_json_schema() for m in (ArticleListItem, ArticleRead)],
         }
         digest = hashlib.blake2b(json.dumps(shape, sort_keys=True).encode(), digest_size=16)
         return cls(
-            languages, settings.default_lang, settings.frontend_url_template, digest.hexdigest()
+            languages,
+            settings.default_lang,
+            settings.frontend_url_template,
+            publisher,
+            digest.hexdigest(),
         )
 
     def locale(self, reader: str) -> Locale:
-        return Locale(reader, self.default_lang, self.url_template, utcnow())
+        return Locale(reader, self.default_lang, self.url_template, utcnow(), self.publisher)
 
 
 def renderer_of(session: Session) -> Renderer:

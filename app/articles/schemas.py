@@ -165,6 +165,38 @@ class CitationRead(BaseModel):
     via: int | None = Field(description="`position` of the citation this one was reached through.")
 
 
+STRUCTURED_EXAMPLE: dict[str, Any] = {
+    "@context": "https://schema.org",
+    "@type": "NewsArticle",
+    "@id": "https://example.com/en/kyiv-metro",
+    "url": "https://example.com/en/kyiv-metro",
+    "headline": "Kyiv metro reopens",
+    "description": "Three stations reopen today.",
+    "inLanguage": "en",
+    "datePublished": "2026-11-30T08:00:00Z",
+    "dateModified": "2026-11-30T09:15:00Z",
+    "author": [{"@type": "Person", "name": "Anna", "url": "https://example.com/en/authors/anna"}],
+    "publisher": {
+        "@type": "Organization",
+        "name": "Dopys",
+        "logo": {"@type": "ImageObject", "url": "https://example.com/logo.png"},
+    },
+    "isAccessibleForFree": True,
+    "mainEntityOfPage": {"@type": "WebPage", "@id": "https://example.com/en/kyiv-metro"},
+    "image": [{"@type": "ImageObject", "url": "https://img.example/c.jpg", "width": 1200}],
+    "articleSection": "News",
+    "keywords": ["News", "Kyiv"],
+    "citation": [
+        {
+            "@type": "CreativeWork",
+            "name": "ISW",
+            "url": "https://understandingwar.org/",
+            "publisher": {"@type": "Organization", "name": "ISW"},
+        }
+    ],
+}
+
+
 class ArticleRead(ArticleSummary):
     body: str | None = Field(
         description="Sanitized HTML (the only HTML field); null when `visibility` is restricted."
@@ -175,6 +207,14 @@ class ArticleRead(ArticleSummary):
     reading_time_minutes: int = Field(
         description="Words of the body's text / 200 per minute, rounded up; at least 1 for a "
         "non-empty body, 0 for an empty one."
+    )
+    structured_data: dict[str, Any] = Field(
+        description="schema.org data (JSON-LD) for the page: paste it as it is into "
+        '`<script type="application/ld+json">`. `NewsArticle` for an article, `WebPage` '
+        "for a page; in this translation's language, with its front-end URL. Never the body; "
+        "a restricted article says `isAccessibleForFree: false` and, in `hasPart`, the CSS "
+        "selector of its members-only part (setting PAYWALL_CSS_SELECTOR).",
+        json_schema_extra={"examples": [STRUCTURED_EXAMPLE]},
     )
 
 
