@@ -1159,6 +1159,67 @@ export interface components {
             slug: string;
             /** Sources */
             sources: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description schema.org data (JSON-LD) for the page: paste it as it is into `<script type="application/ld+json">`. `NewsArticle` for an article, `WebPage` for a page; in this translation's language, with its front-end URL. Never the body; a restricted article says `isAccessibleForFree: false` and, in `hasPart`, the CSS selector of its members-only part (setting PAYWALL_CSS_SELECTOR).
+             * @example {
+             *       "@context": "https://schema.org",
+             *       "@id": "https://example.com/en/kyiv-metro",
+             *       "@type": "NewsArticle",
+             *       "articleSection": "News",
+             *       "author": [
+             *         {
+             *           "@type": "Person",
+             *           "name": "Anna",
+             *           "url": "https://example.com/en/authors/anna"
+             *         }
+             *       ],
+             *       "citation": [
+             *         {
+             *           "@type": "CreativeWork",
+             *           "name": "ISW",
+             *           "publisher": {
+             *             "@type": "Organization",
+             *             "name": "ISW"
+             *           },
+             *           "url": "https://understandingwar.org/"
+             *         }
+             *       ],
+             *       "dateModified": "2026-11-30T09:15:00Z",
+             *       "datePublished": "2026-11-30T08:00:00Z",
+             *       "description": "Three stations reopen today.",
+             *       "headline": "Kyiv metro reopens",
+             *       "image": [
+             *         {
+             *           "@type": "ImageObject",
+             *           "url": "https://img.example/c.jpg",
+             *           "width": 1200
+             *         }
+             *       ],
+             *       "inLanguage": "en",
+             *       "isAccessibleForFree": true,
+             *       "keywords": [
+             *         "News",
+             *         "Kyiv"
+             *       ],
+             *       "mainEntityOfPage": {
+             *         "@id": "https://example.com/en/kyiv-metro",
+             *         "@type": "WebPage"
+             *       },
+             *       "publisher": {
+             *         "@type": "Organization",
+             *         "logo": {
+             *           "@type": "ImageObject",
+             *           "url": "https://example.com/logo.png"
+             *         },
+             *         "name": "Dopys"
+             *       },
+             *       "url": "https://example.com/en/kyiv-metro"
+             *     }
+             */
+            structured_data: {
+                [key: string]: unknown;
+            };
             /** Tags */
             tags: components["schemas"]["TagRef"][];
             /**
