@@ -98,19 +98,24 @@ def session_info(settings: Settings) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class StoredItem:
-    """A list item as JSON bytes: `item` without its body, `body` the body's JSON."""
+    """A list item as JSON bytes: `item` without its body, `body` the body's JSON, `data`
+    its schema.org data's (with_structured_data)."""
 
     id: uuid.UUID
     lang: str
     item: bytes
     body: bytes
+    data: bytes = b"null"
 
     def json(self, fields: set[str], tail: dict[str, Any] | None = None) -> bytes:
         """The item with `fields` only; `tail`: a list's own fields after the item's (a
         search hit's rank and snippet). The common cases are joined bytes; a projection
         (`fields=`) goes through pydantic-core's JSON, the serializer that wrote them."""
-        # `body` is the last field of a list item (schemas.ArticleListItem).
+        # `body` and `structured_data` are the last fields of a list item, in that order
+        # (schemas.ArticleListItem).
         whole = b'%s,"body":%s}' % (self.item[:-1], self.body) if "body" in fields else self.item
+        if "structured_data" in fields:
+            whole = b'%s,"structured_data":%s}' % (whole[:-1], self.data)
         if tail:
             whole = b"%s,%s" % (whole[:-1], pydantic_core.to_json(tail)[1:])
         if fields.issuperset(_SUMMARY) and fields.issuperset(tail or ()):
@@ -310,6 +315,40 @@ def _render_listed(
         item, body, _ = _render_one(bundle, article_id, locale, lang)
         rendered[article_id] = StoredItem(article_id, lang, item, body)
     return rendered
+
+
+_PAGE_EXTRAS = (
+    select(Article.id, _R.lang, _R.extra)
+    .join(_R, repo.current_rendering(listed=False))
+    .where(Article.id.in_(_IDS))
+)
+
+
+def with_structured_data(
+    session: Session, items: Sequence[StoredItem], reader: str
+) -> list[StoredItem]:
+    """`items` with their schema.org data (`include=structured_data`): their article pages'
+    own, from the stored pages (one more query), those without a current one rendered now."""
+    if not items:
+        return []
+    renderer = renderer_of(session)
+    params = {"ids": [i.id for i in items], "reader": reader, "fingerprint": renderer.fingerprint}
+    extras = {
+        (row[0], row[1]): row[2] for row in session.connection().execute(_PAGE_EXTRAS, params)
+    }
+    missing = [item for item in items if (item.id, item.lang) not in extras]
+    if missing:
+        bundle = Bundle.load(session, [item.id for item in missing], with_body=True)
+        locale = renderer.locale(reader)
+        for item in missing:
+            extras[item.id, item.lang] = _render_one(bundle, item.id, locale, item.lang)[2]
+    return [
+        dataclasses.replace(item, data=_structured_of(extras[item.id, item.lang])) for item in items
+    ]
+
+
+def _structured_of(extra: bytes) -> bytes:
+    return pydantic_core.to_json(pydantic_core.from_json(extra)["structured_data"])
 
 
 def stored_article(session: Session, article_id: uuid.UUID, reader: str) -> StoredArticle:

@@ -219,14 +219,17 @@ class ArticleRead(ArticleSummary):
 
 
 def _body_optional(schema: dict[str, Any]) -> None:
-    # Every field but `body` is always there (a `fields=` projection has its own media type
-    # and schema, ArticleListItemSparse: app.core.openapi); `body` has no default to show.
-    schema["properties"]["body"].pop("default", None)
+    # Every field but `body` and `structured_data` is always there (a `fields=` projection
+    # has its own media type and schema, ArticleListItemSparse: app.core.openapi); those
+    # two have no default to show.
+    for name in ("body", "structured_data"):
+        schema["properties"][name].pop("default", None)
 
 
 class ArticleListItem(ArticleSummary):
-    """An article in a list (feed, search, sync): every field always present, and `body`
-    only with `include=body`. A `fields=` request answers ArticleListItemSparse instead."""
+    """An article in a list (feed, search, sync): every field always present, `body` only
+    with `include=body` and `structured_data` only with `include=structured_data`. A
+    `fields=` request answers ArticleListItemSparse instead."""
 
     model_config = ConfigDict(json_schema_extra=_body_optional)
 
@@ -234,6 +237,11 @@ class ArticleListItem(ArticleSummary):
         default="",
         description="Sanitized HTML (the only HTML field); only with `include=body`; null when "
         "restricted.",
+    )
+    structured_data: dict[str, Any] | None = Field(
+        default=None,
+        description="The article page's `structured_data` (schema.org JSON-LD); only with "
+        "`include=structured_data` (feeds of articles and pages, sync).",
     )
 
 

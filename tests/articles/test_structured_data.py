@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pyld import jsonld
+from sqlalchemy import update
 
 from app.core.config import Settings
 from app.main import create_app
+from app.models import Article
 from tests.conftest import RecordingClient
 from tests.factories import hours_ago, make_article, make_author, make_source, make_tag
 
@@ -282,3 +284,57 @@ def test_changed_publisher_settings_are_served_at_once(
     with RecordingClient(create_app(other)) as fresh:
         data = _page(fresh, slug)["structured_data"]
         assert data["publisher"]["logo"]["url"] == "https://cdn.example/new.svg"
+
+
+def _items(client: RecordingClient, url: str, **params: str) -> list[dict[str, Any]]:
+    response = client.get(url, params=params)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["data"]
+    return items
+
+
+def test_lists_carry_it_only_when_asked(
+    app: FastAPI, client: RecordingClient, newsroom: dict[str, str]
+) -> None:
+    """`include=structured_data` on the feeds of articles and pages and on sync: each item's
+    is its article page's, for the translation the item is in; stored or rendered now."""
+    make_article(
+        client,
+        newsroom,
+        tags=["news"],
+        authors=["anna"],
+        visibility="restricted",
+        translations=[
+            {"lang": "uk", "title": "Метро", "slug": "metro-uk", "body": f"<p>{SECRET}</p>"},
+            {"lang": "en", "title": "Metro", "slug": "metro-en", "body": "<p>T</p>"},
+        ],
+    )
+    make_article(client, newsroom, title="Друга", citations=[{"source": "isw"}])
+    make_article(client, newsroom, type="page", translations=[{"lang": "uk", "title": "Про нас"}])
+    for url in ("/v1/articles", "/v1/sync", "/v1/pages"):
+        assert all("structured_data" not in item for item in _items(client, url))
+        for lang in ("uk", "en"):
+            items = _items(client, url, include="structured_data", lang=lang)
+            assert items and all("body" not in item for item in items)
+            kind = "pages" if url == "/v1/pages" else "articles"
+            for item in items:
+                page = _page(client, f"{item['slug']}?lang={item['lang']}", kind)
+                assert item["structured_data"] == page["structured_data"]
+                assert SECRET not in json.dumps(item["structured_data"], ensure_ascii=False)
+        both = _items(client, url, include="body,structured_data")
+        assert all("body" in item and "structured_data" in item for item in both)
+    sparse = _items(client, "/v1/articles", include="structured_data", fields="id,title")
+    assert {tuple(item) for item in sparse} == {("id", "title", "structured_data")}
+    # A rendering gone stale is not served: the data is rendered from the rows again.
+    writes = app.state.write_sessions
+    with writes() as session:
+        session.execute(update(Article).values(change_seq=Article.change_seq + 1000))
+        session.commit()
+    fresh = _items(client, "/v1/articles", include="structured_data", lang="en", _="stale")
+    assert [item["structured_data"]["inLanguage"] for item in fresh] == ["uk", "en"]
+
+
+def test_search_refuses_to_include_it(client: RecordingClient) -> None:
+    response = client.get("/v1/search", params={"q": "метро", "include": "structured_data"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -969,8 +969,9 @@ export interface components {
         };
         /**
          * ArticleListItem
-         * @description An article in a list (feed, search, sync): every field always present, and `body`
-         *     only with `include=body`. A `fields=` request answers ArticleListItemSparse instead.
+         * @description An article in a list (feed, search, sync): every field always present, `body` only
+         *     with `include=body` and `structured_data` only with `include=structured_data`. A
+         *     `fields=` request answers ArticleListItemSparse instead.
          */
         ArticleListItem: {
             /**
@@ -1017,6 +1018,13 @@ export interface components {
             slug: string;
             /** Sources */
             sources: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description The article page's `structured_data` (schema.org JSON-LD); only with `include=structured_data` (feeds of articles and pages, sync).
+             */
+            structured_data?: {
+                [key: string]: unknown;
+            } | null;
             /** Tags */
             tags: components["schemas"]["TagRef"][];
             /**
@@ -1083,6 +1091,13 @@ export interface components {
             slug?: string;
             /** Sources */
             sources?: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description The article page's `structured_data` (schema.org JSON-LD); only with `include=structured_data` (feeds of articles and pages, sync).
+             */
+            structured_data?: {
+                [key: string]: unknown;
+            } | null;
             /** Tags */
             tags?: components["schemas"]["TagRef"][];
             /**
@@ -2042,6 +2057,13 @@ export interface components {
             snippet?: string | null;
             /** Sources */
             sources: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description The article page's `structured_data` (schema.org JSON-LD); only with `include=structured_data` (feeds of articles and pages, sync).
+             */
+            structured_data?: {
+                [key: string]: unknown;
+            } | null;
             /** Tags */
             tags: components["schemas"]["TagRef"][];
             /**
@@ -2120,6 +2142,13 @@ export interface components {
             snippet?: string | null;
             /** Sources */
             sources?: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description The article page's `structured_data` (schema.org JSON-LD); only with `include=structured_data` (feeds of articles and pages, sync).
+             */
+            structured_data?: {
+                [key: string]: unknown;
+            } | null;
             /** Tags */
             tags?: components["schemas"]["TagRef"][];
             /**
@@ -2729,8 +2758,8 @@ export interface operations {
                 newer_than?: string | null;
                 /** @description A projection: comma-separated item fields to return (e.g. `id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same page, items holding only those fields); all fields, as `application/json`, when omitted. An unknown name is a 400 that names it. */
                 fields?: string | null;
-                /** @description `body` adds each item's full HTML body (never sent in lists otherwise). */
-                include?: "body" | null;
+                /** @description `body` adds each item's full HTML body, `structured_data` its schema.org data (as on the article page), `body,structured_data` both; lists carry neither otherwise. */
+                include?: ("body" | "structured_data" | "body,structured_data") | null;
                 /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
                 lang?: string | null;
                 /** @description Only articles with this tag. */
@@ -5528,8 +5557,8 @@ export interface operations {
                 limit?: number;
                 /** @description A projection: comma-separated item fields to return (e.g. `id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same page, items holding only those fields); all fields, as `application/json`, when omitted. An unknown name is a 400 that names it. */
                 fields?: string | null;
-                /** @description `body` adds each item's full HTML body (never sent in lists otherwise). */
-                include?: "body" | null;
+                /** @description `body` adds each item's full HTML body, `structured_data` its schema.org data (as on the article page), `body,structured_data` both; lists carry neither otherwise. */
+                include?: ("body" | "structured_data" | "body,structured_data") | null;
                 /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
                 lang?: string | null;
             };
@@ -6024,8 +6053,8 @@ export interface operations {
                 limit?: number;
                 /** @description A projection: comma-separated item fields to return (e.g. `id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same page, items holding only those fields); all fields, as `application/json`, when omitted. An unknown name is a 400 that names it. */
                 fields?: string | null;
-                /** @description `body` adds each item's full HTML body (never sent in lists otherwise). */
-                include?: "body" | null;
+                /** @description `body` adds each item's full HTML body, `structured_data` its schema.org data (as on the article page), `body,structured_data` both; lists carry neither otherwise. */
+                include?: ("body" | "structured_data" | "body,structured_data") | null;
                 /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
                 lang?: string | null;
             };
