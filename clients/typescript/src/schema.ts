@@ -1044,7 +1044,7 @@ export interface components {
         };
         /**
          * ArticleListItemSparse
-         * @description ArticleListItem projected by `fields=`: only the named fields (and `body` with `include=body`) are present.
+         * @description ArticleListItem projected by `fields=`: only the named fields (and `body` or `structured_data` with `include=`) are present.
          */
         ArticleListItemSparse: {
             /**
@@ -2083,7 +2083,7 @@ export interface components {
         };
         /**
          * SearchHitSparse
-         * @description SearchHit projected by `fields=`: only the named fields (and `body` with `include=body`) are present.
+         * @description SearchHit projected by `fields=`: only the named fields (and `body` or `structured_data` with `include=`) are present.
          */
         SearchHitSparse: {
             /**
