@@ -209,11 +209,11 @@ class ArticleRead(ArticleSummary):
         "non-empty body, 0 for an empty one."
     )
     structured_data: dict[str, Any] = Field(
-        description="schema.org data (JSON-LD) for the page: paste it as it is into "
-        '`<script type="application/ld+json">`. `NewsArticle` for an article, `WebPage` '
-        "for a page; in this translation's language, with its front-end URL. Never the body; "
-        "a restricted article says `isAccessibleForFree: false` and, in `hasPart`, the CSS "
-        "selector of its members-only part (setting PAYWALL_CSS_SELECTOR).",
+        description="schema.org data (JSON-LD) for the page: paste it as it is into a "
+        "script element of type `application/ld+json`. `NewsArticle` for an article, "
+        "`WebPage` for a page; in this translation's language, with its front-end URL. "
+        "Never the body; a restricted article says `isAccessibleForFree: false` and, in "
+        "`hasPart`, the CSS selector of its members-only part (setting PAYWALL_CSS_SELECTOR).",
         json_schema_extra={"examples": [STRUCTURED_EXAMPLE]},
     )
 

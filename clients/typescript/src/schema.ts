@@ -1176,7 +1176,7 @@ export interface components {
             sources: components["schemas"]["SourceRef"][];
             /**
              * Structured Data
-             * @description schema.org data (JSON-LD) for the page: paste it as it is into `<script type="application/ld+json">`. `NewsArticle` for an article, `WebPage` for a page; in this translation's language, with its front-end URL. Never the body; a restricted article says `isAccessibleForFree: false` and, in `hasPart`, the CSS selector of its members-only part (setting PAYWALL_CSS_SELECTOR).
+             * @description schema.org data (JSON-LD) for the page: paste it as it is into a script element of type `application/ld+json`. `NewsArticle` for an article, `WebPage` for a page; in this translation's language, with its front-end URL. Never the body; a restricted article says `isAccessibleForFree: false` and, in `hasPart`, the CSS selector of its members-only part (setting PAYWALL_CSS_SELECTOR).
              * @example {
              *       "@context": "https://schema.org",
              *       "@id": "https://example.com/en/kyiv-metro",
