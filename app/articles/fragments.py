@@ -15,6 +15,7 @@ time but never show old data. `refresh_stale` renders those in bounded batches
 (`dopys db upgrade` runs it after the migrations).
 """
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -29,13 +30,15 @@ from sqlalchemy.orm import Session
 from app.articles import repository as repo
 from app.articles.rendering import Bundle, Locale
 from app.articles.schemas import SUMMARY_FIELDS, ArticleListItem, ArticleRead
+from app.articles.structured import Publisher
 from app.core.config import Settings
 from app.models import Article, ArticleRendering, ArticleTranslation, utcnow
 
 # Bump when what Bundle renders changes in a way the response schemas do not show (a
 # fallback rule, a computed value): stored renderings of older code are then not served.
 # 2: every name in the language of the translation shown (it was the reader's).
-RENDERING_FORMAT = 2
+# 3: article pages carry their schema.org data (structured_data).
+RENDERING_FORMAT = 3
 RENDERER_KEY = "dopys.renderer"  # Session.info: the Renderer of the app's sessions
 BATCH = 200  # articles rendered per statement batch
 
@@ -51,25 +54,32 @@ class Renderer:
     languages: tuple[str, ...]
     default_lang: str
     url_template: str
+    publisher: Publisher
     fingerprint: str
 
     @classmethod
     def of(cls, settings: Settings) -> "Renderer":
         languages = tuple(settings.site_languages)
+        publisher = Publisher.of(settings)
         shape = {
             "format": RENDERING_FORMAT,
             "languages": languages,
             "default_lang": settings.default_lang,
             "url_template": settings.frontend_url_template,
+            "publisher": dataclasses.asdict(publisher),
             "schemas": [m.model_json_schema() for m in (ArticleListItem, ArticleRead)],
         }
         digest = hashlib.blake2b(json.dumps(shape, sort_keys=True).encode(), digest_size=16)
         return cls(
-            languages, settings.default_lang, settings.frontend_url_template, digest.hexdigest()
+            languages,
+            settings.default_lang,
+            settings.frontend_url_template,
+            publisher,
+            digest.hexdigest(),
         )
 
     def locale(self, reader: str) -> Locale:
-        return Locale(reader, self.default_lang, self.url_template, utcnow())
+        return Locale(reader, self.default_lang, self.url_template, utcnow(), self.publisher)
 
 
 def renderer_of(session: Session) -> Renderer:
@@ -88,19 +98,24 @@ def session_info(settings: Settings) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class StoredItem:
-    """A list item as JSON bytes: `item` without its body, `body` the body's JSON."""
+    """A list item as JSON bytes: `item` without its body, `body` the body's JSON, `data`
+    its schema.org data's (with_structured_data)."""
 
     id: uuid.UUID
     lang: str
     item: bytes
     body: bytes
+    data: bytes = b"null"
 
     def json(self, fields: set[str], tail: dict[str, Any] | None = None) -> bytes:
         """The item with `fields` only; `tail`: a list's own fields after the item's (a
         search hit's rank and snippet). The common cases are joined bytes; a projection
         (`fields=`) goes through pydantic-core's JSON, the serializer that wrote them."""
-        # `body` is the last field of a list item (schemas.ArticleListItem).
+        # `body` and `structured_data` are the last fields of a list item, in that order
+        # (schemas.ArticleListItem).
         whole = b'%s,"body":%s}' % (self.item[:-1], self.body) if "body" in fields else self.item
+        if "structured_data" in fields:
+            whole = b'%s,"structured_data":%s}' % (whole[:-1], self.data)
         if tail:
             whole = b"%s,%s" % (whole[:-1], pydantic_core.to_json(tail)[1:])
         if fields.issuperset(_SUMMARY) and fields.issuperset(tail or ()):
@@ -300,6 +315,40 @@ def _render_listed(
         item, body, _ = _render_one(bundle, article_id, locale, lang)
         rendered[article_id] = StoredItem(article_id, lang, item, body)
     return rendered
+
+
+_PAGE_EXTRAS = (
+    select(Article.id, _R.lang, _R.extra)
+    .join(_R, repo.current_rendering(listed=False))
+    .where(Article.id.in_(_IDS))
+)
+
+
+def with_structured_data(
+    session: Session, items: Sequence[StoredItem], reader: str
+) -> list[StoredItem]:
+    """`items` with their schema.org data (`include=structured_data`): their article pages'
+    own, from the stored pages (one more query), those without a current one rendered now."""
+    if not items:
+        return []
+    renderer = renderer_of(session)
+    params = {"ids": [i.id for i in items], "reader": reader, "fingerprint": renderer.fingerprint}
+    extras = {
+        (row[0], row[1]): row[2] for row in session.connection().execute(_PAGE_EXTRAS, params)
+    }
+    missing = [item for item in items if (item.id, item.lang) not in extras]
+    if missing:
+        bundle = Bundle.load(session, [item.id for item in missing], with_body=True)
+        locale = renderer.locale(reader)
+        for item in missing:
+            extras[item.id, item.lang] = _render_one(bundle, item.id, locale, item.lang)[2]
+    return [
+        dataclasses.replace(item, data=_structured_of(extras[item.id, item.lang])) for item in items
+    ]
+
+
+def _structured_of(extra: bytes) -> bytes:
+    return pydantic_core.to_json(pydantic_core.from_json(extra)["structured_data"])
 
 
 def stored_article(session: Session, article_id: uuid.UUID, reader: str) -> StoredArticle:

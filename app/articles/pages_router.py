@@ -17,7 +17,7 @@ from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import article_response, make_locale
 from app.core.inline import public_read
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
-from app.core.sparse import FieldsParam, IncludeParam
+from app.core.sparse import FieldsParam, ListIncludeParam
 from app.models import ArticleType
 
 router = APIRouter(
@@ -46,7 +46,7 @@ def list_pages(
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
     fields: FieldsParam = None,
-    include: IncludeParam = None,
+    include: ListIncludeParam = None,
 ) -> Response:
     """Public pages, newest first, keyset-paginated; each in the reader's language or its
     original, like feed items."""

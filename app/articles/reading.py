@@ -89,9 +89,10 @@ def feed_position(raw: list[Any]) -> repo.FeedPosition:
 def list_item_fields(
     fields: str | None, include: str | None, *, also: Sequence[str] = ()
 ) -> set[str]:
-    """Which item fields a list (feed, sync, search) sends: `fields=` picks, `include=body`
-    adds the body (lists never carry it otherwise); `also` names a list's own fields."""
-    heavy = ("body",) if include == "body" else ()
+    """Which item fields a list (feed, sync, search) sends: `fields=` picks, `include=`
+    adds the body or the schema.org data (lists never carry them otherwise); `also` names a
+    list's own fields."""
+    heavy = tuple(include.split(",")) if include else ()
     known = (*SUMMARY_FIELDS, *also)
     return pick_fields(fields, (*known, *heavy), default=known, extra=heavy)
 

@@ -23,9 +23,10 @@ from app.articles.schemas import (
     Seo,
     TranslationRef,
 )
+from app.articles.structured import Page, Publisher, image_of, structured_data
 from app.core.i18n import localized
 from app.core.schemas import AuthorRef, SourceRef, TagRef
-from app.models import ArticleVisibility
+from app.models import ArticleType, ArticleVisibility
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Locale:
     default_lang: str
     url_template: str
     now: datetime
+    # What pages' schema.org data says of the site; lists and webhooks do not use it.
+    publisher: Publisher = field(default_factory=Publisher)
 
     def url(self, lang: str, slug: str) -> str:
         return self.url_template.replace("{lang}", lang).replace("{slug}", slug)
@@ -142,7 +145,7 @@ class Bundle:
         """What an article page adds to its list item (`summary`: that item's fields)."""
         version = self._version(article_id, lang)
         cover = summary["cover_image"]
-        return {
+        fields: dict[str, Any] = {
             "body": self._body(article_id, version),
             "citations": self._citations(article_id, self._namer(article_id, version, locale)),
             "canonical_url": self.articles[article_id].canonical_url,
@@ -153,6 +156,40 @@ class Bundle:
             ),
             "reading_time_minutes": self._reading_time(article_id, version),
         }
+        fields["structured_data"] = self._structured(article_id, version, locale, summary, fields)
+        return fields
+
+    def _structured(
+        self,
+        article_id: uuid.UUID,
+        version: Any,
+        locale: Locale,
+        summary: dict[str, Any],
+        page: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The page's schema.org data, from what the page shows (its names, its URLs)."""
+        article = self.articles[article_id]
+        section = summary["primary_tag"]
+        return structured_data(
+            Page(
+                is_article=article.type == ArticleType.ARTICLE,
+                restricted=article.visibility == ArticleVisibility.RESTRICTED,
+                lang=version.lang,
+                original_lang=article.original_lang,
+                url=locale.url(version.lang, version.slug),
+                title=version.title,
+                description=page["seo"].meta_description,
+                published_at=summary["published_at"],
+                updated_at=summary["updated_at"],
+                image=image_of(summary["cover_image"], version.og_image),
+                authors=summary["authors"],
+                section=section.name if section is not None else None,
+                keywords=[tag.name for tag in summary["tags"]],
+                citations=page["citations"],
+                translations=summary["translations"],
+            ),
+            locale.publisher,
+        )
 
     def _reading_time(self, article_id: uuid.UUID, version: Any) -> int:
         key = (article_id, version.lang)

@@ -238,6 +238,7 @@ _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _ARTICLES_BY_ID = select(
     Article.id,
     Article.original_lang,
+    Article.type,
     Article.published_at,
     Article.updated_at,
     Article.visibility,

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from app.articles import reading
+from app.articles import fragments, reading
 from app.articles.deps import ListingFilter, ListingFilterDep
 from app.articles.rendering import Locale
 from app.articles.schemas import ArticleRead, FeedMeta, FeedPage, RelatedPage
@@ -16,7 +16,7 @@ from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import article_response, make_locale, page_response
 from app.core.inline import public_read
 from app.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, SignerDep
-from app.core.sparse import FieldsParam, IncludeParam
+from app.core.sparse import FieldsParam, ListIncludeParam
 from app.core.tokens import TokenSigner
 
 router = APIRouter(
@@ -53,7 +53,7 @@ def list_articles(
     limit: LimitParam = DEFAULT_LIMIT,
     newer_than: NewerThanParam = None,
     fields: FieldsParam = None,
-    include: IncludeParam = None,
+    include: ListIncludeParam = None,
 ) -> Response:
     """The fresh-posts feed: public articles, newest first, keyset-paginated (`type=page`:
     static pages instead)."""
@@ -99,10 +99,13 @@ def feed_response(
         with_body="body" in selected,
     )
     meta = FeedMeta(next_cursor=page.next_cursor, newest_cursor=page.newest_cursor, limit=limit)
+    items = page.items
+    if "structured_data" in selected:
+        items = fragments.with_structured_data(session, items, lang)
     return page_response(
         request,
         FeedPage(data=[], meta=meta),
-        [item.json(selected) for item in page.items],
+        [item.json(selected) for item in items],
         lang=lang,
         sparse=sparse,
         next_cursor=meta.next_cursor,

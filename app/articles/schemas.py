@@ -165,6 +165,38 @@ class CitationRead(BaseModel):
     via: int | None = Field(description="`position` of the citation this one was reached through.")
 
 
+STRUCTURED_EXAMPLE: dict[str, Any] = {
+    "@context": "https://schema.org",
+    "@type": "NewsArticle",
+    "@id": "https://example.com/en/kyiv-metro",
+    "url": "https://example.com/en/kyiv-metro",
+    "headline": "Kyiv metro reopens",
+    "description": "Three stations reopen today.",
+    "inLanguage": "en",
+    "datePublished": "2026-11-30T08:00:00Z",
+    "dateModified": "2026-11-30T09:15:00Z",
+    "author": [{"@type": "Person", "name": "Anna", "url": "https://example.com/en/authors/anna"}],
+    "publisher": {
+        "@type": "Organization",
+        "name": "Dopys",
+        "logo": {"@type": "ImageObject", "url": "https://example.com/logo.png"},
+    },
+    "isAccessibleForFree": True,
+    "mainEntityOfPage": {"@type": "WebPage", "@id": "https://example.com/en/kyiv-metro"},
+    "image": [{"@type": "ImageObject", "url": "https://img.example/c.jpg", "width": 1200}],
+    "articleSection": "News",
+    "keywords": ["News", "Kyiv"],
+    "citation": [
+        {
+            "@type": "CreativeWork",
+            "name": "ISW",
+            "url": "https://understandingwar.org/",
+            "publisher": {"@type": "Organization", "name": "ISW"},
+        }
+    ],
+}
+
+
 class ArticleRead(ArticleSummary):
     body: str | None = Field(
         description="Sanitized HTML (the only HTML field); null when `visibility` is restricted."
@@ -176,17 +208,28 @@ class ArticleRead(ArticleSummary):
         description="Words of the body's text / 200 per minute, rounded up; at least 1 for a "
         "non-empty body, 0 for an empty one."
     )
+    structured_data: dict[str, Any] = Field(
+        description="schema.org data (JSON-LD) for the page: paste it as it is into a "
+        "script element of type `application/ld+json`. `NewsArticle` for an article, "
+        "`WebPage` for a page; in this translation's language, with its front-end URL. "
+        "Never the body; a restricted article says `isAccessibleForFree: false` and, in "
+        "`hasPart`, the CSS selector of its members-only part (setting PAYWALL_CSS_SELECTOR).",
+        json_schema_extra={"examples": [STRUCTURED_EXAMPLE]},
+    )
 
 
 def _body_optional(schema: dict[str, Any]) -> None:
-    # Every field but `body` is always there (a `fields=` projection has its own media type
-    # and schema, ArticleListItemSparse: app.core.openapi); `body` has no default to show.
-    schema["properties"]["body"].pop("default", None)
+    # Every field but `body` and `structured_data` is always there (a `fields=` projection
+    # has its own media type and schema, ArticleListItemSparse: app.core.openapi); those
+    # two have no default to show.
+    for name in ("body", "structured_data"):
+        schema["properties"][name].pop("default", None)
 
 
 class ArticleListItem(ArticleSummary):
-    """An article in a list (feed, search, sync): every field always present, and `body`
-    only with `include=body`. A `fields=` request answers ArticleListItemSparse instead."""
+    """An article in a list (feed, search, sync): every field always present, `body` only
+    with `include=body` and `structured_data` only with `include=structured_data`. A
+    `fields=` request answers ArticleListItemSparse instead."""
 
     model_config = ConfigDict(json_schema_extra=_body_optional)
 
@@ -194,6 +237,11 @@ class ArticleListItem(ArticleSummary):
         default="",
         description="Sanitized HTML (the only HTML field); only with `include=body`; null when "
         "restricted.",
+    )
+    structured_data: dict[str, Any] | None = Field(
+        default=None,
+        description="The article page's `structured_data` (schema.org JSON-LD); only with "
+        "`include=structured_data` (feeds of articles and pages, sync).",
     )
 
 

@@ -50,7 +50,28 @@ class Settings(BaseSettings):
         default="https://example.com/{lang}/{slug}",
         description="Where a front end renders an article; used in feeds and alternates.",
     )
-    site_title: str = Field(default="Dopys")
+    site_title: str = Field(
+        default="Dopys", description="The site's name: feed titles and the schema.org publisher."
+    )
+    # ---- schema.org data (app.articles.structured) ----
+    publisher_url: str | None = Field(
+        default=None, description="The publisher's home page, in the schema.org publisher."
+    )
+    publisher_logo_url: str | None = Field(
+        default=None,
+        description="The publisher's logo (Google: a raster or SVG image, at least 112 px "
+        "wide), in the schema.org publisher; unset, the publisher has no logo.",
+    )
+    frontend_author_url_template: str | None = Field(
+        default=None,
+        description="Where a front end shows an author's page (`https://example.com/{lang}/"
+        "authors/{slug}`): each schema.org author's `url`; unset, the author's first link.",
+    )
+    paywall_css_selector: str = Field(
+        default=".paywall",
+        description="CSS selector of the element a front end puts a restricted article's "
+        "members-only part in: the schema.org `hasPart` Google reads paywalls by.",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="Origin the API is reached at (https://api.example.com), for absolute links "

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from app.articles.reading import ArticlePage
 from app.articles.rendering import Locale
+from app.articles.structured import Publisher
 from app.core.config import Settings
 from app.core.sparse import SPARSE_MEDIA_TYPE
 from app.models import utcnow
@@ -19,6 +20,7 @@ def make_locale(settings: Settings, lang: str) -> Locale:
         default_lang=settings.default_lang,
         url_template=settings.frontend_url_template,
         now=utcnow(),
+        publisher=Publisher.of(settings),
     )
 
 

@@ -113,8 +113,8 @@ def _document_sparse(operation: dict[str, Any], schemas: dict[str, Any]) -> None
         item.pop("required", None)
         item["title"] = item_name + SPARSE_SUFFIX
         item["description"] = (
-            f"{item_name} projected by `fields=`: only the named fields (and `body` with "
-            "`include=body`) are present."
+            f"{item_name} projected by `fields=`: only the named fields (and `body` or "
+            "`structured_data` with `include=`) are present."
         )
         schemas[item_name + SPARSE_SUFFIX] = item
         page["properties"]["data"]["items"] = {

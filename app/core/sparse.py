@@ -26,6 +26,16 @@ IncludeParam = Annotated[
     Literal["body"] | None,
     Query(description="`body` adds each item's full HTML body (never sent in lists otherwise)."),
 ]
+# The feeds of articles and pages, and sync (what a front end builds article pages from),
+# can also carry each item's schema.org data: opt-in, so that lists stay small.
+ListIncludeParam = Annotated[
+    Literal["body", "structured_data", "body,structured_data"] | None,
+    Query(
+        description="`body` adds each item's full HTML body, `structured_data` its schema.org "
+        "data (as on the article page), `body,structured_data` both; lists carry neither "
+        "otherwise."
+    ),
+]
 
 
 def pick_fields(

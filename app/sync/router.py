@@ -4,14 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.articles import reading
+from app.articles import fragments, reading
 from app.core.caching import PUBLIC, public_responses
 from app.core.deps import LangDep, ReadSessionDep, SettingsDep
 from app.core.errors import DATABASE_STATUSES, problem_responses
 from app.core.http import make_locale, page_response
 from app.core.inline import public_read
 from app.core.pagination import MAX_LIMIT, LimitParam, SignerDep
-from app.core.sparse import FieldsParam, IncludeParam
+from app.core.sparse import FieldsParam, ListIncludeParam
 from app.sync import service
 from app.sync.schemas import SyncPage
 
@@ -44,7 +44,7 @@ def sync(
     ] = None,
     limit: LimitParam = MAX_LIMIT,
     fields: FieldsParam = None,
-    include: IncludeParam = None,
+    include: ListIncludeParam = None,
 ) -> Response:
     """Without a token: every public article, in pages. With one: only the articles that
     changed since (created, edited, translated, gone live) and, in `deleted`, those that
@@ -59,5 +59,8 @@ def sync(
         with_body="body" in selected,
         signer=signer,
     )
-    items = [item.json(selected) for item in page.items]
+    listed = page.items
+    if "structured_data" in selected:
+        listed = fragments.with_structured_data(session, listed, lang)
+    items = [item.json(selected) for item in listed]
     return page_response(request, page.shell, items, lang=lang, sparse=fields is not None)

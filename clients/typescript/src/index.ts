@@ -34,8 +34,8 @@ export type Lang = ArticleListItem["lang"];
  * them (`uk-UA`, what `navigator.language` gives, means `uk`).
  */
 export type LangTag = Lang | (string & {});
-/** A field `fields=` can name (`body` comes with `include: "body"`). */
-export type ItemField = Exclude<keyof ArticleListItem, "body">;
+/** A field `fields=` can name (`body` and `structured_data` come with `include`). */
+export type ItemField = Exclude<keyof ArticleListItem, "body" | "structured_data">;
 
 type Query<Op extends keyof operations> = NonNullable<operations[Op]["parameters"]["query"]>;
 /** Filters of the feed: tag, source, only_translated, limit, newer_than, include... */

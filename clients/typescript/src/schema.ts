@@ -969,8 +969,9 @@ export interface components {
         };
         /**
          * ArticleListItem
-         * @description An article in a list (feed, search, sync): every field always present, and `body`
-         *     only with `include=body`. A `fields=` request answers ArticleListItemSparse instead.
+         * @description An article in a list (feed, search, sync): every field always present, `body` only
+         *     with `include=body` and `structured_data` only with `include=structured_data`. A
+         *     `fields=` request answers ArticleListItemSparse instead.
          */
         ArticleListItem: {
             /**
@@ -1017,6 +1018,13 @@ export interface components {
             slug: string;
             /** Sources */
             sources: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description The article page's `structured_data` (schema.org JSON-LD); only with `include=structured_data` (feeds of articles and pages, sync).
+             */
+            structured_data?: {
+                [key: string]: unknown;
+            } | null;
             /** Tags */
             tags: components["schemas"]["TagRef"][];
             /**
@@ -1036,7 +1044,7 @@ export interface components {
         };
         /**
          * ArticleListItemSparse
-         * @description ArticleListItem projected by `fields=`: only the named fields (and `body` with `include=body`) are present.
+         * @description ArticleListItem projected by `fields=`: only the named fields (and `body` or `structured_data` with `include=`) are present.
          */
         ArticleListItemSparse: {
             /**
@@ -1083,6 +1091,13 @@ export interface components {
             slug?: string;
             /** Sources */
             sources?: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description The article page's `structured_data` (schema.org JSON-LD); only with `include=structured_data` (feeds of articles and pages, sync).
+             */
+            structured_data?: {
+                [key: string]: unknown;
+            } | null;
             /** Tags */
             tags?: components["schemas"]["TagRef"][];
             /**
@@ -1159,6 +1174,67 @@ export interface components {
             slug: string;
             /** Sources */
             sources: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description schema.org data (JSON-LD) for the page: paste it as it is into a script element of type `application/ld+json`. `NewsArticle` for an article, `WebPage` for a page; in this translation's language, with its front-end URL. Never the body; a restricted article says `isAccessibleForFree: false` and, in `hasPart`, the CSS selector of its members-only part (setting PAYWALL_CSS_SELECTOR).
+             * @example {
+             *       "@context": "https://schema.org",
+             *       "@id": "https://example.com/en/kyiv-metro",
+             *       "@type": "NewsArticle",
+             *       "articleSection": "News",
+             *       "author": [
+             *         {
+             *           "@type": "Person",
+             *           "name": "Anna",
+             *           "url": "https://example.com/en/authors/anna"
+             *         }
+             *       ],
+             *       "citation": [
+             *         {
+             *           "@type": "CreativeWork",
+             *           "name": "ISW",
+             *           "publisher": {
+             *             "@type": "Organization",
+             *             "name": "ISW"
+             *           },
+             *           "url": "https://understandingwar.org/"
+             *         }
+             *       ],
+             *       "dateModified": "2026-11-30T09:15:00Z",
+             *       "datePublished": "2026-11-30T08:00:00Z",
+             *       "description": "Three stations reopen today.",
+             *       "headline": "Kyiv metro reopens",
+             *       "image": [
+             *         {
+             *           "@type": "ImageObject",
+             *           "url": "https://img.example/c.jpg",
+             *           "width": 1200
+             *         }
+             *       ],
+             *       "inLanguage": "en",
+             *       "isAccessibleForFree": true,
+             *       "keywords": [
+             *         "News",
+             *         "Kyiv"
+             *       ],
+             *       "mainEntityOfPage": {
+             *         "@id": "https://example.com/en/kyiv-metro",
+             *         "@type": "WebPage"
+             *       },
+             *       "publisher": {
+             *         "@type": "Organization",
+             *         "logo": {
+             *           "@type": "ImageObject",
+             *           "url": "https://example.com/logo.png"
+             *         },
+             *         "name": "Dopys"
+             *       },
+             *       "url": "https://example.com/en/kyiv-metro"
+             *     }
+             */
+            structured_data: {
+                [key: string]: unknown;
+            };
             /** Tags */
             tags: components["schemas"]["TagRef"][];
             /**
@@ -1987,6 +2063,13 @@ export interface components {
             snippet?: string | null;
             /** Sources */
             sources: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description The article page's `structured_data` (schema.org JSON-LD); only with `include=structured_data` (feeds of articles and pages, sync).
+             */
+            structured_data?: {
+                [key: string]: unknown;
+            } | null;
             /** Tags */
             tags: components["schemas"]["TagRef"][];
             /**
@@ -2006,7 +2089,7 @@ export interface components {
         };
         /**
          * SearchHitSparse
-         * @description SearchHit projected by `fields=`: only the named fields (and `body` with `include=body`) are present.
+         * @description SearchHit projected by `fields=`: only the named fields (and `body` or `structured_data` with `include=`) are present.
          */
         SearchHitSparse: {
             /**
@@ -2065,6 +2148,13 @@ export interface components {
             snippet?: string | null;
             /** Sources */
             sources?: components["schemas"]["SourceRef"][];
+            /**
+             * Structured Data
+             * @description The article page's `structured_data` (schema.org JSON-LD); only with `include=structured_data` (feeds of articles and pages, sync).
+             */
+            structured_data?: {
+                [key: string]: unknown;
+            } | null;
             /** Tags */
             tags?: components["schemas"]["TagRef"][];
             /**
@@ -2679,8 +2769,8 @@ export interface operations {
                 newer_than?: string | null;
                 /** @description A projection: comma-separated item fields to return (e.g. `id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same page, items holding only those fields); all fields, as `application/json`, when omitted. An unknown name is a 400 that names it. */
                 fields?: string | null;
-                /** @description `body` adds each item's full HTML body (never sent in lists otherwise). */
-                include?: "body" | null;
+                /** @description `body` adds each item's full HTML body, `structured_data` its schema.org data (as on the article page), `body,structured_data` both; lists carry neither otherwise. */
+                include?: ("body" | "structured_data" | "body,structured_data") | null;
                 /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
                 lang?: string | null;
                 /** @description Only articles with this tag. */
@@ -5622,8 +5712,8 @@ export interface operations {
                 limit?: number;
                 /** @description A projection: comma-separated item fields to return (e.g. `id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same page, items holding only those fields); all fields, as `application/json`, when omitted. An unknown name is a 400 that names it. */
                 fields?: string | null;
-                /** @description `body` adds each item's full HTML body (never sent in lists otherwise). */
-                include?: "body" | null;
+                /** @description `body` adds each item's full HTML body, `structured_data` its schema.org data (as on the article page), `body,structured_data` both; lists carry neither otherwise. */
+                include?: ("body" | "structured_data" | "body,structured_data") | null;
                 /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
                 lang?: string | null;
             };
@@ -6118,8 +6208,8 @@ export interface operations {
                 limit?: number;
                 /** @description A projection: comma-separated item fields to return (e.g. `id,title,published_at`), answered as `application/vnd.dopys.sparse+json` (the same page, items holding only those fields); all fields, as `application/json`, when omitted. An unknown name is a 400 that names it. */
                 fields?: string | null;
-                /** @description `body` adds each item's full HTML body (never sent in lists otherwise). */
-                include?: "body" | null;
+                /** @description `body` adds each item's full HTML body, `structured_data` its schema.org data (as on the article page), `body,structured_data` both; lists carry neither otherwise. */
+                include?: ("body" | "structured_data" | "body,structured_data") | null;
                 /** @description Response language (BCP 47, looked up among the site's languages: `uk-UA` gives `uk`); one outside them is a 400. Defaults to Accept-Language, then the site's. */
                 lang?: string | null;
             };
