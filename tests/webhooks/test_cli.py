@@ -32,7 +32,9 @@ def test_add_list_test_remove(runner: CliRunner, receiver: Receiver) -> None:
     assert added.exit_code == 0, added.output
     secret = added.output.strip().splitlines()[-1]
     assert secret.startswith("whsec_")
-    assert added.output.startswith(f"Webhook 1 -> {receiver.url}.")
+    database, said, *_ = added.output.splitlines()
+    assert database.startswith("Database: ")  # every command names the database it used
+    assert said.startswith(f"Webhook 1 -> {receiver.url}.")
 
     listed = runner.invoke(cli, ["webhooks", "list"])
     assert listed.exit_code == 0, listed.output
