@@ -161,7 +161,6 @@ def test_purges_are_batched_listed_and_resent(
     wanted = {f"article:{article['id']}", "tag:world", "listing"}
     receiver.wait_for(lambda r: wanted <= {k for got in r.accepted() for k in _keys(got)})
     receiver.wait_for(lambda _: _settled(client, admin_headers))
-    sent = [key for r in receiver.accepted() for key in _keys(r)]
     assert all(len(_keys(r)) <= 2 for r in receiver.accepted())
 
     newest = _purges(client, admin_headers)[0]
