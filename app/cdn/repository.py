@@ -22,6 +22,7 @@ from app.webhooks.repository import take_dispatch_lock
 # The PostgreSQL advisory lock one purge dispatcher holds (webhooks hold another).
 _PURGE_LOCK = 0x0CD_9E6E
 _CURSOR = 1
+GO_LIVE_ROWS = 1_000
 
 
 def take_lock(session: Session) -> bool:
@@ -43,7 +44,7 @@ def has_work(session: Session, now: datetime) -> bool:
     found = cursor(session)
     if found is None or current_change_seq(session) > found.seq:
         return True
-    live = select(Article.id).where(is_public(now), Article.published_at > found.live_at)
+    live = select(Article.id).where(_went_live(found.live_at, now))
     due = select(CdnPurge.id).where(CdnPurge.state == DeliveryState.PENDING, _due(now))
     return session.scalar(live.limit(1)) is not None or session.scalar(due.limit(1)) is not None
 
@@ -58,16 +59,25 @@ def journal_from(session: Session, seq: int, limit: int) -> list[tuple[int, str]
     return [(row.seq, row.keys) for row in rows]
 
 
-def went_live(session: Session, after: datetime, now: datetime) -> set[str]:
-    """The keys (app.core.changes) of the articles whose scheduled time came in (after,
-    now]: they became public with no write, so no journal row says so."""
-    rows = list(
-        session.execute(
-            select(Article.id, Article.type).where(is_public(now), Article.published_at > after)
-        )
+def _went_live(after: datetime, now: datetime) -> ColumnElement[bool]:
+    """Public now, its time come in (after, now], and written before then: it became public
+    with no write, so no journal row says so (one written later was in a write's keys)."""
+    return (
+        is_public(now)
+        & (Article.published_at > after)
+        & (Article.updated_at < Article.published_at)
     )
+
+
+def went_live(session: Session, after: datetime, now: datetime) -> set[str]:
+    """The keys (app.core.changes) of the articles that went live in (after, now]; past
+    GO_LIVE_ROWS of them at once, everything (`*`)."""
+    query = select(Article.id, Article.type).where(_went_live(after, now))
+    rows = list(session.execute(query.limit(GO_LIVE_ROWS + 1)))
     if not rows:
         return set()
+    if len(rows) > GO_LIVE_ROWS:
+        return {changes.EVERYTHING}
     ids = [row.id for row in rows]
     slugs = session.scalars(
         select(ArticleTranslation.slug).where(ArticleTranslation.article_id.in_(ids))
