@@ -288,6 +288,19 @@ class Settings(BaseSettings):
     )
 
 
+    @model_validator(mode="after")
+    def _purges_have_a_target(self) -> "Settings":
+        needed = {
+            "varnish": ["cdn_purge_url"],
+            "fastly": ["cdn_service_id", "cdn_purge_token"],
+            "cloudflare": ["cdn_service_id", "cdn_purge_token"],
+        }.get(self.cdn_purge, [])
+        missing = [name.upper() for name in needed if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"CDN_PURGE={self.cdn_purge} needs {' and '.join(missing)}")
+        return self
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
 from app.core.config import Settings
@@ -216,7 +217,10 @@ def test_the_apis_of_fastly_and_cloudflare_are_not_called_on_private_addresses(
     receiver: Receiver,
 ) -> None:
     client = cdn_app(
-        cdn_purge="fastly", cdn_purge_url=receiver.url.removesuffix("/hook"), cdn_service_id="s"
+        cdn_purge="fastly",
+        cdn_purge_url=receiver.url.removesuffix("/hook"),
+        cdn_service_id="s",
+        cdn_purge_token="t",
     )
     receiver.wait_for(lambda _: _cursor_made(client))
     make_article(client, editor_headers)
@@ -268,3 +272,12 @@ def test_two_serve_processes_send_each_purge_once(
     with db.connect() as conn:
         states = conn.execute(text("SELECT state FROM cdn_purges")).scalars().all()
     assert len(receiver.received) == len(states) and set(states) == {"delivered"}
+
+
+@pytest.mark.parametrize(
+    ("provider", "missing"),
+    [("varnish", "CDN_PURGE_URL"), ("fastly", "CDN_SERVICE_ID and CDN_PURGE_TOKEN")],
+)
+def test_a_purge_target_without_its_settings_does_not_start(provider: str, missing: str) -> None:
+    with pytest.raises(ValidationError, match=f"CDN_PURGE={provider} needs {missing}"):
+        Settings(cdn_purge=provider)
