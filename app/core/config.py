@@ -287,7 +287,6 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Deadline of one purge request."
     )
 
-
     @model_validator(mode="after")
     def _purges_have_a_target(self) -> "Settings":
         needed = {
