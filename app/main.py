@@ -12,6 +12,8 @@ from app.articles import fragments
 from app.articles.editor_router import router as article_editor_router
 from app.articles.pages_router import router as pages_router
 from app.articles.router import router as articles_router
+from app.cdn.router import router as cdn_router
+from app.cdn.worker import PurgeWorker
 from app.core import caching, openapi
 from app.core.compression import CompressionMiddleware
 from app.core.config import Settings, get_settings
@@ -82,11 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker = DeliveryWorker(app.state.engine, config) if config.webhooks_worker else None
         if worker is not None:
             worker.start()
+        purges = PurgeWorker(app.state.engine, config) if config.cdn_purge else None
+        if purges is not None:
+            purges.start()
         freeze_startup_heap()
         yield
         thaw_startup_heap()
         if worker is not None:
             worker.stop()
+        if purges is not None:
+            purges.stop()
         app.state.version_probe.dispose()
         app.state.rate_limit_store.close()
         app.state.engine.dispose()
@@ -135,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports_router,
         exports_router,
         webhooks_router,
+        cdn_router,
     ):
         app.include_router(router)
     install_middleware(app, settings)

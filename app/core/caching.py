@@ -47,6 +47,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.articles.repository import DATA_VERSION_SQL, DataState, data_state
+from app.cdn import keys as cdn_keys
 from app.core import changes
 from app.core.changes import EVERYTHING
 from app.core.compression import ENCODED_KEY, IDENTITY, encode, is_compressible, negotiate
@@ -424,6 +425,7 @@ class Entry:
     cache_control: bytes
     vary: bytes
     key_bytes: int  # what its key holds, counted against the budget too
+    cdn: RawHeaders = field(default_factory=list)  # surrogate keys, the CDN's Cache-Control
     variants: dict[str, Variant] = field(default_factory=dict)
 
     @property
@@ -437,6 +439,7 @@ class Entry:
             (b"last-modified", self.freshness.last_modified_header.encode()),
             (b"cache-control", self.cache_control),
             (b"vary", self.vary),
+            *self.cdn,
         ]
         headers = [*self.headers, *validators, (b"content-length", str(len(body)).encode())]
         if coding != IDENTITY:
@@ -613,6 +616,16 @@ class PublicCache:
         # With CORS on, whether a response carries Access-Control-Allow-Origin depends on
         # the request's Origin: a shared cache must not hand one browser's copy to another.
         self.vary = (PUBLIC_VARY + (", Origin" if self._cors else "")).encode()
+        self._cdn_control: RawHeaders = (
+            [
+                (
+                    settings.cdn_cache_control_header.lower().encode(),
+                    settings.cdn_cache_control.encode(),
+                )
+            ]
+            if settings.cdn_cache_control_header
+            else []
+        )
         # Looked up on each check, so that a wrapped probe (bench/data_ceiling.py) counts it.
         self._shared = SharedReading(lambda: probe.version_async())
         self._learning = SharedReading(self._learn_async)
@@ -786,9 +799,18 @@ class PublicCache:
             cache_control=self.cache_control,
             vary=self.vary,
             key_bytes=2 * (len(scope["path"]) + len(scope.get("query_string", b""))),
+            cdn=self._cdn_headers(exchange.depends),
         )
         entry.add(IDENTITY, body)
         return entry
+
+    def _cdn_headers(self, depends: frozenset[str] | None) -> RawHeaders:
+        """What a CDN in front is told (README "Behind a CDN"): the keys a purge names."""
+        header = self.settings.cdn_key_header
+        if not header:
+            return self._cdn_control
+        value = cdn_keys.response_header(depends, header)
+        return [(header.lower().encode(), value.encode()), *self._cdn_control]
 
     async def keep_and_answer(
         self,

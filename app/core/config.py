@@ -4,7 +4,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -264,6 +264,79 @@ class Settings(BaseSettings):
         le=256,
         description="Deliveries a worker sends at once to one webhook (a slow one holds no more).",
     )
+
+    # ---- behind a CDN (app.cdn; README "Behind a CDN") ----
+    cdn_key_header: Literal["", "Surrogate-Key", "Cache-Tag"] = Field(
+        default="",
+        description="Response header naming the keys a public response depends on: "
+        "`Surrogate-Key` (Fastly, Varnish xkey; space-separated) or `Cache-Tag` (Cloudflare, "
+        "Akamai; comma-separated). Empty (the default): none.",
+    )
+    cdn_cache_control_header: Literal["", "Surrogate-Control", "CDN-Cache-Control"] = Field(
+        default="",
+        description="Header with the CDN's own caching rule (`CDN_CACHE_CONTROL`), which may be "
+        "long since purges keep it fresh; browsers keep `CACHE_CONTROL_PUBLIC`. Empty: none.",
+    )
+    cdn_cache_control: str = Field(
+        default="max-age=3600, stale-if-error=86400",
+        description="The CDN's caching rule, sent in `CDN_CACHE_CONTROL_HEADER`.",
+    )
+    cdn_purge: Literal["", "fastly", "cloudflare", "varnish"] = Field(
+        default="",
+        description="Where the keys each committed write changed are purged. Empty: nowhere.",
+    )
+    cdn_purge_url: str | None = Field(
+        default=None,
+        description="Varnish: the URL purges are sent to. Fastly and Cloudflare: their API's "
+        "base URL (default https://api.fastly.com, https://api.cloudflare.com/client/v4).",
+    )
+    cdn_purge_method: str = Field(
+        default="PURGE", pattern=r"^[A-Z]{1,20}$", description="Varnish: the purge method."
+    )
+    cdn_purge_key_header: str = Field(
+        default="xkey-purge",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="Varnish: the request header carrying the keys (space-separated).",
+    )
+    cdn_service_id: str | None = Field(
+        default=None, description="Fastly: the service id. Cloudflare: the zone id."
+    )
+    cdn_purge_token: SecretStr | None = Field(
+        default=None, description="Fastly: the API token (Fastly-Key). Cloudflare: a Bearer token."
+    )
+    cdn_purge_batch: int = Field(
+        default=30,
+        ge=1,
+        le=256,
+        description="Keys per purge request (Cloudflare takes 30 tags a call, Fastly 256 keys).",
+    )
+    cdn_purge_allow_private: bool | None = Field(
+        default=None,
+        description="Allow purge targets on loopback and private addresses. Unset: allowed "
+        "for Varnish (usually local), refused for the Fastly and Cloudflare APIs.",
+    )
+    cdn_purge_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the purge worker looks for changes."
+    )
+    cdn_purge_retry_schedule: list[float] = Field(
+        default=[1, 5, 30, 120, 600, 1800, 3600],
+        description="Seconds before each retry of a failed purge (then it has failed).",
+    )
+    cdn_purge_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Deadline of one purge request."
+    )
+
+    @model_validator(mode="after")
+    def _purges_have_a_target(self) -> "Settings":
+        needed = {
+            "varnish": ["cdn_purge_url"],
+            "fastly": ["cdn_service_id", "cdn_purge_token"],
+            "cloudflare": ["cdn_service_id", "cdn_purge_token"],
+        }.get(self.cdn_purge, [])
+        missing = [name.upper() for name in needed if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"CDN_PURGE={self.cdn_purge} needs {' and '.join(missing)}")
+        return self
 
 
 @lru_cache

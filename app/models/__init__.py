@@ -12,6 +12,7 @@ from app.models.article import (
     Citation,
 )
 from app.models.base import Base, utcnow
+from app.models.cdn import CdnPurge, CdnPurgeCursor
 from app.models.rendering import ArticleRendering
 from app.models.sync import ArticleTombstone, ChangeJournal, RemovalReason, SyncState
 from app.models.taxonomy import Author, AuthorName, Source, SourceName, Tag, TagName
@@ -38,6 +39,8 @@ __all__ = [
     "Author",
     "AuthorName",
     "Base",
+    "CdnPurge",
+    "CdnPurgeCursor",
     "ChangeJournal",
     "Citation",
     "DeliveryState",

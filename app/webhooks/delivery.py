@@ -79,9 +79,34 @@ def send(
     deadline_seconds: float,
     max_response_bytes: int,
 ) -> Outcome:
-    """POST the message once through the outbound guard: the address checked is the one
-    connected to, redirects are not followed (a 3xx is a failure), the whole exchange ends
-    by the deadline, and at most `max_response_bytes` of the answer are read."""
+    """POST the message once through the outbound guard (see `exchange`)."""
+    headers = headers_for(secret, message_id, body, time.time())
+    return exchange(
+        guard,
+        "POST",
+        url,
+        body,
+        list(headers.items()),
+        deadline_seconds=deadline_seconds,
+        max_response_bytes=max_response_bytes,
+        allow_hint=ALLOW_HINT,
+    )
+
+
+def exchange(
+    guard: "outbound.Guard",
+    method: str,
+    url: str,
+    body: bytes,
+    headers: list[tuple[str, str]],
+    *,
+    deadline_seconds: float,
+    max_response_bytes: int,
+    allow_hint: str,
+) -> Outcome:
+    """One request through the outbound guard (webhooks, CDN purges): the address checked
+    is the one connected to, redirects are not followed (a 3xx is a failure), the whole
+    exchange ends by the deadline, and at most `max_response_bytes` of the answer are read."""
     started = time.monotonic()
 
     def outcome(status: int | None, error: str | None) -> Outcome:
@@ -90,18 +115,17 @@ def send(
 
     from app.core import outbound
 
-    headers = headers_for(secret, message_id, body, time.time())
     try:
         answer = guard.request(
-            "POST",
+            method,
             url,
             content=body,
-            headers=list(headers.items()),
+            headers=headers,
             deadline_seconds=deadline_seconds,
             max_bytes=max_response_bytes,
         )
     except outbound.PrivateAddress as exc:
-        return outcome(None, f"{exc} {ALLOW_HINT}")
+        return outcome(None, f"{exc} {allow_hint}")
     except outbound.OutboundError as exc:
         return outcome(None, str(exc))
     status = answer.status_code
@@ -112,9 +136,11 @@ def send(
     return outcome(status, f"The receiver answered {status}.")
 
 
-def make_guard(allow_private: bool, connections: int) -> "outbound.Guard":
+def make_guard(
+    allow_private: bool, connections: int, user_agent: str = USER_AGENT
+) -> "outbound.Guard":
     from app.core import outbound
 
     return outbound.Guard(
-        allow_private=allow_private, connections=connections, user_agent=USER_AGENT
+        allow_private=allow_private, connections=connections, user_agent=user_agent
     )

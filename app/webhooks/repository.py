@@ -71,13 +71,13 @@ def all_subscriptions(session: Session) -> list[WebhookSubscription]:
 # ---- dispatch: events into deliveries -----------------------------------------------
 
 
-def take_dispatch_lock(session: Session) -> bool:
+def take_dispatch_lock(session: Session, key: int = _DISPATCH_LOCK) -> bool:
     """One dispatcher at a time, so deliveries are numbered in event order. PostgreSQL: a
     transaction-scoped advisory lock, skipped if taken; SQLite: the write lock (BEGIN
     IMMEDIATE) already serializes."""
     if _dialect(session) != "postgresql":
         return True
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _DISPATCH_LOCK}))
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
 
 
 def pending_events(session: Session, now: datetime, limit: int) -> list[WebhookEvent]:

@@ -108,7 +108,7 @@ def remove(session: Session, subscription_id: int) -> None:
 def list_page(
     session: Session, *, cursor: str | None, limit: int, signer: TokenSigner
 ) -> WebhookPage:
-    after = _cursor_id(signer, cursor, _LIST_SCOPE)
+    after = cursor_id(signer, cursor, _LIST_SCOPE)
     rows = repo.subscriptions_page(session, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -118,7 +118,7 @@ def list_page(
     )
 
 
-def _cursor_id(signer: TokenSigner, cursor: str | None, scope: str) -> int | None:
+def cursor_id(signer: TokenSigner, cursor: str | None, scope: str) -> int | None:
     if cursor is None:
         return None
     (value,) = decode_cursor(signer, cursor, scope, 1)
@@ -141,7 +141,7 @@ def deliveries(
 ) -> DeliveryPage:
     get(session, subscription_id)
     scope = scope_of(kind="webhook-deliveries", subscription=subscription_id)
-    before = _cursor_id(signer, cursor, scope)
+    before = cursor_id(signer, cursor, scope)
     rows = repo.deliveries_page(session, subscription_id, before=before, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -19,6 +19,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int  # what the receiver answered
+    path: str = "/hook"
 
     @property
     def id(self) -> str:
@@ -44,7 +45,7 @@ class Receiver:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     receiver.received.append(
                         Received(time.monotonic(), {k.lower(): v for k, v in self.headers.items()},
-                                 body, status)
+                                 body, status, self.path)
                     )  # fmt: skip
                 self.send_response(status)
                 self.send_header("content-length", "2")

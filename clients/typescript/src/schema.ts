@@ -149,6 +149,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cdn/purges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Purges
+         * @description Purges newest first: the keys, what queued them, state, tries, the CDN's last answer.
+         */
+        get: operations["cdn-list_purges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cdn/purges/{purge_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resend Purge
+         * @description Queue the purge's keys again, as a new purge sent at once.
+         */
+        post: operations["cdn-resend_purge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/editor/articles": {
         parameters: {
             query?: never;
@@ -1955,6 +1995,66 @@ export interface components {
              */
             published_at?: string | null;
         };
+        /** PurgePage */
+        PurgePage: {
+            /** Data */
+            data: components["schemas"]["PurgeRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** PurgeRead */
+        PurgeRead: {
+            /**
+             * Attempts
+             * @description Tries so far.
+             */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * First Seq
+             * @description The first change number it covers, if any.
+             */
+            first_seq: number | null;
+            /** Id */
+            id: number;
+            /**
+             * Keys
+             * @description The keys purged, as the CDN knows them (README).
+             */
+            keys: string[];
+            /**
+             * Last Error
+             * @description Why the last try failed, if it did.
+             */
+            last_error: string | null;
+            /**
+             * Last Seq
+             * @description The last change number it covers, if any.
+             */
+            last_seq: number | null;
+            /**
+             * Last Status
+             * @description The CDN's status code on the last try.
+             */
+            last_status: number | null;
+            /**
+             * Next Attempt At
+             * @description When the next try is due, if any.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Reason
+             * @description What queued it: committed writes, scheduled articles going live, a resend.
+             * @enum {string}
+             */
+            reason: "writes" | "go-live" | "resend";
+            state: components["schemas"]["DeliveryState"];
+        };
         /** RelatedPage */
         RelatedPage: {
             /**
@@ -3241,6 +3341,170 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "cdn-list_purges": {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `meta.next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (1–100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PurgePage"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "cdn-resend_purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                purge_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PurgeRead"];
+                };
+            };
+            /** @description Bad request (malformed parameter or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
