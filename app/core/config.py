@@ -226,6 +226,25 @@ class Settings(BaseSettings):
         description="Deliveries a worker sends at once to one webhook (a slow one holds no more).",
     )
 
+    # ---- sitemaps (app.sitemaps)
+    frontend_section_url_template: str = Field(
+        default="https://example.com/{lang}/section/{slug}",
+        description="Where a front end renders a section's page; listed in the sitemaps.",
+    )
+    frontend_tag_url_template: str = Field(
+        default="https://example.com/{lang}/tag/{slug}",
+        description="Where a front end renders a tag's page; listed in the sitemaps.",
+    )
+    frontend_author_url_template: str = Field(
+        default="https://example.com/{lang}/author/{slug}",
+        description="Where a front end renders an author's page; listed in the sitemaps.",
+    )
+    news_publication_name: str | None = Field(
+        default=None,
+        description="The name Google News knows the site by (`news:name` in the News "
+        "sitemaps); unset, SITE_TITLE.",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:
