@@ -38,14 +38,6 @@ class XmlResponse(Response):
     media_type = xml.MEDIA_TYPE
 
 
-# What each kind of child lists: which writes can change it.
-_CHILD_KEYS = {
-    "articles": {changes.LISTING},
-    "pages": {changes.PAGES},
-    **{kind: {changes.LISTING, changes.TAXONOMY} for kind in ("sections", "tags", "authors")},
-}
-
-
 @router.get(
     "/index.xml",
     response_class=XmlResponse,
@@ -135,5 +127,5 @@ def child_sitemap(
     """One month of public articles (or pages), or a file of sections, tags or authors.
     Restricted articles are listed (their pages are public); drafts, scheduled and
     unpublished ones never are."""
-    depends_on(request, _CHILD_KEYS.get(kind, {changes.LISTING}))
+    depends_on(request, service.child_keys(kind, name))
     return XmlResponse(xml.urlset(service.child(session, settings, kind, name, utcnow())))

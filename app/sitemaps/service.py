@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.articles import repository as articles_repo
+from app.core import changes
 from app.core.config import Settings
 from app.core.errors import NotFound
 from app.models import ArticleType
@@ -108,6 +109,15 @@ def index(session: Session, settings: Settings, now: datetime) -> list[Child]:
         urls = sum(len(group) for group in _facet_groups(session, settings, kind, now))
         children += [Child(f"{kind}/{part}", None) for part in range(1, _parts(urls) + 1)]
     return children
+
+
+def child_keys(kind: str, name: str) -> set[str]:
+    """What a child sitemap depends on (app.core.changes): a month's, the writes to articles
+    published in it; a facet file's, which facets there are and which have articles."""
+    match = _MONTH_NAME.fullmatch(name) if kind in MONTHLY else None
+    if match is not None:
+        return {changes.month(datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC))}
+    return {changes.LISTING, changes.TAXONOMY}
 
 
 def child(session: Session, settings: Settings, kind: str, name: str, now: datetime) -> list[Url]:

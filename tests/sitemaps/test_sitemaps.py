@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from app.sitemaps import service
-from tests.conftest import RecordingClient
+from tests.conftest import RecordingClient, route_statements
 from tests.factories import hours_ago, iso, make_article, make_author, make_tag
 from tests.imports.helpers import article_line, ndjson, post_import
 
@@ -344,3 +344,23 @@ def test_an_old_month_stays_cached_while_a_publish_changes_the_index(
     fresh = client.get("/v1/sitemaps/index.xml", headers={"If-None-Match": index.headers["etag"]})
     assert fresh.status_code == 200
     assert len(sitemaps.index()) == 2
+
+
+def test_a_publish_leaves_other_months_cached_and_an_edit_renders_its_own(
+    app: Any, client: RecordingClient, editor_headers: dict[str, str], sitemaps: Sitemaps
+) -> None:
+    old = make_article(client, editor_headers, published_at=MARCH, translations=_bilingual("m"))
+    march = "/v1/sitemaps/articles/2025-03.xml"
+    first = client.get(march)
+    make_article(client, editor_headers, published_at=hours_ago(1))  # another month
+    with route_statements(app) as statements:
+        again = client.get(march)
+    assert statements == []  # served from the response cache: nothing it lists changed
+    assert again.content == first.content
+    edited = client.put(
+        f"/v1/editor/articles/{old['id']}/translations/en",
+        json={"title": "Edited", "slug": "m-edited", "body": "<p>T.</p>"},
+        headers=editor_headers,
+    )
+    assert edited.status_code == 200, edited.text
+    assert f"{SITE}/en/m-edited" in sitemaps.locs(march)
