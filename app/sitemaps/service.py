@@ -7,12 +7,13 @@ goes on in `-2`, `-3`... Sections, tags and authors: their items with a public a
 slug, MAX_URLS a file. One URL per translation (per named language for a facet), each with
 every language version as an hreflang alternate plus `x-default`."""
 
+import itertools
 import math
 import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import MAXYEAR, UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ X_DEFAULT = "x-default"
 
 MONTHLY = {"articles": ArticleType.ARTICLE, "pages": ArticleType.PAGE}
 KINDS = (*MONTHLY, *repo.FACET_KINDS)
-_MONTH_NAME = re.compile(r"(\d{4})-(0[1-9]|1[0-2])(?:-([2-9]|[1-9]\d+))?")
+_MONTH_NAME = re.compile(r"([1-9]\d{3})-(0[1-9]|1[0-2])(?:-([2-9]|[1-9]\d{1,6}))?")
 _PART_NAME = re.compile(r"[1-9]\d{0,6}")
 
 
@@ -78,6 +79,8 @@ def _month_start(moment: datetime) -> datetime:
 
 
 def _next_month(start: datetime) -> datetime:
+    if start.year == MAXYEAR and start.month == 12:
+        return datetime.max.replace(tzinfo=UTC)
     return datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
 
 
@@ -120,8 +123,11 @@ def child_keys(kind: str, name: str) -> set[str]:
     return {changes.LISTING, changes.TAXONOMY}
 
 
-def child(session: Session, settings: Settings, kind: str, name: str, now: datetime) -> list[Url]:
-    """One child sitemap's URLs; an unknown kind, name or part is a 404."""
+def child(
+    session: Session, settings: Settings, kind: str, name: str, now: datetime
+) -> Iterator[Url]:
+    """One child sitemap's URLs, read a batch at a time as they are written (a file holds
+    up to MAX_URLS); an unknown kind, name or part is a 404."""
     if kind in MONTHLY:
         match = _MONTH_NAME.fullmatch(name)
         if match is None:
@@ -135,10 +141,11 @@ def child(session: Session, settings: Settings, kind: str, name: str, now: datet
         groups, part = _facet_groups(session, settings, kind, now), int(name)
     else:
         raise NotFound(f"No sitemaps of '{kind}'; there are {', '.join(KINDS)}.")
-    urls = list(_part(groups, part))
-    if not urls:
+    urls = _part(groups, part)
+    first = next(urls, None)
+    if first is None:
         raise NotFound(f"No sitemap '{kind}/{name}'.")
-    return urls
+    return itertools.chain([first], urls)
 
 
 def _part(groups: Iterable[list[Url]], part: int) -> Iterator[Url]:

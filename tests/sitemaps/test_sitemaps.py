@@ -221,7 +221,7 @@ def test_a_month_over_the_limit_goes_on_in_numbered_files(
         f"{SITE}/uk/april-uk",
         f"{SITE}/en/april-en",
     }
-    for name in ("2025-03-3", "2025-03-1", "2025-05", "2025-13", "march"):
+    for name in ("2025-03-3", "2025-03-1", "2025-05", "2025-13", "march", "0000-01", "9999-12"):
         sitemaps.missing(f"/v1/sitemaps/articles/{name}.xml")
     sitemaps.missing("/v1/sitemaps/videos/1.xml")
 
