@@ -1,6 +1,7 @@
 """Issue 23: sitemaps (sitemaps.org 0.9, with hreflang alternates) and Google News
 sitemaps. Every document is checked against the published XSDs (tests/data/sitemaps)."""
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -364,3 +365,23 @@ def test_a_publish_leaves_other_months_cached_and_an_edit_renders_its_own(
     )
     assert edited.status_code == 200, edited.text
     assert f"{SITE}/en/m-edited" in sitemaps.locs(march)
+
+
+def test_the_news_sitemap_drops_an_article_when_it_turns_48_hours_old(
+    client: RecordingClient, editor_headers: dict[str, str], sitemaps: Sitemaps
+) -> None:
+    """No write happens then: the cached copy must expire by itself."""
+    leaving = datetime.now(UTC) - service.NEWS_WINDOW + timedelta(seconds=1.5)
+    make_article(client, editor_headers, published_at=leaving, translations=_bilingual("edge"))
+    make_article(client, editor_headers, published_at=hours_ago(1), translations=_bilingual("stay"))
+
+    def titles() -> list[str]:
+        return list(
+            sitemaps.get("/v1/sitemaps/news/en.xml").xpath("//n:title/text()", namespaces=NS)
+        )
+
+    assert titles() == ["Article stay", "Article edge"]
+    deadline = time.monotonic() + 10
+    while titles() != ["Article stay"]:
+        assert time.monotonic() < deadline, "the cached News sitemap outlived its window"
+        time.sleep(0.1)
