@@ -29,6 +29,7 @@ from app.feeds.router import router as feeds_router
 from app.health.router import router as health_router
 from app.imports.router import router as imports_router
 from app.search.router import router as search_router
+from app.sitemaps.router import router as sitemaps_router
 from app.sync.router import router as sync_router
 from app.taxonomy.router import editor_router as taxonomy_editor_router
 from app.taxonomy.router import router as taxonomy_router
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages_router,
         search_router,
         feeds_router,
+        sitemaps_router,
         taxonomy_router,
         sync_router,
         article_editor_router,

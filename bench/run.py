@@ -11,6 +11,7 @@ import base64
 import http.client
 import os
 import platform
+import re
 import shutil
 import tempfile
 import threading
@@ -269,6 +270,8 @@ WORKLOADS = (
     "search",
     "related",
     "related_uncached",
+    "sitemap_index_uncached",
+    "sitemap_child_uncached",
     "churn",
 )
 
@@ -296,6 +299,12 @@ def plan(client: Client, dataset: Dataset, depth: int, only: set[str]) -> list[W
         Workload("search", "6 search"),
         Workload("related", "7 related articles, rotating like 4", related),
         Workload("related_uncached", "7u related articles, response cache bypassed", related),
+        Workload(
+            "sitemap_index_uncached",
+            "9u sitemap index, response cache bypassed",
+            [(SITEMAP_INDEX, {})],
+        ),
+        Workload("sitemap_child_uncached", "9u' a month's article sitemap, cache bypassed"),
         # Measured last (its publishes change page 1): see `churn_run`.
         Workload("churn", "8b feed page 1 under publish churn (1 publish/s)", [(page, {})]),
     ]
@@ -311,7 +320,23 @@ def plan(client: Client, dataset: Dataset, depth: int, only: set[str]) -> list[W
                 workload.skipped = "n/a: no ETag on article responses in this build"
         elif workload.key == "search":
             workload.requests, workload.skipped = search_requests(client, dataset.corpus)
+        elif workload.key == "sitemap_child_uncached":
+            workload.requests, workload.skipped = sitemap_child_requests(client)
     return workloads
+
+
+SITEMAP_INDEX = "/v1/sitemaps/index.xml"
+
+
+def sitemap_child_requests(client: Client) -> tuple[list[load.Request], str | None]:
+    """The middle month of the article sitemaps the index lists (a typical full month)."""
+    reply = client.get_once(SITEMAP_INDEX)
+    if reply.status != 200:
+        return [], "n/a: no sitemaps on this build"
+    locs = re.findall(rb"<loc>[^<]*(/v1/sitemaps/articles/[^<]+)</loc>", reply.body)
+    if not locs:
+        return [], "n/a: no article sitemap in the index"
+    return [(locs[len(locs) // 2].decode(), {})], None
 
 
 def capture_responses(client: Client, workloads: list[Workload], out: Path) -> None:

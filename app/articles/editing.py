@@ -323,6 +323,8 @@ def changed_keys(article: Article) -> set[str]:
     keys = {changes.article(article.id), *(changes.slug(t.slug) for t in article.translations)}
     if article.status == ArticleStatus.PUBLISHED:
         keys.add(changes.listing_of(article.type))
+        if article.published_at is not None:
+            keys.add(changes.month(article.published_at))
         keys |= changes.facets(
             [link.tag.slug for link in article.tag_links],
             [citation.source.slug for citation in article.citations],

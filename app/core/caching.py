@@ -1016,6 +1016,17 @@ def depends_on(request: Request, keys: Iterable[str]) -> None:
         exchange.depends = frozenset(keys)
 
 
+def valid_until(request: Request, moment: datetime | None) -> None:
+    """This request's response changes at `moment` with no write (a time window moves on):
+    a cached copy is not served from then on."""
+    exchange: Exchange | None = request.scope.get(SCOPE_KEY)
+    if exchange is None or exchange.freshness is None or moment is None:
+        return
+    expires = exchange.freshness.expires_at
+    if expires is None or moment < expires:
+        exchange.freshness = replace(exchange.freshness, expires_at=moment)
+
+
 def depending_on(*keys: str) -> Any:
     """A router dependency for routes whose responses all depend on `keys`."""
 

@@ -16,10 +16,13 @@ The keys:
   the write changed, or the facet itself (names, kind, bios...) did.
 - `name:tag:<slug>` (source, author): the facet itself changed; an article page shows it.
 - `taxonomy`: the lists of tags, sources and authors.
+- `published:<YYYY-MM>`: an article or page that is or was published in this month (UTC)
+  changed: that month's sitemaps (app.sitemaps).
 """
 
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from app.models import ArticleType
 
@@ -44,6 +47,10 @@ def facet(kind: str, value: str) -> str:
 
 def name(kind: str, value: str) -> str:
     return f"name:{kind}:{value}"
+
+
+def month(published_at: datetime) -> str:
+    return f"published:{published_at.astimezone(UTC):%Y-%m}"
 
 
 def listing_of(type_: ArticleType) -> str:

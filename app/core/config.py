@@ -62,10 +62,10 @@ class Settings(BaseSettings):
         description="The publisher's logo (Google: a raster or SVG image, at least 112 px "
         "wide), in the schema.org publisher; unset, the publisher has no logo.",
     )
-    frontend_author_url_template: str | None = Field(
-        default=None,
-        description="Where a front end shows an author's page (`https://example.com/{lang}/"
-        "authors/{slug}`): each schema.org author's `url`; unset, the author's first link.",
+    frontend_author_url_template: str = Field(
+        default="https://example.com/{lang}/author/{slug}",
+        description="Where a front end shows an author's page: listed in the sitemaps, and "
+        "each schema.org author's `url`.",
     )
     paywall_css_selector: str = Field(
         default=".paywall",
@@ -337,6 +337,21 @@ class Settings(BaseSettings):
         if missing:
             raise ValueError(f"CDN_PURGE={self.cdn_purge} needs {' and '.join(missing)}")
         return self
+
+    # ---- sitemaps (app.sitemaps)
+    frontend_section_url_template: str = Field(
+        default="https://example.com/{lang}/section/{slug}",
+        description="Where a front end renders a section's page; listed in the sitemaps.",
+    )
+    frontend_tag_url_template: str = Field(
+        default="https://example.com/{lang}/tag/{slug}",
+        description="Where a front end renders a tag's page; listed in the sitemaps.",
+    )
+    news_publication_name: str | None = Field(
+        default=None,
+        description="The name Google News knows the site by (`news:name` in the News "
+        "sitemaps); unset, SITE_TITLE.",
+    )
 
 
 @lru_cache

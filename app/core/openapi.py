@@ -34,6 +34,10 @@ TAGS: list[dict[str, str]] = [
     {"name": "pages", "description": 'Static pages ("Про нас", "Контакти"), localized.'},
     {"name": "search", "description": "Full-text search over public articles."},
     {"name": "feeds", "description": "RSS 2.0, Atom 1.0 and JSON Feed 1.1 syndication."},
+    {
+        "name": "sitemaps",
+        "description": "Sitemaps (sitemaps.org 0.9, hreflang alternates) and Google News sitemaps.",
+    },
     {"name": "tags", "description": "Sections, localized."},
     {"name": "authors", "description": "Bylines: authors with names and bios, localized."},
     {"name": "sources", "description": "Sources articles cite (ISW, news agencies...)."},

@@ -558,6 +558,7 @@ class _Batch:
         for plan in plans:
             line = plan.line
             keys.add(change_keys.article(plan.article_id))
+            keys.update(change_keys.month(moment) for moment in self._months(plan))
             keys.update(change_keys.slug(slug) for slug in plan.slugs)
             keys |= change_keys.facets(
                 [tag.slug for tag in line.tags],
@@ -565,6 +566,12 @@ class _Batch:
                 [author.slug for author in line.authors],
             )
         return keys
+
+    def _months(self, plan: _Plan) -> list[datetime]:
+        """Publication times before and after the write (their months' sitemaps change)."""
+        before = plan.existing.published_at if plan.existing else None
+        after = rules.published_at_for(plan.line.status, plan.line.published_at or before, self.now)
+        return [moment for moment in (before, after) if moment is not None]
 
     def _visibility(
         self,

@@ -1,7 +1,7 @@
 """cdn purges: the purge outbox and how far the change journal was read
 
 Revision ID: 5b7d2e9c4a18
-Revises: e191929dab16
+Revises: 5b8e2f4a7c19
 Create Date: 2026-12-08 04:20:00.000000
 
 New tables only: a downgrade drops them (queued purges are lost; the cursor is made again
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '5b7d2e9c4a18'
-down_revision: str | None = 'e191929dab16'
+down_revision: str | None = '5b8e2f4a7c19'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

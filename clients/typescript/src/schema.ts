@@ -679,6 +679,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sitemaps/index.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sitemap Index
+         * @description The sitemap index: article and page months, then sections, tags and authors.
+         */
+        get: operations["sitemaps-sitemap_index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sitemaps/news/{lang}.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * News Sitemap
+         * @description The articles of the last two days in one language, with `news:publication` (NEWS_
+         *     PUBLICATION_NAME, else SITE_TITLE), `news:publication_date` and `news:title`.
+         */
+        get: operations["sitemaps-news_sitemap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sitemaps/{kind}/{name}.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Child Sitemap
+         * @description One month of public articles (or pages), or a file of sections, tags or authors.
+         *     Restricted articles are listed (their pages are public); drafts, scheduled and
+         *     unpublished ones never are.
+         */
+        get: operations["sitemaps-child_sitemap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sources": {
         parameters: {
             query?: never;
@@ -3485,6 +3548,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -6247,6 +6319,251 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sitemaps-sitemap_index": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
+                "if-none-match"?: string | null;
+                /** @description An HTTP date: 304 if nothing changed since. Ignored with If-None-Match. */
+                "if-modified-since"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sitemap index: every child sitemap, with the newest change of what it lists (article and page months). Child URLs are absolute (PUBLIC_BASE_URL, else the request's own). */
+            200: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the client accepts it. */
+                    "Content-Encoding"?: string;
+                    /** @description Language of the response. */
+                    "Content-Language"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            /** @description Not modified: the ETag (or date) you sent is still current. */
+            304: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sitemaps-news_sitemap": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
+                "if-none-match"?: string | null;
+                /** @description An HTTP date: 304 if nothing changed since. Ignored with If-None-Match. */
+                "if-modified-since"?: string | null;
+            };
+            path: {
+                /** @description One of the site's languages. */
+                lang: "uk" | "en";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Google News sitemap: the public articles in this language published in the last 48 hours, newest first (at most 1000). */
+            200: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the client accepts it. */
+                    "Content-Encoding"?: string;
+                    /** @description Language of the response. */
+                    "Content-Language"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            /** @description Not modified: the ETag (or date) you sent is still current. */
+            304: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sitemaps-child_sitemap": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags you hold (comma-separated): 304 with no body if one is current. */
+                "if-none-match"?: string | null;
+                /** @description An HTTP date: 304 if nothing changed since. Ignored with If-None-Match. */
+                "if-modified-since"?: string | null;
+            };
+            path: {
+                /** @description What the sitemap lists. */
+                kind: "articles" | "pages" | "sections" | "tags" | "authors";
+                /** @description A month (`2026-11`; `2026-11-2` and on past 50,000 URLs) for articles and pages, a number from 1 for sections, tags and authors. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A child sitemap: at most 50,000 front-end URLs, each with `lastmod` (articles and pages: the later of publication and the last change) and an `xhtml:link rel="alternate"` per language version plus `x-default`. */
+            200: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the client accepts it. */
+                    "Content-Encoding"?: string;
+                    /** @description Language of the response. */
+                    "Content-Language"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            /** @description Not modified: the ETag (or date) you sent is still current. */
+            304: {
+                headers: {
+                    /** @description Configurable (`CACHE_CONTROL_PUBLIC`). */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator of this representation (`-br`/`-gzip` marks compressed variants). */
+                    ETag?: string;
+                    /** @description When the public data last changed (a write, or a scheduled article going live). */
+                    "Last-Modified"?: string;
+                    /** @description What else selects the representation. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not found */
             404: {
