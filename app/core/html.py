@@ -147,6 +147,14 @@ def to_plain_text(html: str) -> str:
     return inert_text(" ".join(html_lib.unescape(stripped).split()))
 
 
+def markup_text_dropped(html: str) -> str | None:
+    """The text an HTML fragment shows, when `to_plain_text` could not keep all of it: text
+    that reads as markup once decoded (`&lt;blink&gt;` shows `<blink>`) is dropped from
+    plain text (see `inert_text`), and an import must say so. None when nothing was."""
+    shown = " ".join(html_lib.unescape(_TAG_STRIPPER.clean(html)).split())
+    return shown if shown != to_plain_text(html) else None
+
+
 # What starts markup in HTML text: a start or end tag, a comment or a declaration.
 _MARKUP_START_RE = re.compile(r"<[a-zA-Z/!?]")
 

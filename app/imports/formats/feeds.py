@@ -27,7 +27,7 @@ import orjson
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from app.core.html import to_plain_text
+from app.core.html import markup_text_dropped, to_plain_text
 from app.imports.formats.common import (
     ConversionFailed,
     Converted,
@@ -329,6 +329,8 @@ def _entry_line(entry: Any, feed_lang: str, inherited: str | None = None) -> dic
     )
     if published is None:
         _note_unread_date(line, dict.get(entry, "published") or dict.get(entry, "updated"))
+    if title_detail.get("type") in _HTML_TYPES:
+        _note_markup_in_title(line, entry.get("title", ""))
     link = entry.get("link")
     if _own_link(entry) and not http_url(link):
         line["_notes"].append(
@@ -345,6 +347,18 @@ def _note_unread_date(line: dict[str, Any], raw: Any) -> None:
         line["_notes"].append(
             f"Date '{raw.strip()}' could not be read: published with the import time as its "
             "date (set the date in the editor)."
+        )
+
+
+def _note_markup_in_title(line: dict[str, Any], html: str) -> None:
+    """A title that shows markup as text (`History of the &lt;blink&gt; tag`) loses those
+    words: plain-text fields never hold what reads as markup (app.core.html.inert_text,
+    since front ends may render them as HTML). Never in silence."""
+    shown = markup_text_dropped(html)
+    if shown is not None:
+        line["_notes"].append(
+            f"Title '{shown}' shows markup as text, which plain-text fields never keep: "
+            f"stored as '{line['translations'][0]['title']}' (correct it in the editor)."
         )
 
 
