@@ -5,6 +5,7 @@ message came exactly once and the server's memory is back within 10%."""
 
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2
@@ -27,6 +28,7 @@ ENV = {
     "WEBHOOKS_RETRY_SCHEDULE": "[]",  # one try each: a second request is a duplicate
     "WEBHOOKS_CONCURRENCY": "128",
     "HTTP_BODY_TIMEOUT": str(DEADLINE),
+    "WORKERS": "1",  # uvicorn in this process: its pid is the one that serves
 }
 
 
@@ -40,6 +42,12 @@ def _ping(http: httpx2.Client, hook: int) -> str:
     queued = http.post(f"/v1/webhooks/{hook}/test")
     assert queued.status_code == 202, queued.text
     return str(queued.json()["message_id"])
+
+
+def _ping_all(http: httpx2.Client, hooks: list[int]) -> list[str]:
+    """One ping to each hook, eight at a time: all are sent well within one deadline."""
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda hook: _ping(http, hook), hooks))
 
 
 def _fast_round(http: httpx2.Client, receiver: Receiver, hook: int, count: int) -> list[str]:
@@ -69,9 +77,11 @@ def test_a_hundred_slow_receivers_and_a_hundred_endless_uploads_stall_nothing(
     ):
         hooks = [_hook(http, f"{slow.base}/slow/{n}") for n in range(100)]
         fast_hook = _hook(http, fast.url)
-        # Every code path runs once first: a fifth of the slow sends, a tenth of the uploads.
+        # Every code path runs once first. A hundred sends at once raise the allocator's high
+        # water mark for good (+9% on SQLite after a first round of 20): what must come back
+        # is what one more round of both stalls takes.
         fast_sent = _fast_round(http, fast, fast_hook, 5)
-        slow_sent = [_ping(http, hook) for hook in hooks[:20]]
+        slow_sent = _ping_all(http, hooks)
         warm_up = never_finished(url, 10)
         assert None not in all_cut(warm_up, within=DEADLINE + LINGER_SECONDS + 2)
         for sock in warm_up:
@@ -80,22 +90,22 @@ def test_a_hundred_slow_receivers_and_a_hundred_endless_uploads_stall_nothing(
         before = rss_kb(pid)
 
         held_from = len(slow.seen)
-        slow_sent += [_ping(http, hook) for hook in hooks]
+        slow_sent += _ping_all(http, hooks)
         slow.wait_count(held_from + 100, timeout=DEADLINE)
         uploads = never_finished(url, 100)
-        others_answered(http)
-        fast_sent += _fast_round(http, fast, fast_hook, 5)
-        held_until = min(at for at, _, _ in slow.seen[held_from:]) + DEADLINE
-        assert all(r.at < held_until for r in fast.received), "behind the slow receivers"
-
-        answers = all_cut(uploads, within=DEADLINE + LINGER_SECONDS + 2)
-        for sock in uploads:
-            sock.close()
+        try:
+            others_answered(http)
+            fast_sent += _fast_round(http, fast, fast_hook, 5)
+            held_until = min(at for at, _, _ in slow.seen[held_from:]) + DEADLINE
+            assert all(r.at < held_until for r in fast.received), "behind the slow receivers"
+            answers = all_cut(uploads, within=DEADLINE + LINGER_SECONDS + 2)
+        finally:
+            for sock in uploads:
+                sock.close()
         assert answers.count(None) == 0, f"{answers.count(None)} uploads still open"
         wait_done(sessions, timeout=DEADLINE + 5)
         after = _settled_rss(pid, before)
 
     slow.assert_each_once(slow_sent)
     assert Counter(r.id for r in fast.received) == Counter(fast_sent)  # each once
-    print(f"VmRSS {before} kB before, {after} kB after")
     assert after <= before * 1.1, (before, after)
