@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
 from app.core.db import unit_of_work
 from app.keys.service import create_key
 from app.main import create_app
-from app.models import KeyScope
+from app.models import DeliveryState, KeyScope, WebhookDelivery
 from tests.conftest import RecordingClient
 from tests.webhooks.receiver import Receiver, receiving
 
@@ -92,4 +92,18 @@ def deliveries(client: TestClient, headers: dict[str, str], hook: int) -> list[A
         found = list(response.json()["data"])
         if all(d["state"] != "pending" for d in found) or time.monotonic() > deadline:
             return found
+        time.sleep(0.05)
+
+
+def _pending(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        query = select(func.count()).where(WebhookDelivery.state == DeliveryState.PENDING)
+        return int(session.scalar(query) or 0)
+
+
+def wait_done(sessions: sessionmaker[Session], timeout: float) -> None:
+    """Once no delivery is pending any more (each delivered, failed or given up)."""
+    deadline = time.monotonic() + timeout
+    while _pending(sessions):
+        assert time.monotonic() < deadline, f"{_pending(sessions)} deliveries still pending"
         time.sleep(0.05)

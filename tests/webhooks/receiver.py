@@ -3,6 +3,7 @@ with `standardwebhooks`, the Standard Webhooks project's own library (not our co
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,6 +132,12 @@ class Trickler:
     def count(self) -> int:
         with self._lock:
             return len(self.seen)
+
+    def assert_each_once(self, sent: list[str]) -> None:
+        """Every message id in `sent` came exactly once, and nothing else came."""
+        counts = Counter(message_id for _, _, message_id in self.seen)
+        assert set(counts) == set(sent)
+        assert set(counts.values()) == {1}, counts.most_common(3)
 
     def wait_count(self, count: int, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout

@@ -3,18 +3,17 @@ fires): each delivery ends at its deadline, the others go on meanwhile, and with
 workers on one PostgreSQL every message is still sent exactly once."""
 
 import time
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import DeliveryState, WebhookDelivery
 from tests.conftest import RecordingClient
-from tests.webhooks.conftest import deliveries, subscribe
-from tests.webhooks.receiver import Receiver, Trickler, trickling
+from tests.webhooks.conftest import deliveries, subscribe, wait_done
+from tests.webhooks.receiver import Receiver, trickling
 
 DEADLINE = 1.5
 SLOW: dict[str, Any] = {
@@ -30,25 +29,6 @@ def _ping(client: RecordingClient, headers: dict[str, str], hook: dict[str, Any]
     queued = client.post(f"/v1/webhooks/{hook['id']}/test", headers=headers)
     assert queued.status_code == 202, queued.text
     return str(queued.json()["message_id"])
-
-
-def _each_once(trickler: Trickler, sent: list[str]) -> None:
-    counts = Counter(message_id for _, _, message_id in trickler.seen)
-    assert set(counts) == set(sent)
-    assert set(counts.values()) == {1}, counts.most_common(3)
-
-
-def _pending(sessions: sessionmaker[Session]) -> int:
-    with sessions() as session:
-        query = select(func.count()).where(WebhookDelivery.state == DeliveryState.PENDING)
-        return int(session.scalar(query) or 0)
-
-
-def _wait_done(sessions: sessionmaker[Session], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while _pending(sessions):
-        assert time.monotonic() < deadline, f"{_pending(sessions)} deliveries still pending"
-        time.sleep(0.05)
 
 
 def test_a_trickling_receiver_is_cut_at_the_deadline_while_others_are_delivered(
@@ -72,7 +52,7 @@ def test_a_trickling_receiver_is_cut_at_the_deadline_while_others_are_delivered(
         assert DEADLINE * 1000 <= attempt["duration_ms"] < DEADLINE * 1000 + 1000, attempt
     first, _, third = sorted(at for at, _, _ in slow.seen)
     assert third >= first + DEADLINE * 0.9  # two at once (WEBHOOKS_CONCURRENCY_PER_TARGET)
-    _each_once(slow, slow_ids)
+    slow.assert_each_once(slow_ids)
 
 
 def test_two_workers_on_postgresql_send_a_slow_message_exactly_once(
@@ -87,10 +67,10 @@ def test_two_workers_on_postgresql_send_a_slow_message_exactly_once(
     with trickling(TRICKLE) as slow:
         hook = subscribe(first, admin_headers, f"{slow.base}/slow")
         sent = [_ping(first, admin_headers, hook) for _ in range(3)]
-        _wait_done(sessions, timeout=3 * DEADLINE + 5)
+        wait_done(sessions, timeout=3 * DEADLINE + 5)
         found = deliveries(first, admin_headers, hook["id"])
     assert [(d["state"], len(d["attempts"])) for d in found] == [("failed", 1)] * 3
-    _each_once(slow, sent)
+    slow.assert_each_once(sent)
 
 
 def test_a_hundred_slow_receivers_hold_up_no_other_delivery_and_each_gets_one_request(
@@ -113,10 +93,10 @@ def test_a_hundred_slow_receivers_hold_up_no_other_delivery_and_each_gets_one_re
         fast_ids = [_ping(client, admin_headers, fast_hook) for _ in range(5)]
         fast = receiver.wait_count(5, timeout=5)
         assert all(r.at < held_from + 1.0 for r in fast)  # while the slow ones are held
-        _wait_done(sessions, timeout=20)
+        wait_done(sessions, timeout=20)
     assert sorted(r.id for r in fast) == sorted(fast_ids)
     assert len(receiver.received) == 5
-    _each_once(slow, sent)
+    slow.assert_each_once(sent)
 
 
 def test_the_lease_of_a_send_in_flight_is_renewed_until_it_ends(
