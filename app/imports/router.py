@@ -284,7 +284,8 @@ async def import_job(request: Request, job_id: uuid.UUID) -> ImportJobOut:
     """An import started with `Prefer: respond-async`: its state (queued, running, done,
     failed, interrupted), the counts its committed batches hold, and when it ends the report
     the synchronous import would have answered (or its problem)."""
-    return await run_in_threadpool(jobs.get, request.app.state.read_sessions, job_id)
+    # The primary, not a read replica: a job just started must be found at once.
+    return await run_in_threadpool(jobs.get, request.app.state.write_sessions, job_id)
 
 
 def _nothing_imported(report: ImportReport) -> ValidationFailed:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -182,3 +183,28 @@ def test_a_job_whose_process_stopped_reads_as_interrupted(
     assert read["state"] == "interrupted"
     assert read["counts"]["created"] == 1000
     assert "re-run the same import" in read["message"]
+
+
+def test_a_job_on_a_real_server_is_polled_over_its_own_connections(
+    live_server: str, editor_headers: dict[str, str], db: Engine
+) -> None:
+    """`dopys serve`: the upload's request ends at the 202; the import goes on in the
+    server's process, and each poll is a new connection reading the job's row."""
+    body = ndjson([article_line(n) for n in range(120)])
+    started = httpx2.post(
+        f"{live_server}/v1/imports",
+        content=body,
+        headers={**NDJSON, **editor_headers, **ASYNC},
+        timeout=30,
+    )
+    assert started.status_code == 202, started.text
+    location = f"{live_server}{started.headers['location']}"
+    deadline = time.monotonic() + 60
+    while (job := httpx2.get(location, headers=editor_headers, timeout=10).json())["state"] in (
+        "queued",
+        "running",
+    ):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.02)  # a poll's pace
+    assert job["state"] == "done", job
+    assert job["report"]["created"] == 120
