@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from app.core.compression import IDENTITY, REQUEST_CODINGS, gunzipped
 from app.core.config import Settings
+from app.core.db import make_session_factory
 from app.core.deps import SettingsDep, require_write_key
 from app.core.errors import (
     WRITE_STATUSES,
@@ -284,8 +285,10 @@ async def import_job(request: Request, job_id: uuid.UUID) -> ImportJobOut:
     """An import started with `Prefer: respond-async`: its state (queued, running, done,
     failed, interrupted), the counts its committed batches hold, and when it ends the report
     the synchronous import would have answered (or its problem)."""
-    # The primary, not a read replica: a job just started must be found at once.
-    return await run_in_threadpool(jobs.get, request.app.state.write_sessions, job_id)
+    # The primary, not a read replica (a job just started must be found at once), in a
+    # read transaction (on SQLite a poll must not queue for the import's write lock).
+    sessions = make_session_factory(request.app.state.engine)
+    return await run_in_threadpool(jobs.get, sessions, job_id)
 
 
 def _nothing_imported(report: ImportReport) -> ValidationFailed:
