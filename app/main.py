@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         freeze_startup_heap()
         yield
         thaw_startup_heap()
+        for job in list(app.state.import_jobs):
+            job.cancel()  # its row stops beating: it reads as interrupted, to be re-run
         if worker is not None:
             worker.stop()
         if purges is not None:
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rendering = fragments.session_info(settings)
     app.state.read_sessions = make_session_factory(read_engine, info=rendering)
     app.state.write_sessions = make_session_factory(engine, write=True, info=rendering)
+    app.state.import_jobs = set()  # background imports (app.imports.jobs) running here
     app.state.rate_limit_store = make_store(settings)
     app.state.token_signer = TokenSigner(secret_loader(settings, engine))
 

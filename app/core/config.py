@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         "0 checks them in the server process; unset: 1 on SQLite (written by this process), "
         "0 on PostgreSQL (whose own process indexes what is written, and needs the core).",
     )
+    import_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Lines an import writes per transaction (and an import job reports "
+        "progress at).",
+    )
     cache_control_public: str = Field(
         default="public, max-age=30, stale-while-revalidate=300",
         description="Cache-Control of public GET responses (feed, articles, tags, sync...).",

@@ -1,12 +1,13 @@
 """The NDJSON import/export line (one article a line) and the import report."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from app.articles.schemas import CoverInput, ExternalId, TranslationCreate, Via
-from app.core.schemas import InputModel, Lang, Name, Slug, SourceKind, Timestamp, Url
+from app.core.errors import Problem
+from app.core.schemas import InputModel, Lang, Moment, Name, Slug, SourceKind, Timestamp, Url
 from app.models import ArticleStatus, ArticleType, ArticleVisibility
 from app.taxonomy.schemas import Bios, Links, TagKind
 
@@ -229,3 +230,36 @@ class ImportReport(BaseModel):
         "end with its trailer, or whose trailer counts other than the article lines read: "
         "cut short. The lines it has were imported.",
     )
+
+
+class ImportJobCounts(BaseModel):
+    """What the committed batches hold so far (written at each batch commit)."""
+
+    read: int = Field(description="Items read and stored or refused so far.")
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+
+
+class ImportJobOut(BaseModel):
+    """An import running in the background (`Prefer: respond-async`)."""
+
+    id: uuid.UUID
+    state: Literal["queued", "running", "done", "failed", "interrupted"] = Field(
+        description="`interrupted`: the server process running it stopped; what the "
+        "committed batches stored stays, and re-running the same import completes it."
+    )
+    format: str
+    dry_run: bool
+    counts: ImportJobCounts
+    report: ImportReport | None = Field(
+        description="When done: the report the synchronous import would have answered."
+    )
+    problem: Problem | None = Field(
+        description="When failed: the problem the synchronous import would have answered."
+    )
+    message: str | None = Field(default=None, description="What to do next, if anything.")
+    created_at: Moment
+    heartbeat_at: Moment = Field(description="Last sign of life of the process running it.")
+    finished_at: Moment | None

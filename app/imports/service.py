@@ -187,6 +187,8 @@ class ImportRun:
         self.lenient_slugs = lenient_slugs
         self._seen = SeenKeys()
         self._export = ExportCheck()
+        # Called after each batch's commit with the report so far (an import job's progress).
+        self.on_commit: Callable[[ImportReport], None] | None = None
 
     def finish(self) -> ImportReport:
         """The report of an NDJSON import, once every line went through: how many article
@@ -249,6 +251,8 @@ class ImportRun:
             logger.info("import batch lost a race; retrying it once")
             outcome = self._run_batch(batch)
         self._record(outcome, batch.errors)
+        if self.on_commit is not None:
+            self.on_commit(self.report)
 
     def _run_batch(self, batch: Prepared) -> _Outcome:
         with self.sessions() as session:

@@ -13,6 +13,7 @@ from app.models.article import (
 )
 from app.models.base import Base, utcnow
 from app.models.cdn import CdnPurge, CdnPurgeCursor
+from app.models.imports import ImportJob, ImportJobState
 from app.models.rendering import ArticleRendering
 from app.models.sync import ArticleTombstone, ChangeJournal, RemovalReason, SyncState
 from app.models.taxonomy import Author, AuthorName, Source, SourceName, Tag, TagName
@@ -44,6 +45,8 @@ __all__ = [
     "ChangeJournal",
     "Citation",
     "DeliveryState",
+    "ImportJob",
+    "ImportJobState",
     "KeyScope",
     "RemovalReason",
     "ServerSecret",

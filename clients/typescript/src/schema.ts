@@ -607,8 +607,35 @@ export interface paths {
          *     item...), what was created, updated, unchanged, skipped (and why) and failed (and
          *     where in the file). A file that breaks off part-way is a 422 saying how much of it
          *     was written.
+         *
+         *     With `Prefer: respond-async` (RFC 7240) the body is read to the end first (a spool
+         *     on disk), then the answer is a `202` with `Location: /v1/imports/jobs/{id}`, and the
+         *     import runs in the background: poll the job for its progress, and its report (or
+         *     problem) when it ends.
          */
         post: operations["imports-import_articles"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Import Job
+         * @description An import started with `Prefer: respond-async`: its state (queued, running, done,
+         *     failed, interrupted), the counts its committed batches hold, and when it ends the report
+         *     the synchronous import would have answered (or its problem).
+         */
+        get: operations["imports-import_job"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1722,6 +1749,69 @@ export interface components {
         Health: {
             /** Status */
             status: string;
+        };
+        /**
+         * ImportJobCounts
+         * @description What the committed batches hold so far (written at each batch commit).
+         */
+        ImportJobCounts: {
+            /** Created */
+            created: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Read
+             * @description Items read and stored or refused so far.
+             */
+            read: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Updated */
+            updated: number;
+        };
+        /**
+         * ImportJobOut
+         * @description An import running in the background (`Prefer: respond-async`).
+         */
+        ImportJobOut: {
+            counts: components["schemas"]["ImportJobCounts"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Finished At */
+            finished_at: string | null;
+            /** Format */
+            format: string;
+            /**
+             * Heartbeat At
+             * Format: date-time
+             * @description Last sign of life of the process running it.
+             */
+            heartbeat_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Message
+             * @description What to do next, if anything.
+             */
+            message?: string | null;
+            /** @description When failed: the problem the synchronous import would have answered. */
+            problem: components["schemas"]["Problem"] | null;
+            /** @description When done: the report the synchronous import would have answered. */
+            report: components["schemas"]["ImportReport"] | null;
+            /**
+             * State
+             * @description `interrupted`: the server process running it stopped; what the committed batches stored stays, and re-running the same import completes it.
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed" | "interrupted";
         };
         /** ImportReport */
         ImportReport: {
@@ -5954,6 +6044,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportReport"];
                 };
             };
+            /** @description With `Prefer: respond-async`: the upload was read and the import runs in the background; poll the job at `Location`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJobOut"];
+                };
+            };
             /** @description Bad request (malformed parameter or cursor) */
             400: {
                 headers: {
@@ -6028,6 +6127,64 @@ export interface operations {
             };
             /** @description Database unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports-import_job": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJobOut"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key lacks the required scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
