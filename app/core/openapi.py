@@ -46,6 +46,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "imports", "description": "Bulk NDJSON imports (API key needed)."},
     {"name": "exports", "description": "Bulk NDJSON exports (API key needed)."},
     {"name": "webhooks", "description": "Signed notifications of public changes (admin key)."},
+    {"name": "cdn", "description": "Purges sent to the CDN in front (admin key): list, resend."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 

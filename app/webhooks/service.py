@@ -378,7 +378,7 @@ def render(
 
 
 def _item(item: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = item.model_dump(mode="json", exclude={"body"})
+    dumped: dict[str, Any] = item.model_dump(mode="json", exclude={"body", "structured_data"})
     return dumped
 
 
