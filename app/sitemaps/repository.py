@@ -11,7 +11,6 @@ from sqlalchemy import (
     FunctionElement,
     Row,
     Select,
-    String,
     exists,
     func,
     select,
@@ -39,10 +38,10 @@ def _public(type_: ArticleType, now: datetime) -> ColumnElement[bool]:
     return is_public(now) & (Article.type == type_)
 
 
-class _UtcMonth(FunctionElement[str]):
-    """The UTC month of a timestamp as 'YYYY-MM', for a GROUP BY on the covering index."""
+class _UtcMonth(FunctionElement[Any]):
+    """A timestamp's month (UTC) to GROUP BY over the covering index: 'YYYY-MM' on SQLite,
+    the month's first moment on PostgreSQL (date_trunc, far cheaper than to_char)."""
 
-    type = String()
     inherit_cache = True
 
 
@@ -56,7 +55,13 @@ def _utc_month_sqlite(element: _UtcMonth, compiler: SQLCompiler, **kw: Any) -> s
 def _utc_month_postgresql(element: _UtcMonth, compiler: SQLCompiler, **kw: Any) -> str:
     # UTC whatever the session's TimeZone is.
     moment = compiler.process(element.clauses, **kw)
-    return f"to_char({moment} AT TIME ZONE 'UTC', 'YYYY-MM')"
+    return f"date_trunc('month', {moment} AT TIME ZONE 'UTC')"
+
+
+def _month_of(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return datetime(value.year, value.month, 1, tzinfo=UTC)
+    return datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +74,19 @@ class Month:
 def months(session: Session, type_: ArticleType, now: datetime) -> list[Month]:
     """Each month (UTC) with a public article (or page), oldest first: how many, and the
     newest change (the later of publication and the last edit). One GROUP BY over
-    ix_articles_sitemap, which holds every column it reads (an index-only scan)."""
+    ix_articles_sitemap, which holds every column it reads (an index-only scan); no ORDER
+    BY, so PostgreSQL hashes the groups instead of sorting every row."""
     month = _UtcMonth(Article.published_at)
     rows = session.execute(
         select(month, func.count(), func.max(Article.updated_at), func.max(Article.published_at))
         .where(_public(type_, now))
         .group_by(month)
-        .order_by(month)
     )
     found = []
     for name, articles, updated, published in rows:
-        start = datetime(int(name[:4]), int(name[5:7]), 1, tzinfo=UTC)
         changed = [_aware(moment) for moment in (updated, published) if moment is not None]
-        found.append(Month(start, int(articles), max(changed) if changed else None))
-    return found
+        found.append(Month(_month_of(name), int(articles), max(changed) if changed else None))
+    return sorted(found, key=lambda month: month.start)
 
 
 def _aware(moment: datetime) -> datetime:
