@@ -47,6 +47,9 @@ class Article(Base):
         Index("ix_articles_feed", "status", "published_at", "id"),
         # The same walk for `?featured=true`: a few top stories among many articles.
         Index("ix_articles_featured_feed", "featured", "status", "published_at", "id"),
+        # The sitemap index: public articles (or pages) by month with their newest change,
+        # an index-only GROUP BY; it seeks past the other type, where the feed index cannot.
+        Index("ix_articles_sitemap", "status", "type", "published_at", "updated_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

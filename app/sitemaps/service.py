@@ -93,25 +93,45 @@ def _part_name(base: str, part: int) -> str:
 
 
 def index(session: Session, settings: Settings, now: datetime) -> list[Child]:
-    """Every child sitemap: articles and pages month by month (one seek per month that
-    has any, one count each), then the facets'."""
+    """Every child sitemap: articles and pages month by month, then the facets'. A bounded
+    number of statements at any size: one GROUP BY per kind, and an exact count only for a
+    month (or facet kind) that might hold more than MAX_URLS URLs."""
     children: list[Child] = []
+    langs = repo.most_languages(session)
     for kind, type_ in MONTHLY.items():
-        at = repo.first_published(session, type_, now, None)
-        while at is not None:
-            start = _month_start(at)
-            end = _next_month(start)
-            urls, lastmod = repo.month_stats(session, type_, now, start, end)
-            base = f"{start:%Y-%m}"
+        for month in repo.months(session, type_, now):
+            base = f"{month.start:%Y-%m}"
             children += [
-                Child(f"{kind}/{_part_name(base, part)}", lastmod)
-                for part in range(1, _parts(urls) + 1)
+                Child(f"{kind}/{_part_name(base, part)}", month.lastmod)
+                for part in range(1, _month_parts(session, type_, now, month, langs) + 1)
             ]
-            at = repo.first_published(session, type_, now, end)
     for kind in repo.FACET_KINDS:
-        urls = sum(len(group) for group in _facet_groups(session, settings, kind, now))
-        children += [Child(f"{kind}/{part}", None) for part in range(1, _parts(urls) + 1)]
+        children += [
+            Child(f"{kind}/{part}", None)
+            for part in range(1, _facet_parts(session, settings, kind, now) + 1)
+        ]
     return children
+
+
+def _month_parts(
+    session: Session, type_: ArticleType, now: datetime, month: repo.Month, langs: int
+) -> int:
+    """A month's files. Each article has a URL per translation, so at most `langs`: when
+    that fits in one file, one file, without counting them."""
+    if month.articles * langs <= MAX_URLS:
+        return 1
+    urls = repo.month_urls(session, type_, now, month.start, _next_month(month.start))
+    return _parts(urls)
+
+
+def _facet_parts(session: Session, settings: Settings, kind: str, now: datetime) -> int:
+    """A facet kind's files. Each facet has a URL per site language at most: when that fits
+    in one file, one file (or none), from a capped count instead of the walk."""
+    fits = MAX_URLS // len(settings.site_languages)
+    found = repo.count_facets(session, kind, now, fits + 1)
+    if found <= fits:
+        return min(found, 1)
+    return _parts(sum(len(group) for group in _facet_groups(session, settings, kind, now)))
 
 
 def child_keys(kind: str, name: str) -> set[str]:

@@ -385,3 +385,27 @@ def test_the_news_sitemap_drops_an_article_when_it_turns_48_hours_old(
     while titles() != ["Article stay"]:
         assert time.monotonic() < deadline, "the cached News sitemap outlived its window"
         time.sleep(0.1)
+
+
+def _month_line(n: int, months: int) -> dict[str, Any]:
+    """Article `n`, in one of `months` months from 2023-01 (its first second, UTC)."""
+    month = n % months
+    return article_line(n, published_at=f"{2023 + month // 12}-{month % 12 + 1:02d}-01T00:00:00Z")
+
+
+def test_the_index_runs_the_same_sql_for_10_or_200_articles(
+    app: Any, client: RecordingClient, editor_headers: dict[str, str], sitemaps: Sitemaps
+) -> None:
+    # The last second of January, UTC, is January's.
+    january = article_line(10_000, published_at="2023-01-31T23:59:59Z")
+    lines = [january, *(_month_line(n, 2) for n in range(9))]
+    assert post_import(client, editor_headers, ndjson(lines))["created"] == 10
+    with route_statements(app) as few:
+        assert len(sitemaps.index()) == 2 + 1  # two months, the "news" tag
+    more = [_month_line(n, 24) for n in range(9, 199)]
+    assert post_import(client, editor_headers, ndjson(more))["created"] == 190
+    with route_statements(app) as many:
+        children = sitemaps.index()
+    assert len(children) == 24 + 1
+    assert children[0] == "/v1/sitemaps/articles/2023-01.xml"
+    assert len(many) == len(few), many  # not a statement per month, nor per article
