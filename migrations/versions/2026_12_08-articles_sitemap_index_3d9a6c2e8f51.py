@@ -1,7 +1,7 @@
 """ix_articles_sitemap: the sitemap index's GROUP BY month, index-only
 
 Revision ID: 3d9a6c2e8f51
-Revises: 5b7d2e9c4a18
+Revises: 8e4c1a7d2f63
 Create Date: 2026-12-08 05:00:00.000000
 
 An index on (status, type, published_at, updated_at): every column the sitemap index's
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '3d9a6c2e8f51'
-down_revision: str | None = '5b7d2e9c4a18'
+down_revision: str | None = '8e4c1a7d2f63'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
