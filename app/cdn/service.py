@@ -1,11 +1,11 @@
 """CDN purges: what each committed change purges, and sending it to the configured CDN.
 
 `dispatch` reads the change journal past the cursor, and the scheduled go-lives since the
-cursor's time (public data changes then with no write), and queues their keys (app.cdn.keys)
-as purges of at most CDN_PURGE_BATCH keys, moving the cursor in the same transaction:
-under the dispatch lock, so each change is queued once however many processes run. The
-purges are then claimed, leased and sent like webhook deliveries (app.webhooks), through
-the same outbound guard, and retried on CDN_PURGE_RETRY_SCHEDULE.
+cursor's time (public data changes then with no write), and queues their keys
+(app.core.surrogate_keys) as purges of at most CDN_PURGE_BATCH keys, moving the cursor in
+the same transaction: under the dispatch lock, so each change is queued once however many
+processes run. The purges are then claimed, leased and sent like webhook deliveries
+(app.webhooks), through the same outbound guard, and retried on CDN_PURGE_RETRY_SCHEDULE.
 """
 
 from collections.abc import Sequence
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.cdn import keys as cdn_keys
 from app.cdn import repository as repo
 from app.cdn.schemas import PurgePage, PurgeRead
 from app.core import changes
+from app.core import surrogate_keys as cdn_keys
 from app.core.config import Settings
 from app.core.db import unit_of_work
 from app.core.errors import NotFound

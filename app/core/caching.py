@@ -47,8 +47,8 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.articles.repository import DATA_VERSION_SQL, DataState, data_state
-from app.cdn import keys as cdn_keys
 from app.core import changes
+from app.core import surrogate_keys as cdn_keys
 from app.core.changes import EVERYTHING
 from app.core.compression import ENCODED_KEY, IDENTITY, encode, is_compressible, negotiate
 from app.core.config import Settings
