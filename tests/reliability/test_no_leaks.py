@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import httpx2
@@ -174,11 +174,13 @@ def _probes(path: str, operation: dict[str, Any], written: Written) -> list[Prob
         "tag": TAGS,
         "source": SOURCES,
         "lang": ["uk", "en"],
-        "kind": ["tags", "sources"],
+        # Feeds' kinds, then the sitemaps' (their files: this month's, and the first).
+        "kind": ["tags", "sources", "articles", "pages", "sections", "authors"],
+        "name": [datetime.now(UTC).strftime("%Y-%m"), "1"],
         "format": ["rss", "atom", "json"],
         "q": ["заголовок", "текст", *hidden_words],
         "only_translated": ["true"],
-        "include": ["body"],
+        "include": ["body", "structured_data"],
         "limit": ["1", "100"],
     }
     hidden = {*written.hidden_slugs, *hidden_words}
